@@ -1,0 +1,227 @@
+"""Zaremba et al. (2014) LSTM language model, as in the TensorFlow PTB tutorial (ptb_word_lm.py).
+
+Graph (per window of ``num_steps`` words, ``batch_size`` rows, state carried across windows)::
+
+    x_t = E[w_t]                          (embedding, dropout keep_prob when training)
+    [i, j, f, o] = [x_t, h_{t-1}] W + b   (BasicLSTMCell: one kernel, gates in this order)
+    c_t = c_{t-1} * sigmoid(f + forget_bias) + sigmoid(i) * tanh(j)
+    h_t = tanh(c_t) * sigmoid(o)          (dropout keep_prob on every layer's output)
+    p(w_{t+1}) = softmax(h_t softmax_w + softmax_b)
+
+cost = sum over steps of the batch-averaged cross entropy (``sequence_loss`` with
+``average_across_timesteps=False, average_across_batch=True`` then ``reduce_sum``); plain SGD
+on ``tf.clip_by_global_norm(grads, max_grad_norm)``; every variable ``uniform(-init_scale,
+init_scale)`` except the LSTM biases, which BasicLSTMCell creates as zeros. The tutorial passes
+``forget_bias=0.0`` (BasicLSTMCell's own default is 1.0); so do we.
+
+Only the recurrence is inside ``scan`` (one scan per layer); embedding lookups, each layer's
+input projection, the softmax and the loss run for all steps at once (BLAS-3).
+"""
+import numpy as np
+
+from rnnrepro.engine import T, asfloat, config, function, grad, log_softmax, scan, shared, \
+    sigmoid, softmax
+
+from rnnlm.registry import register
+
+# The tutorial's configurations (SmallConfig, MediumConfig, LargeConfig, TestConfig).
+CONFIGS = {
+    "small": dict(init_scale=0.1, learning_rate=1.0, max_grad_norm=5, num_layers=2, num_steps=20,
+                  hidden_size=200, max_epoch=4, max_max_epoch=13, keep_prob=1.0, lr_decay=0.5,
+                  batch_size=20, vocab_size=10000),
+    "medium": dict(init_scale=0.05, learning_rate=1.0, max_grad_norm=5, num_layers=2,
+                   num_steps=35, hidden_size=650, max_epoch=6, max_max_epoch=39, keep_prob=0.5,
+                   lr_decay=0.8, batch_size=20, vocab_size=10000),
+    "large": dict(init_scale=0.04, learning_rate=1.0, max_grad_norm=10, num_layers=2,
+                  num_steps=35, hidden_size=1500, max_epoch=14, max_max_epoch=55,
+                  keep_prob=0.35, lr_decay=1 / 1.15, batch_size=20, vocab_size=10000),
+    "test": dict(init_scale=0.1, learning_rate=1.0, max_grad_norm=1, num_layers=1, num_steps=2,
+                 hidden_size=2, max_epoch=1, max_max_epoch=1, keep_prob=1.0, lr_decay=0.5,
+                 batch_size=20, vocab_size=10000),
+}
+# Test perplexities in the tutorial's docstring.
+PUBLISHED = {"small": 115.91, "medium": 82.07, "large": 78.29}
+PUBLISHED_SOURCE = ("tensorflow/models tutorials/rnn/ptb/ptb_word_lm.py docstring "
+                    "(Zaremba et al. 2014 configs)")
+FORGET_BIAS = 0.0
+
+
+def learning_rate(config_, epoch):
+    """``lr * lr_decay ** max(epoch + 1 - max_epoch, 0)`` for 0-based ``epoch``."""
+    return config_["learning_rate"] * config_["lr_decay"] ** max(epoch + 1 - config_["max_epoch"],
+                                                                  0.0)
+
+
+def init_params(vocab_size, hidden_size, num_layers, init_scale, rng):
+    """uniform(+-init_scale) for every variable; BasicLSTMCell biases start at zero."""
+    u = lambda *shape: rng.uniform(-init_scale, init_scale, size=shape)
+    H = hidden_size
+    params = {"embedding": u(vocab_size, H)}
+    for layer in range(num_layers):
+        params[f"kernel_{layer}"] = u(2 * H, 4 * H)  # rows: [inputs; h]
+        params[f"bias_{layer}"] = np.zeros(4 * H)
+    params["softmax_w"] = u(H, vocab_size)
+    params["softmax_b"] = u(vocab_size)
+    return {k: asfloat(v) for k, v in params.items()}
+
+
+def lstm_step_numpy(x_proj, c, h, W_h, forget_bias=FORGET_BIAS):
+    """One BasicLSTMCell step in numpy (for the scorer)."""
+    z = x_proj + h @ W_h
+    i, j, f, o = np.split(z, 4, axis=-1)
+    sig = lambda a: 1.0 / (1.0 + np.exp(-a))
+    c = c * sig(f + forget_bias) + sig(i) * np.tanh(j)
+    h = np.tanh(c) * sig(o)
+    return c, h
+
+
+class PTBLSTM:
+    """The tutorial's ``PTBModel``: compiled training and evaluation functions.
+
+    ``train_step(x, y, c0, h0, lr[, masks]) -> (cost, c, h)`` with ``c0``/``h0`` of shape
+    (num_layers, batch, hidden); ``evaluate(x, y, c0, h0) -> (cost, c, h)`` (no dropout, any
+    window length; cost = sum over steps of the batch mean).
+    """
+
+    def __init__(self, config_, vocab_size, params=None, seed=0, compile_train=True):
+        self.config = dict(config_)
+        self.vocab_size = vocab_size
+        c = self.config
+        self.num_layers, self.hidden_size = c["num_layers"], c["hidden_size"]
+        if params is None:
+            params = init_params(vocab_size, c["hidden_size"], c["num_layers"], c["init_scale"],
+                                 np.random.RandomState(seed))
+        self.params = {k: shared(asfloat(v), name=k) for k, v in params.items()}
+        self.use_dropout = c["keep_prob"] < 1.0
+        self._build(compile_train)
+
+    def param_names(self):
+        return list(self.params)
+
+    def get_params(self):
+        return {k: v.get_value() for k, v in self.params.items()}
+
+    def set_params(self, arrays):
+        for k, v in self.params.items():
+            v.set_value(asfloat(arrays[k]))
+
+    # -- graph -----------------------------------------------------------------------------
+    def _layer(self, inp, layer, c0, h0):
+        """One LSTM layer over all steps: ``inp`` (T, B, H) -> outputs (T, B, H), last c, h."""
+        H = self.hidden_size
+        W = self.params[f"kernel_{layer}"]
+        b = self.params[f"bias_{layer}"]
+        W_x, W_h = W[:H], W[H:]
+        x_proj = T.dot(inp, W_x) + b  # all steps at once, outside scan
+
+        def step(xp, c_prev, h_prev, W_h_):
+            z = xp + T.dot(h_prev, W_h_)
+            i, j, f, o = z[:, :H], z[:, H:2 * H], z[:, 2 * H:3 * H], z[:, 3 * H:]
+            c_new = c_prev * sigmoid(f + FORGET_BIAS) + sigmoid(i) * T.tanh(j)
+            h_new = T.tanh(c_new) * sigmoid(o)
+            return c_new, h_new
+
+        (cs, hs), _ = scan(step, sequences=[x_proj], outputs_info=[c0, h0],
+                           non_sequences=[W_h], strict=True)
+        return hs, cs[-1], hs[-1]
+
+    def _forward(self, x, y, c0, h0, masks):
+        """Returns cost (sum over steps of batch-mean NLL), final states, gathered embeddings."""
+        emb = self.params["embedding"][x.T]  # (T, B, H): time-major
+        inp = emb * masks[0] if masks is not None else emb
+        cs, hs = [], []
+        for layer in range(self.num_layers):
+            out, c_last, h_last = self._layer(inp, layer, c0[layer], h0[layer])
+            inp = out * masks[layer + 1] if masks is not None else out
+            cs.append(c_last)
+            hs.append(h_last)
+        n_steps, batch = inp.shape[0], inp.shape[1]
+        flat = inp.reshape((n_steps * batch, self.hidden_size))
+        logits = T.dot(flat, self.params["softmax_w"]) + self.params["softmax_b"]
+        logp = log_softmax(logits, axis=-1)
+        targets = y.T.flatten()
+        nll = -logp[T.arange(targets.shape[0]), targets]
+        cost = nll.sum() / T.cast(batch, config.floatX)
+        return cost, T.stack(cs), T.stack(hs), emb
+
+    def _build(self, compile_train):
+        x, y = T.imatrix("x"), T.imatrix("y")
+        c0, h0 = T.tensor3("c0"), T.tensor3("h0")
+        cost, c_n, h_n, _ = self._forward(x, y, c0, h0, None)
+        self.evaluate = function([x, y, c0, h0], [cost, c_n, h_n])
+        if not compile_train:
+            return
+        lr = T.scalar("lr")
+        masks = [T.tensor3(f"mask{i}") for i in range(self.num_layers + 1)] \
+            if self.use_dropout else None
+        cost, c_n, h_n, emb = self._forward(x, y, c0, h0, masks)
+        dense = [k for k in self.params if k != "embedding"]
+        grads = grad(cost, [self.params[k] for k in dense] + [emb])
+        g_dense, g_emb = grads[:-1], grads[-1]
+        # tf.clip_by_global_norm: the embedding gradient is an IndexedSlices whose norm is
+        # taken over the gathered rows *before* duplicates are summed (a TF detail kept here).
+        global_norm = T.sqrt(sum(T.sum(g ** 2) for g in grads))
+        clip = T.cast(self.config["max_grad_norm"], config.floatX)
+        scale = clip / T.maximum(global_norm, clip)
+        updates = [(self.params[k], self.params[k] - lr * scale * g) for k, g in zip(dense, g_dense)]
+        E = self.params["embedding"]
+        updates.append((E, T.inc_subtensor(E[x.T.flatten()],
+                                           -lr * scale * g_emb.reshape((-1, self.hidden_size)))))
+        inputs = [x, y, c0, h0, lr] + (masks or [])
+        self.train_step = function(inputs, [cost, c_n, h_n, global_norm], updates=updates)
+
+    def zero_state(self, batch_size):
+        z = np.zeros((self.num_layers, batch_size, self.hidden_size), dtype=config.floatX)
+        return z, z.copy()
+
+    def dropout_masks(self, rng, batch_size, num_steps):
+        """DropoutWrapper / tf.nn.dropout masks (kept units scaled by 1/keep_prob), new ones at
+        every step, drawn in numpy so that a resumed run replays them exactly."""
+        keep = self.config["keep_prob"]
+        shape = (num_steps, batch_size, self.hidden_size)
+        return [asfloat((rng.uniform(size=shape) < keep) / keep)
+                for _ in range(self.num_layers + 1)]
+
+
+# ---------------------------------------------------------------------------------------------
+# language-model scorer (rnnlm score / rnnlm generate)
+
+class LSTMScorer:
+    """Scorer protocol of ``rnnlm.registry`` for a trained PTB LSTM (numpy forward)."""
+
+    begin_token = "<eos>"
+    end_token = "<eos>"
+    unknown_token = "<unk>"
+
+    def __init__(self, arrays, state):
+        self.vocab = list(state["vocab"])
+        self.word_to_index = {w: i for i, w in enumerate(self.vocab)}
+        self.num_layers = int(state["config"]["num_layers"])
+        self.H = int(state["config"]["hidden_size"])
+        self.p = {k: np.asarray(v, dtype=np.float64) for k, v in arrays.items()}
+
+    def start(self):
+        z = np.zeros((self.num_layers, self.H))
+        return (z, z.copy())
+
+    def advance(self, state, idx):
+        c, h = (s.copy() for s in state)
+        inp = self.p["embedding"][idx]
+        for layer in range(self.num_layers):
+            W = self.p[f"kernel_{layer}"]
+            c[layer], h[layer] = lstm_step_numpy(inp @ W[:self.H] + self.p[f"bias_{layer}"],
+                                                 c[layer], h[layer], W[self.H:])
+            inp = h[layer]
+        logits = inp @ self.p["softmax_w"] + self.p["softmax_b"]
+        logits -= logits.max()
+        probs = np.exp(logits)
+        return probs / probs.sum(), (c, h)
+
+
+@register("lstm")
+def _load(arrays, state):
+    return LSTMScorer(arrays, state)
+
+
+__all__ = ["CONFIGS", "PUBLISHED", "PTBLSTM", "LSTMScorer", "learning_rate", "init_params",
+           "softmax"]

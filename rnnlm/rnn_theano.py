@@ -1,0 +1,224 @@
+"""``RNNTheano``: the WildML part-2 RNN language model as a symbolic (aesara/PyTensor) graph.
+
+Same model as ``RNNNumpy`` (s_t = tanh(U[:, x_t] + W s_{t-1}), o_t = softmax(V s_t)), with
+gradients from the engine. The graph keeps inside ``scan`` only what recurs:
+
+* the input is one-hot, so ``U x_t`` is the column lookup ``U[:, x_t]``, done for all steps at
+  once before the scan (and the SGD update of U touches only the looked-up columns);
+* the output ``softmax(V s_t)`` is computed for all steps at once after the scan, one
+  (T x H) x (H x C) matrix product instead of T matrix-vector products inside the loop.
+
+Truncated BPTT (``bptt_truncate = k``, -1 = full): Theano's ``scan(truncate_gradient=k)``
+runs the backward pass over the *last k steps of the sequence only*. In the tutorial's graph
+the softmax sat inside the scan, so outputs before step T-k contributed nothing to any gradient,
+not even to dV. ``faithful_truncation=True`` (default) reproduces exactly that: the outputs
+before T-k are cut out of the gradient. ``faithful_truncation=False`` keeps their dV term (the
+numpy tutorial's ``bptt`` does, and it truncates per output instead: each output goes back k+1
+steps). The three agree whenever nothing is truncated (k = -1, or k >= T; numpy: k >= T-1).
+"""
+import numpy as np
+
+from rnnrepro.engine import T, asfloat, config, function, grad, log_softmax, scan, shared, th
+from rnnlm.registry import register
+from rnnlm.rnn_numpy import RNNNumpy, init_parameters, scorer_from_state
+
+
+def _zero_grad(x):
+    return th.gradient.zero_grad(x)
+
+
+class RNNTheano:
+    model_type = "rnn-theano"
+
+    def __init__(self, word_dim, hidden_dim=100, bptt_truncate=4, faithful_truncation=True):
+        self.word_dim = word_dim
+        self.hidden_dim = hidden_dim
+        self.bptt_truncate = bptt_truncate
+        self.faithful_truncation = faithful_truncation
+        U, V, W = init_parameters(word_dim, hidden_dim)
+        self.U = shared(name="U", value=asfloat(U))
+        self.V = shared(name="V", value=asfloat(V))
+        self.W = shared(name="W", value=asfloat(W))
+        self._batch_fn = None
+        self.__theano_build__()
+
+    def _truncate(self):
+        k = self.bptt_truncate
+        return -1 if k is None or k < 0 else int(k)
+
+    def __theano_build__(self):
+        U, V, W = self.U, self.V, self.W
+        x = T.ivector("x")
+        y = T.ivector("y")
+        k = self._truncate()
+
+        Ux = U.T[x]  # (T, H): the columns U[:, x_t], looked up outside the recurrence
+
+        def forward_prop_step(ux_t, s_t_prev, W):
+            return T.tanh(ux_t + W.dot(s_t_prev))
+
+        s, _ = scan(forward_prop_step, sequences=Ux,
+                    outputs_info=T.zeros((self.hidden_dim,), dtype=config.floatX),
+                    non_sequences=[W], truncate_gradient=k, strict=True)
+        logits = s.dot(V.T)  # (T, C)
+        n = x.shape[0]
+        logits_g = logits
+        if k > 0 and self.faithful_truncation:
+            # tutorial graph: outputs before step T-k lie outside the truncated backward scan
+            late = T.ge(T.arange(n), n - k)
+            logits_g = T.switch(late.dimshuffle(0, "x"), logits, _zero_grad(logits))
+        o = T.exp(log_softmax(logits))
+        o_error = -T.sum(log_softmax(logits_g)[T.arange(y.shape[0]), y])
+        prediction = T.argmax(logits, axis=1)
+
+        dU, dV, dW = grad(o_error, [U, V, W])
+        dUx = grad(o_error, Ux)
+
+        self.forward_propagation = function([x], o)
+        self.predict = function([x], prediction)
+        self.ce_error = function([x, y], o_error)
+        self.bptt = function([x, y], [dU, dV, dW])
+
+        learning_rate = T.scalar("learning_rate", dtype=config.floatX)
+        # U - lr * dU, written as a sparse update of the looked-up columns (same numbers)
+        new_U = T.inc_subtensor(U.T[x], -learning_rate * dUx).T
+        self.sgd_step = function([x, y, learning_rate], [],
+                                 updates=[(U, new_U), (V, V - learning_rate * dV),
+                                          (W, W - learning_rate * dW)],
+                                 allow_input_downcast=True)
+
+    # ------------------------------------------------------------------ loss
+    def calculate_total_loss(self, X, Y):
+        return float(np.sum([self.ce_error(x, y) for x, y in zip(X, Y)]))
+
+    def calculate_loss(self, X, Y):
+        num_words = np.sum([len(y) for y in Y])
+        return self.calculate_total_loss(X, Y) / float(num_words)
+
+    # ------------------------------------------------------------------ mini-batch (opt-in)
+    def _build_batch(self):
+        U, V, W = self.U, self.V, self.W
+        X = T.imatrix("X")  # (B, Tmax), padded
+        Y = T.imatrix("Y")
+        M = T.matrix("mask", dtype=config.floatX)  # 1 for real words, 0 for padding
+        Ux = U.T[X.T]  # (Tmax, B, H)
+
+        def step(ux_t, s_prev, W):
+            return T.tanh(ux_t + s_prev.dot(W.T))
+
+        s0 = T.zeros((X.shape[0], self.hidden_dim), dtype=config.floatX)
+        s, _ = scan(step, sequences=Ux, outputs_info=s0, non_sequences=[W],
+                    truncate_gradient=self._truncate(), strict=True)
+        s2 = s.reshape((s.shape[0] * s.shape[1], self.hidden_dim))
+        lp = log_softmax(s2.dot(V.T))
+        yt = Y.T.flatten()
+        cost = -T.sum(lp[T.arange(yt.shape[0]), yt] * M.T.flatten())
+        dU, dV, dW = grad(cost, [U, V, W])
+        lr = T.scalar("learning_rate", dtype=config.floatX)
+        return function([X, Y, M, lr], cost,
+                        updates=[(U, U - lr * dU), (V, V - lr * dV), (W, W - lr * dW)],
+                        allow_input_downcast=True)
+
+    def sgd_step_batch(self, X, Y, learning_rate):
+        """One step on the *summed* gradient of several sentences (opt-in, not the tutorial).
+
+        Differences from per-sentence SGD: all sentences of the batch see the same parameters
+        (one update instead of len(X)); the step is the sum, not the mean, so it is about
+        len(X) times larger; padding is masked out of the loss, and with ``bptt_truncate`` the
+        truncation window is counted from the end of the *padded* batch.
+        """
+        if self._batch_fn is None:
+            self._batch_fn = self._build_batch()
+        B, Tm = len(X), max(len(x) for x in X)
+        Xp = np.zeros((B, Tm), dtype=np.int32)
+        Yp = np.zeros((B, Tm), dtype=np.int32)
+        Mp = np.zeros((B, Tm), dtype=config.floatX)
+        for i, (x, y) in enumerate(zip(X, Y)):
+            Xp[i, :len(x)] = x
+            Yp[i, :len(y)] = y
+            Mp[i, :len(y)] = 1
+        return self._batch_fn(Xp, Yp, Mp, learning_rate)
+
+    # ------------------------------------------------------------------ io
+    def get_parameters(self):
+        return {"U": self.U.get_value(), "V": self.V.get_value(), "W": self.W.get_value()}
+
+    def set_parameters(self, arrays):
+        for name in ("U", "V", "W"):
+            getattr(self, name).set_value(asfloat(arrays[name]))
+
+    def config(self):
+        return {"word_dim": self.word_dim, "hidden_dim": self.hidden_dim,
+                "bptt_truncate": self.bptt_truncate,
+                "faithful_truncation": self.faithful_truncation}
+
+
+def gradient_check_theano(model, x, y, h=0.001, error_threshold=0.01, verbose=True):
+    """The tutorial's ``gradient_check_theano``: central differences vs ``model.bptt``.
+
+    (The tutorial sets ``model.bptt_truncate = 1000`` first, which has no effect on an already
+    compiled graph; build the model with ``bptt_truncate=-1`` to check full gradients.)
+    """
+    bptt_gradients = model.bptt(x, y)
+    for pidx, pname in enumerate(["U", "V", "W"]):
+        parameter_T = getattr(model, pname)
+        parameter = parameter_T.get_value()
+        it = np.nditer(parameter, flags=["multi_index"], op_flags=["readwrite"])
+        while not it.finished:
+            ix = it.multi_index
+            original_value = parameter[ix]
+            parameter[ix] = original_value + h
+            parameter_T.set_value(parameter)
+            gradplus = model.calculate_total_loss([x], [y])
+            parameter[ix] = original_value - h
+            parameter_T.set_value(parameter)
+            gradminus = model.calculate_total_loss([x], [y])
+            estimated_gradient = (gradplus - gradminus) / (2 * h)
+            parameter[ix] = original_value
+            parameter_T.set_value(parameter)
+            backprop_gradient = bptt_gradients[pidx][ix]
+            denom = np.abs(backprop_gradient) + np.abs(estimated_gradient)
+            rel = 0.0 if denom == 0 else np.abs(backprop_gradient - estimated_gradient) / denom
+            if rel > error_threshold:
+                if verbose:
+                    print("Gradient Check ERROR: parameter=%s ix=%s relative error %f" % (pname, ix, rel))
+                return False
+            it.iternext()
+        if verbose:
+            print("Gradient check for parameter %s passed." % pname)
+    return True
+
+
+def load_model_parameters_theano(path, model=None, bptt_truncate=4):
+    """Read the tutorial's npz (U, V, W); the hidden size comes from the file.
+
+    The original needed ``RNNTheano(8000, hidden_dim=50)`` built by hand before loading (a
+    model built with the default 80 or 100 fails on the shipped 50-unit file). Returns a new
+    ``RNNTheano`` unless ``model`` is given, in which case its shapes must match.
+    """
+    with np.load(path) as npz:
+        arrays = {k: npz[k] for k in ("U", "V", "W")}
+    hidden_dim, word_dim = arrays["U"].shape
+    if model is None:
+        model = RNNTheano(word_dim, hidden_dim=hidden_dim, bptt_truncate=bptt_truncate)
+    elif model.U.get_value().shape != arrays["U"].shape:
+        raise ValueError(f"{path}: U is {arrays['U'].shape} but the model has "
+                         f"{model.U.get_value().shape}; build it with hidden_dim={hidden_dim}, "
+                         f"word_dim={word_dim}")
+    model.set_parameters(arrays)
+    print("Loaded model parameters from %s (hidden_dim=%d word_dim=%d)." % (path, hidden_dim, word_dim))
+    return model
+
+
+def save_model_parameters_theano(outfile, model):
+    """The tutorial's plain npz layout (U, V, W), readable by the original code."""
+    np.savez(outfile, **model.get_parameters())
+
+
+@register("rnn-theano")
+def _load(arrays, state):
+    # scoring/sampling needs one step at a time: use the numpy step (same arithmetic, no compile)
+    model = RNNNumpy.__new__(RNNNumpy)
+    model.bptt_truncate = state.get("config", {}).get("bptt_truncate", 4)
+    model.set_parameters(arrays)
+    return scorer_from_state(model, state)

@@ -1,0 +1,1 @@
+"""Pieces shared by rnnslu and rnnlm: the symbolic engine, run logs, checkpoints, progress."""

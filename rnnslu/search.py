@@ -1,0 +1,54 @@
+"""The tutorial's KISS random search over hyper-parameters, trials in parallel processes.
+
+Intervals from the deeplearning.net rnnslu tutorial: learning rate uniform in [0.01, 0.05],
+window size odd in {3, ..., 19}, hidden units {100, 200}, embedding dimension {50, 100}.
+"""
+import json
+import multiprocessing as mp
+import os
+import random
+
+
+def sample_trial(rng):
+    return dict(lr=rng.uniform(0.01, 0.05), win=rng.choice(range(3, 20, 2)),
+                nhidden=rng.choice([100, 200]), emb_dimension=rng.choice([50, 100]))
+
+
+def _run_trial(args):
+    base, trial, i = args
+    os.environ.setdefault("OMP_NUM_THREADS", "1")
+    from .train import main, make_config   # imported in the worker: the engine loads there
+    s = make_config(**dict(base, **trial, out=os.path.join(base["out"], f"trial{i:03d}"),
+                           verbose=0))
+    s, _ = main(s)
+    return dict(trial=i, **trial, best_epoch=s["be"], valid_f1=s["vf1"], test_f1=s["tf1"],
+                out=s["out"])
+
+
+def random_search(base, trials=8, jobs=2, seed=1234):
+    """Run ``trials`` random configurations of ``base`` (a make_config overrides dict);
+    returns the results ranked by validation F1 and writes ``search.jsonl``."""
+    rng = random.Random(seed)
+    work = [(base, sample_trial(rng), i) for i in range(trials)]
+    os.makedirs(base["out"], exist_ok=True)
+    ctx = mp.get_context("spawn")
+    results = []
+    with ctx.Pool(jobs) as pool, open(os.path.join(base["out"], "search.jsonl"), "w") as f:
+        for r in pool.imap_unordered(_run_trial, work):
+            results.append(r)
+            f.write(json.dumps(r) + "\n")
+            f.flush()
+            print(f"trial {r['trial']:3d} done: valid F1 {r['valid_f1']}  test F1 {r['test_f1']}",
+                  flush=True)
+    return sorted(results, key=lambda r: -(r["valid_f1"] or -1))
+
+
+def format_ranking(results):
+    head = f"{'rank':>4} {'trial':>5} {'lr':>8} {'win':>3} {'nh':>4} {'emb':>4} " \
+           f"{'best ep':>7} {'valid F1':>8} {'test F1':>8}"
+    rows = [head, "-" * len(head)]
+    for k, r in enumerate(results, 1):
+        rows.append(f"{k:>4} {r['trial']:>5} {r['lr']:>8.5f} {r['win']:>3} {r['nhidden']:>4} "
+                    f"{r['emb_dimension']:>4} {r['best_epoch']:>7} {r['valid_f1']:>8.2f} "
+                    f"{r['test_f1']:>8.2f}")
+    return "\n".join(rows)

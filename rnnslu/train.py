@@ -1,0 +1,210 @@
+"""Training loops of the two tutorials, with early stopping, logs, checkpoints and resume.
+
+Two faithful regimes (``PRESETS``):
+
+- ``dlt`` (deeplearning.net ``rnnslu.py``): one SGD step per sentence on the mean sentence NLL;
+  after 10 epochs without a better validation F1 the learning rate is halved and the model is
+  reset to the best one; training stops when the rate falls under 1e-5.
+- ``is13`` (``elman-forward.py`` / ``jordan-forward.py``): one SGD step per word, on the NLL of
+  that word given the last ``bs`` context windows (``minibatch``); no decay.
+
+Both renormalise the embeddings to unit length after every update and evaluate valid and test
+F1 (conlleval) after every epoch. Each epoch appends one JSON line to ``log.jsonl`` and rewrites
+``checkpoint.npz`` atomically, so ``resume=True`` continues a killed run from its last completed
+epoch and ends exactly where an uninterrupted run would.
+"""
+import json
+import os
+import random
+import shutil
+import sys
+import time
+
+import numpy as np
+
+from rnnrepro import checkpoint, engine
+from rnnrepro.runlog import JsonlLog, Timer, git_commit, hardware, peak_rss_mb, progress
+
+from .conlleval import conlleval
+from .data import index_to_name, load_atis, minibatch, shuffle
+from .model import MODELS
+from .toy import toy_corpus
+
+PRESETS = {
+    "dlt": dict(regime="sentence", lr=0.0970806646812754, win=7, nhidden=200,
+                emb_dimension=50, seed=345, nepochs=60, decay=True, bs=9),
+    "is13": dict(regime="word", lr=0.0627142536696559, win=7, nhidden=100,
+                 emb_dimension=100, seed=345, nepochs=50, decay=False, bs=9),
+}
+TOY_EPOCHS = 15  # the embedded toy corpus needs far fewer epochs than ATIS
+
+
+def make_config(preset="dlt", **overrides):
+    """The tutorial's parameter dict ``s`` for a preset, with ``overrides`` (None = keep)."""
+    if preset not in PRESETS:
+        raise ValueError(f"unknown preset {preset!r}; choose from {sorted(PRESETS)}")
+    s = dict(PRESETS[preset], preset=preset, model="elman", data="atis", fold=3,
+             data_dir=None, reset="aliased", out=None, verbose=1)
+    if overrides.get("data") == "toy" and overrides.get("nepochs") is None:
+        s["nepochs"] = TOY_EPOCHS
+    s.update({k: v for k, v in overrides.items() if v is not None})
+    if s["model"] not in MODELS:
+        raise ValueError(f"unknown model {s['model']!r}; choose from {sorted(MODELS)}")
+    if s["reset"] not in ("aliased", "always"):
+        raise ValueError("reset must be 'aliased' (faithful) or 'always'")
+    if s["out"] is None:
+        where = "toy" if s["data"] == "toy" else f"fold{s['fold']}"
+        s["out"] = os.path.join("runs", f"rnnslu-{s['preset']}-{s['model']}-{where}")
+    return s
+
+
+def load_data(s):
+    if s["data"] == "toy":
+        return toy_corpus()
+    if s["data"] == "atis":
+        return load_atis(s["fold"], s["data_dir"])
+    raise ValueError(f"unknown data {s['data']!r}: 'atis' or 'toy'")
+
+
+def _say(s, *args):
+    if s["verbose"]:
+        print(*args, flush=True)
+
+
+def evaluate(rnn, lex, y, idx2label, idx2word, filename):
+    """Predict every sentence, write the conlleval file, return {'p','r','f1'}."""
+    predictions = [[idx2label[i] for i in rnn.predict(x)] for x in lex]
+    groundtruth = [[idx2label[i] for i in t] for t in y]
+    words = [[idx2word[i] for i in w] for w in lex]
+    return conlleval(predictions, groundtruth, words, filename)
+
+
+def train_epoch(rnn, s, train_lex, train_y, order, clr, desc):
+    """One pass over the training sentences in ``order``; returns the mean training cost."""
+    costs = []
+    if s["regime"] == "sentence":
+        step = rnn._compile("sentence_train_normalize")
+        for i in progress(order, desc=desc, quiet=not s["verbose"], unit="sent"):
+            costs.append(step(rnn.windows(train_lex[i]), train_y[i], clr))
+    else:
+        step = rnn._compile("word_train_normalize")
+        for i in progress(order, desc=desc, quiet=not s["verbose"], unit="sent"):
+            windows = rnn.windows(train_lex[i])
+            for word_batch, label in zip(minibatch(windows, s["bs"]), train_y[i]):
+                costs.append(step(word_batch, int(label), clr))
+    return float(np.mean(costs))
+
+
+def _snapshot(rnn):
+    return {k: v.copy() for k, v in rnn.get_params().items()}
+
+
+def main(s, resume=False):
+    """Train with early stopping on validation F1 (the tutorials' ``main``); returns ``s``."""
+    if s.get("floatX"):
+        engine.set_floatx(s["floatX"])
+    train_set, valid_set, test_set, dic = load_data(s)
+    idx2label = index_to_name(dic["labels2idx"])
+    idx2word = index_to_name(dic["words2idx"])
+    train_lex, _, train_y = train_set
+    valid_lex, _, valid_y = valid_set
+    test_lex, _, test_y = test_set
+    # Sizes from the dicts. (rnnslu.py counted the *distinct indices used* in the data, which
+    # undercounts whenever a label never occurs; is13 used the dicts, as we do.)
+    vocsize, nclasses = len(dic["words2idx"]), len(dic["labels2idx"])
+
+    folder = s["out"]
+    os.makedirs(folder, exist_ok=True)
+    ckpt_path = os.path.join(folder, "checkpoint.npz")
+    log = JsonlLog(os.path.join(folder, "log.jsonl"))
+
+    np.random.seed(s["seed"])
+    random.seed(s["seed"])
+    rnn = MODELS[s["model"]](nh=s["nhidden"], nc=nclasses, ne=vocsize,
+                             de=s["emb_dimension"], cs=s["win"], seed=s["seed"])
+
+    st = dict(epoch=0, clr=s["lr"], best_f1=-np.inf, be=-1, aliased=False, done=False,
+              order=list(range(len(train_lex))), best={})
+    best_params = None
+    if resume and os.path.exists(ckpt_path):
+        arrays, saved = checkpoint.load(ckpt_path)
+        if saved.get("config", {}).get("model") != s["model"] or \
+                saved.get("config", {}).get("regime") != s["regime"]:
+            raise checkpoint.CheckpointError(
+                f"{ckpt_path}: written by a different configuration; use another --out")
+        st = saved["train_state"]
+        rnn.set_params({k[len("param/"):]: v for k, v in arrays.items() if k.startswith("param/")})
+        best_params = {k[len("best/"):]: v for k, v in arrays.items() if k.startswith("best/")} or None
+        log.truncate_after(st["epoch"] - 1)
+        _say(s, f"resuming {folder} at epoch {st['epoch']} (lr {st['clr']:.6g})")
+    else:
+        log.reset()
+    with open(os.path.join(folder, "config.json"), "w") as f:
+        json.dump(dict(s, **engine.describe()), f, indent=1)
+
+    for e in range(st["epoch"], s["nepochs"]):
+        if st["done"]:
+            break
+        # shuffle (faithful: same seed every epoch, applied to the current order)
+        order = st["order"]
+        shuffle([order], s["seed"])
+        with Timer() as t_train:
+            cost = train_epoch(rnn, s, train_lex, train_y, order, st["clr"], f"epoch {e}")
+        _say(s, f"[learning] epoch {e} >> 100.00% completed in {t_train.seconds:.2f} (sec) <<")
+        with Timer() as t_eval:
+            res_test = evaluate(rnn, test_lex, test_y, idx2label, idx2word,
+                                os.path.join(folder, "current.test.txt"))
+            res_valid = evaluate(rnn, valid_lex, valid_y, idx2label, idx2word,
+                                 os.path.join(folder, "current.valid.txt"))
+        lr_used = st["clr"]
+        if res_valid["f1"] > st["best_f1"]:
+            best_params = _snapshot(rnn)
+            rnn.save(os.path.join(folder, "best"))
+            st["best_f1"], st["be"], st["aliased"] = res_valid["f1"], e, False
+            st["best"] = dict(vf1=res_valid["f1"], vp=res_valid["p"], vr=res_valid["r"],
+                              tf1=res_test["f1"], tp=res_test["p"], tr=res_test["r"])
+            _say(s, "NEW BEST: epoch", e, "valid F1", res_valid["f1"], "best test F1", res_test["f1"])
+            for split in ("test", "valid"):
+                os.replace(os.path.join(folder, f"current.{split}.txt"),
+                           os.path.join(folder, f"best.{split}.txt"))
+        # learning-rate decay if no improvement in 10 epochs
+        if s["decay"] and abs(st["be"] - e) >= 10:
+            st["clr"] *= 0.5
+            # Faithful oddity: rnnslu.py does ``rnn = best_rnn``, so afterwards the "best"
+            # snapshot *is* the live model. Until a new best is found, later resets (the test
+            # stays true, so they come every epoch) restore nothing. reset='always' restores
+            # the saved best parameters at every decay instead.
+            if s["reset"] == "always" or not st["aliased"]:
+                rnn.set_params(best_params)
+                st["aliased"] = True
+        if st["clr"] < 1e-5:
+            st["done"] = True
+        st["epoch"] = e + 1
+        log.write(dict(epoch=e, lr=lr_used, train_nll=cost,
+                       valid=res_valid, test=res_test, best_epoch=st["be"],
+                       train_seconds=round(t_train.seconds, 3),
+                       eval_seconds=round(t_eval.seconds, 3),
+                       peak_rss_mb=round(peak_rss_mb(), 1)))
+        arrays = {"param/" + k: v for k, v in rnn.get_params().items()}
+        arrays.update({"best/" + k: v for k, v in (best_params or {}).items()})
+        checkpoint.save(ckpt_path, arrays, dict(config=s, train_state=st))
+
+    b = st["best"]
+    s.update(be=st["be"], vf1=b.get("vf1"), tf1=b.get("tf1"), vp=b.get("vp"), vr=b.get("vr"),
+             tp=b.get("tp"), tr=b.get("tr"), epochs_run=st["epoch"])
+    # (is13's scripts printed the *last* epoch's scores on this line; we print the best ones)
+    _say(s, "BEST RESULT: epoch", st["be"], "valid F1", b.get("vf1"), "best test F1",
+         b.get("tf1"), "with the model", folder)
+    return s, rnn
+
+
+def summary(s, folder=None):
+    """The facts of a finished run for ``results/``: scores, speed, memory, provenance."""
+    folder = folder or s["out"]
+    recs = JsonlLog(os.path.join(folder, "log.jsonl")).records()
+    secs = [r["train_seconds"] for r in recs]
+    return dict(best_epoch=s["be"], valid_f1=s["vf1"], test_f1=s["tf1"],
+                epochs_run=len(recs),
+                seconds_per_epoch=round(float(np.mean(secs)), 2) if secs else None,
+                peak_rss_mb=max((r["peak_rss_mb"] for r in recs), default=None),
+                commit=git_commit(), hardware=hardware(), **engine.describe())
