@@ -16,6 +16,8 @@ before T-k are cut out of the gradient. ``faithful_truncation=False`` keeps thei
 numpy tutorial's ``bptt`` does, and it truncates per output instead: each output goes back k+1
 steps). The three agree whenever nothing is truncated (k = -1, or k >= T; numpy: k >= T-1).
 """
+import warnings
+
 import numpy as np
 
 from rnnrepro.engine import T, asfloat, config, function, grad, log_softmax, scan, shared, th
@@ -27,7 +29,24 @@ def _zero_grad(x):
     return th.gradient.zero_grad(x)
 
 
-class RNNTheano:
+class LazyFunctions:
+    """Compile each graph function on first use (``self.sgd_step`` etc. stay plain attributes
+    for the caller). Building a model only builds the graph; unused functions cost nothing."""
+
+    def _define(self, name, inputs, outputs, updates=None):
+        self.__dict__.setdefault("_graphs", {})[name] = (inputs, outputs, updates)
+
+    def __getattr__(self, name):
+        graphs = self.__dict__.get("_graphs", {})
+        if name not in graphs:
+            raise AttributeError(name)
+        inputs, outputs, updates = graphs[name]
+        fn = function(inputs, outputs, updates=updates or [], allow_input_downcast=True)
+        setattr(self, name, fn)
+        return fn
+
+
+class RNNTheano(LazyFunctions):
     model_type = "rnn-theano"
 
     def __init__(self, word_dim, hidden_dim=100, bptt_truncate=4, faithful_truncation=True):
@@ -67,25 +86,23 @@ class RNNTheano:
             # tutorial graph: outputs before step T-k lie outside the truncated backward scan
             late = T.ge(T.arange(n), n - k)
             logits_g = T.switch(late.dimshuffle(0, "x"), logits, _zero_grad(logits))
-        o = T.exp(log_softmax(logits))
-        o_error = -T.sum(log_softmax(logits_g)[T.arange(y.shape[0]), y])
+        o = T.exp(log_softmax(logits, axis=-1))
+        o_error = -T.sum(log_softmax(logits_g, axis=-1)[T.arange(y.shape[0]), y])
         prediction = T.argmax(logits, axis=1)
 
         dU, dV, dW = grad(o_error, [U, V, W])
         dUx = grad(o_error, Ux)
 
-        self.forward_propagation = function([x], o)
-        self.predict = function([x], prediction)
-        self.ce_error = function([x, y], o_error)
-        self.bptt = function([x, y], [dU, dV, dW])
+        self._define("forward_propagation", [x], o)
+        self._define("predict", [x], prediction)
+        self._define("ce_error", [x, y], o_error)
+        self._define("bptt", [x, y], [dU, dV, dW])
 
         learning_rate = T.scalar("learning_rate", dtype=config.floatX)
         # U - lr * dU, written as a sparse update of the looked-up columns (same numbers)
         new_U = T.inc_subtensor(U.T[x], -learning_rate * dUx).T
-        self.sgd_step = function([x, y, learning_rate], [],
-                                 updates=[(U, new_U), (V, V - learning_rate * dV),
-                                          (W, W - learning_rate * dW)],
-                                 allow_input_downcast=True)
+        self._define("sgd_step", [x, y, learning_rate], [],
+                     updates=[(U, new_U), (V, V - learning_rate * dV), (W, W - learning_rate * dW)])
 
     # ------------------------------------------------------------------ loss
     def calculate_total_loss(self, X, Y):
@@ -110,7 +127,7 @@ class RNNTheano:
         s, _ = scan(step, sequences=Ux, outputs_info=s0, non_sequences=[W],
                     truncate_gradient=self._truncate(), strict=True)
         s2 = s.reshape((s.shape[0] * s.shape[1], self.hidden_dim))
-        lp = log_softmax(s2.dot(V.T))
+        lp = log_softmax(s2.dot(V.T), axis=-1)
         yt = Y.T.flatten()
         cost = -T.sum(lp[T.arange(yt.shape[0]), yt] * M.T.flatten())
         dU, dV, dW = grad(cost, [U, V, W])
@@ -222,3 +239,35 @@ def _load(arrays, state):
     model.bptt_truncate = state.get("config", {}).get("bptt_truncate", 4)
     model.set_parameters(arrays)
     return scorer_from_state(model, state)
+
+
+def tutorial_graph(model, with_sgd=True):
+    """The tutorial's own ``RNNTheano`` graph on ``model``'s shared variables, for reference:
+    U[:, x_t] and softmax(V s_t) inside the scan, dense updates. Returns a dict of compiled
+    functions ``ce_error``, ``bptt`` and (``with_sgd``) ``sgd_step``. Used by the tests (the
+    fast graph must give the same loss and gradients) and by ``scripts/bench_rnnlm.py``.
+    """
+    from rnnrepro.engine import softmax
+    U, V, W = model.U, model.V, model.W
+    x = T.ivector("x")
+    y = T.ivector("y")
+
+    def forward_prop_step(x_t, s_t_prev, U, V, W):
+        s_t = T.tanh(U[:, x_t] + W.dot(s_t_prev))
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # "Softmax no longer converts a vector to a row"
+            o_t = softmax(V.dot(s_t), axis=-1)
+        return [o_t, s_t]
+
+    [o, s], _ = scan(forward_prop_step, sequences=x,
+                     outputs_info=[None, dict(initial=T.zeros((model.hidden_dim,), dtype=config.floatX))],
+                     non_sequences=[U, V, W], truncate_gradient=model._truncate(), strict=True)
+    o_error = -T.sum(T.log(o[T.arange(y.shape[0]), y]))  # = sum categorical_crossentropy(o, y)
+    dU, dV, dW = grad(o_error, [U, V, W])
+    out = {"ce_error": function([x, y], o_error), "bptt": function([x, y], [dU, dV, dW])}
+    if with_sgd:
+        lr = T.scalar("learning_rate", dtype=config.floatX)
+        out["sgd_step"] = function([x, y, lr], [], updates=[(U, U - lr * dU), (V, V - lr * dV),
+                                                            (W, W - lr * dW)],
+                                   allow_input_downcast=True)
+    return out

@@ -95,6 +95,24 @@ def train_epoch(rnn, s, train_lex, train_y, order, clr, desc):
     return float(np.mean(costs))
 
 
+def decay_step(st, e, decay, reset):
+    """rnnslu.py's decay rule at the end of epoch ``e``; True when the caller must restore the
+    best parameters.
+
+    After 10 epochs without a better validation F1 the rate is halved and the model reset to
+    the best one. Faithful oddity: rnnslu.py does ``rnn = best_rnn``, so from then on the
+    "best" snapshot *is* the live model; until a new best is found, the later resets (the test
+    stays true, so one comes every epoch) restore nothing. ``reset='always'`` restores the
+    saved best parameters at every decay instead.
+    """
+    if not (decay and abs(st["be"] - e) >= 10):
+        return False
+    st["clr"] *= 0.5
+    restore = reset == "always" or not st["aliased"]
+    st["aliased"] = True
+    return restore
+
+
 def _snapshot(rnn):
     return {k: v.copy() for k, v in rnn.get_params().items()}
 
@@ -139,6 +157,7 @@ def main(s, resume=False):
         _say(s, f"resuming {folder} at epoch {st['epoch']} (lr {st['clr']:.6g})")
     else:
         log.reset()
+    s.setdefault("commit", git_commit())   # the code this run started from
     with open(os.path.join(folder, "config.json"), "w") as f:
         json.dump(dict(s, **engine.describe()), f, indent=1)
 
@@ -167,16 +186,8 @@ def main(s, resume=False):
             for split in ("test", "valid"):
                 os.replace(os.path.join(folder, f"current.{split}.txt"),
                            os.path.join(folder, f"best.{split}.txt"))
-        # learning-rate decay if no improvement in 10 epochs
-        if s["decay"] and abs(st["be"] - e) >= 10:
-            st["clr"] *= 0.5
-            # Faithful oddity: rnnslu.py does ``rnn = best_rnn``, so afterwards the "best"
-            # snapshot *is* the live model. Until a new best is found, later resets (the test
-            # stays true, so they come every epoch) restore nothing. reset='always' restores
-            # the saved best parameters at every decay instead.
-            if s["reset"] == "always" or not st["aliased"]:
-                rnn.set_params(best_params)
-                st["aliased"] = True
+        if decay_step(st, e, s["decay"], s["reset"]):
+            rnn.set_params(best_params)
         if st["clr"] < 1e-5:
             st["done"] = True
         st["epoch"] = e + 1
@@ -207,4 +218,5 @@ def summary(s, folder=None):
                 epochs_run=len(recs),
                 seconds_per_epoch=round(float(np.mean(secs)), 2) if secs else None,
                 peak_rss_mb=max((r["peak_rss_mb"] for r in recs), default=None),
-                commit=git_commit(), hardware=hardware(), **engine.describe())
+                commit=s.get("commit") or git_commit(), hardware=hardware(),
+                **engine.describe())

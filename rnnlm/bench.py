@@ -1,0 +1,147 @@
+"""Milliseconds per ``sgd_step`` on one 45-word sentence (tutorial part 2: C=8000, H=100).
+
+Published (part 2): about 350 ms RNNNumpy, 70 ms RNNTheano on a Mac CPU, 23 ms on a GPU.
+Each (engine, floatX) runs in its own subprocess, since the engine is chosen at import.
+"""
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import time
+
+import numpy as np
+
+CONFIGS = [("numpy", "float64"), ("aesara", "float32"), ("aesara", "float64"),
+           ("pytensor", "float32"), ("pytensor", "float64")]
+
+
+def _time(fn, repeats, warmup=2):
+    for _ in range(warmup):
+        fn()
+    ts = []
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        fn()
+        ts.append((time.perf_counter() - t0) * 1000.0)
+    return {"median_ms": statistics.median(ts), "min_ms": min(ts), "repeats": repeats}
+
+
+def worker(engine, floatx, C, H, length, repeats, tutorial_graph=True):
+    """Run in a fresh process: time the models for one engine/floatX, return a list of rows."""
+    rng = np.random.RandomState(0)
+    x = rng.randint(0, C, size=length).astype(np.int32)
+    y = np.concatenate([x[1:], [1]]).astype(np.int32)
+    rows = []
+    if engine == "numpy":
+        from rnnlm.rnn_numpy import RNNNumpy
+        np.random.seed(10)
+        m = RNNNumpy(C, H)
+        r = _time(lambda: m.sgd_step(x, y, 0.005), max(3, repeats // 4), warmup=1)
+        rows.append({"model": "RNNNumpy", "engine": "numpy", "floatX": "float64", **r})
+        return rows
+    os.environ["RNN_ENGINE"] = engine
+    os.environ["RNN_FLOATX"] = floatx
+    from rnnrepro.engine import describe
+    from rnnlm.rnn_theano import RNNTheano, tutorial_graph as tg
+    np.random.seed(10)
+    m = RNNTheano(C, H)
+    t0 = time.perf_counter()
+    m.sgd_step(x, y, 0.005)
+    compile_s = time.perf_counter() - t0
+    r = _time(lambda: m.sgd_step(x, y, 0.005), repeats)
+    d = describe()
+    rows.append({"model": "RNNTheano", "engine": engine, "floatX": floatx,
+                 "engine_version": d["engine_version"], "blas": d.get("blas"),
+                 "first_call_s": round(compile_s, 1), **r})
+    if tutorial_graph:
+        t0 = time.perf_counter()
+        f = tg(m)["sgd_step"]
+        compile_s = time.perf_counter() - t0
+        r = _time(lambda: f(x, y, 0.005), repeats)
+        rows.append({"model": "tutorial graph (softmax in scan)", "engine": engine, "floatX": floatx,
+                     "engine_version": d["engine_version"], "blas": d.get("blas"),
+                     "first_call_s": round(compile_s, 1), **r})
+    return rows
+
+
+def run_all(C=8000, H=100, length=45, repeats=20, configs=CONFIGS, tutorial_graph=True):
+    rows = []
+    for engine, floatx in configs:
+        cmd = [sys.executable, "-m", "rnnlm.bench", "--worker", engine, floatx, "--C", str(C),
+               "--H", str(H), "--length", str(length), "--repeats", str(repeats)]
+        if not tutorial_graph:
+            cmd.append("--no-tutorial-graph")
+        env = dict(os.environ)
+        env["PYTHONPATH"] = os.pathsep.join(filter(None, [os.getcwd(), env.get("PYTHONPATH")]))
+        p = subprocess.run(cmd, capture_output=True, text=True, env=env)
+        if p.returncode != 0:
+            rows.append({"model": "?", "engine": engine, "floatX": floatx,
+                         "error": p.stderr.strip().splitlines()[-1] if p.stderr.strip() else "failed"})
+            continue
+        rows += json.loads(p.stdout.strip().splitlines()[-1])
+    return rows
+
+
+def format_table(rows):
+    lines = [f"{'model':34s} {'engine':9s} {'floatX':8s} {'ms/step (median)':>17s} {'min':>8s}"]
+    for r in rows:
+        if "error" in r:
+            lines.append(f"{r['model']:34s} {r['engine']:9s} {r['floatX']:8s} error: {r['error']}")
+        else:
+            lines.append(f"{r['model']:34s} {r['engine']:9s} {r['floatX']:8s} "
+                         f"{r['median_ms']:17.2f} {r['min_ms']:8.2f}")
+    return "\n".join(lines)
+
+
+def main(argv=None):
+    p = argparse.ArgumentParser()
+    p.add_argument("--worker", nargs=2, metavar=("ENGINE", "FLOATX"))
+    p.add_argument("--C", type=int, default=8000)
+    p.add_argument("--H", type=int, default=100)
+    p.add_argument("--length", type=int, default=45)
+    p.add_argument("--repeats", type=int, default=20)
+    p.add_argument("--no-tutorial-graph", action="store_true")
+    a = p.parse_args(argv)
+    if a.worker:
+        rows = worker(a.worker[0], a.worker[1], a.C, a.H, a.length, a.repeats,
+                      not a.no_tutorial_graph)
+        print(json.dumps(rows))
+        return 0
+    rows = run_all(a.C, a.H, a.length, a.repeats, tutorial_graph=not a.no_tutorial_graph)
+    print(format_table(rows))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
+
+
+def write_results(results_dir, rows, table, options, argv):
+    """run.json (value: RNNTheano aesara float32 ms/step; all rows inside) + table.txt."""
+    import shlex
+    from rnnrepro import runlog
+    from rnnlm.plot import write_run_json
+    os.makedirs(results_dir, exist_ok=True)
+    with open(os.path.join(results_dir, "table.txt"), "w") as f:
+        f.write(table + "\n")
+    main_row = next((r for r in rows if r.get("model") == "RNNTheano" and r["engine"] == "aesara"
+                     and r["floatX"] == "float32" and "median_ms" in r), None)
+    record = {
+        "id": os.path.basename(os.path.normpath(results_dir)), "package": "rnnlm",
+        "what": f"ms per sgd_step, one {options['length']}-word sentence, C={options['C']}, "
+                f"H={options['H']} (RNNTheano, aesara, float32; all rows in 'rows')",
+        "metric": "milliseconds per sgd_step (median)",
+        "value": main_row["median_ms"] if main_row else None,
+        "published": 70.0,
+        "published_source": "WildML part 2: ~350 ms RNNNumpy, ~70 ms RNNTheano (Mac CPU), "
+                            "~23 ms (g2.2xlarge GPU)",
+        "label": "full (random 45-word sentence; the tutorial used X_train[10])",
+        "command": " ".join(shlex.quote(x) for x in ["python"] + list(argv)),
+        "commit": runlog.git_commit(), "data": "synthetic word ids (seed 0)",
+        "hardware": runlog.hardware(), "engine": "aesara", "floatX": "float32",
+        "epochs": None, "seconds": None, "peak_rss_mb": None, "rows": rows,
+        "threads": {k: os.environ.get(k) for k in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS")},
+    }
+    return write_run_json(results_dir, record, None, [])

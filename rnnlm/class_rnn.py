@@ -1,0 +1,494 @@
+"""Mikolov's RNNLM toolkit (rnnlm 0.3e/0.4b ``rnnlmlib.cpp``): class-based RNN LM and RNNME.
+
+Model (``computeNet``), one word at a time, one-hot input ``w(t-1)`` and sigmoid hidden layer::
+
+    s(t)   = sigmoid(U[w(t-1)] + W s(t-1))                    (syn0; pre-activations clipped +-50)
+    P(c|h) = softmax_c(C1 s(t) + d_class(history))             (syn1 class rows, direct feats)
+    P(w|c,h) = softmax_{w in c}(V1[w] s(t) + d_word(c, history))
+    P(w|h) = P(class(w)|h) P(w|class(w), h)
+
+Classes (``initNet``): words in toolkit vocabulary order (``</s>`` first, then by count) are cut
+into ``class_size`` bins of equal sqrt-unigram mass (default) or equal unigram mass (the old
+binning, ``old_classes``); each class is a contiguous block of the vocabulary.
+
+Maxent part (RNNME, ``direct_size > 0``): hashed n-gram features of order 0..direct_order-1
+(a bias, then the last 1, 2, ... words) connected straight to the class outputs (first half of
+the ``syn_d`` hash) and to the word outputs of the predicted class (second half), learnt jointly.
+
+Learning (``learnNet``): per-word online SGD of the output weights and ``syn_d`` with error
+``onehot - p``; hidden errors clipped to +-``gradient_cutoff``; every ``bptt_block`` words the
+errors of the block are backpropagated ``bptt + bptt_block - 2`` steps through time into a
+temporary ``bptt_syn0`` that is then added to ``syn0``; L2 ``beta * alpha`` applied every 10th
+word; ``independent`` resets the hidden state (to 1.0) at sentence ends.
+
+Toolkit oddities reproduced on purpose (each named where it happens): ``FAST_EXP`` (Schraudolph's
+bit-trick exponential, used for every sigmoid and softmax; ``fast_exp=False`` uses exact exp),
+the flushed state is 0.1 (``netFlush``) but a reset state is 1.0 (``netReset``), BPTT buffers
+carried from one epoch to the next, the validation pass starting with the n-gram history left
+by training, rejected epochs not restoring ``syn_d``, the schedule's ``llogp`` taking the value
+of a rejected epoch, and 32-bit wrap-around in the feature hash.
+
+Differences (named): initial weights come from numpy's RandomState(seed), not glibc ``rand()``;
+the test pass starts from the flushed state instead of the hidden vector stored in the model
+file; the order in which colliding ``syn_d`` entries of different n-gram orders are updated
+within one word (differences of order alpha*beta).
+"""
+import math
+
+import numpy as np
+
+from rnnlm.registry import register
+
+PRIMES = (108641969, 116049371, 125925907, 133333309, 145678979, 175308587, 197530793,
+          234567803, 251851741, 264197411, 330864029, 399999781, 407407183, 459258997, 479012069,
+          545678687, 560493491, 607407037, 629629243, 656789717, 716048933, 718518067, 725925469,
+          733332871, 753085943, 755555077, 782715551, 790122953, 812345159, 814814293, 893826581,
+          923456189, 940740127, 953085797, 985184539, 990122807)
+PRIMES_SIZE = len(PRIMES)
+MAX_NGRAM_ORDER = 20
+U32 = 0xFFFFFFFF
+# PRIMES[0]*PRIMES[1] is an unsigned-int product in C: it wraps at 2**32 before widening.
+P01 = (PRIMES[0] * PRIMES[1]) & U32
+_clip = np.core.umath.clip  # the ufunc itself: np.clip's wrapper costs more than the work
+PUBLISHED = {"rnn": 124.7}
+PUBLISHED_SOURCE = "Mikolov 2012 PhD thesis (PTB, RNN 124.7, KN5 141.2)"
+
+# FAST_EXP(y): high 32 bits of a double set to EXP_A*y + (1072693248 - EXP_C), low bits 0.
+EXP_A = 1048576 / math.log(2)
+EXP_C = 60801
+
+
+def fast_exp(y):
+    """The toolkit's ``FAST_EXP`` (Schraudolph 1999), elementwise on a float64 array."""
+    hi = (EXP_A * np.asarray(y, dtype=np.float64) + (1072693248 - EXP_C)).astype(np.int64)
+    return (hi << 32).view(np.float64)  # C's double->int conversion truncates, as astype does
+
+
+def assign_classes(counts, class_size, old_classes=False):
+    """``initNet`` class assignment over words in vocabulary order; returns class per word.
+
+    New (default): cumulative sqrt(count/total) / sum(sqrt(count/total)); old: cumulative
+    count/total. A word goes to class ``a`` and ``a`` advances when the cumulative mass passes
+    (a+1)/class_size.
+    """
+    cn = np.asarray(counts, dtype=np.float64)
+    b = cn.sum()
+    if old_classes:
+        mass = cn / b
+    else:
+        s = np.sqrt(cn / b)
+        mass = s / s.sum()
+    out = np.empty(len(cn), dtype=np.int64)
+    df, a = 0.0, 0
+    for i in range(len(cn)):  # sequential on purpose: same float accumulation as the C loop
+        df += mass[i]
+        if df > 1:
+            df = 1
+        out[i] = a
+        if df > (a + 1) / class_size and a < class_size - 1:
+            a += 1
+    return out
+
+
+def _ngram_multipliers(order):
+    """M[a][b] = PRIMES[(a*PRIMES[b]+b) % PRIMES_SIZE] (unsigned 32-bit arithmetic)."""
+    return [[PRIMES[((a * PRIMES[b] + b) & U32) % PRIMES_SIZE] for b in range(a + 1)]
+            for a in range(order)]
+
+
+class ClassRNNLM:
+    """Parameters and the faithful per-word trainer of the toolkit.
+
+    Weights (toolkit names): ``U`` (vocab, hidden) = syn0 input columns, ``W`` (hidden, hidden)
+    = syn0 recurrent part, ``V1`` (vocab, hidden) / ``C1`` (classes, hidden) = syn1 word / class
+    rows, ``syn_d`` = direct-connection hash.
+    """
+
+    def __init__(self, vocab, counts, hidden=100, class_size=100, old_classes=False,
+                 direct_size=0, direct_order=3, bptt=4, bptt_block=10, gradient_cutoff=15.0,
+                 beta=1e-7, independent=False, seed=1, fast_exp=True, arrays=None):
+        self.vocab = list(vocab)
+        self.counts = np.asarray(counts, dtype=np.int64)
+        self.hidden, self.class_size = hidden, class_size
+        self.old_classes = old_classes
+        self.direct_size = int(direct_size)
+        self.direct_order = min(int(direct_order), MAX_NGRAM_ORDER) if self.direct_size else 0
+        self.bptt, self.bptt_block = bptt, bptt_block
+        self.gradient_cutoff, self.beta = gradient_cutoff, beta
+        self.independent, self.seed, self.fast_exp = independent, seed, fast_exp
+        # netFlush's "last hidden layer is initialized to vector of 0.1 values"; BPTT does not see
+        # it (its buffer holds zeros there), so gradient checks set it to 0.
+        self.flush_value = 0.1
+        V, H = len(self.vocab), hidden
+        self.word_class = assign_classes(self.counts, class_size, old_classes)
+        C = self.n_classes = int(self.word_class.max()) + 1
+        self.cstart = np.searchsorted(self.word_class, np.arange(C), side="left")
+        self.cend = np.searchsorted(self.word_class, np.arange(C), side="right")
+        self._mult = _ngram_multipliers(max(self.direct_order, 1))
+        if arrays is None:
+            rng = np.random.RandomState(seed)
+            r = lambda *s: (rng.uniform(-0.1, 0.1, s) + rng.uniform(-0.1, 0.1, s)
+                            + rng.uniform(-0.1, 0.1, s))  # random()+random()+random()
+            arrays = {"U": r(V, H), "W": r(H, H), "V1": r(V, H), "C1": r(class_size, H),
+                      "syn_d": np.zeros(self.direct_size)}
+        self.U, self.W, self.V1, self.C1, self.syn_d = (
+            np.array(arrays[k], dtype=np.float64) for k in ("U", "W", "V1", "C1", "syn_d"))
+        self.reset_training_state()
+
+    # -- bookkeeping ---------------------------------------------------------------------
+    def hyper(self):
+        return dict(hidden=self.hidden, class_size=self.class_size, old_classes=self.old_classes,
+                    direct_size=self.direct_size, direct_order=self.direct_order, bptt=self.bptt,
+                    bptt_block=self.bptt_block, gradient_cutoff=self.gradient_cutoff,
+                    beta=self.beta, independent=self.independent, seed=self.seed,
+                    fast_exp=self.fast_exp)
+
+    def arrays(self):
+        return {"U": self.U, "W": self.W, "V1": self.V1, "C1": self.C1, "syn_d": self.syn_d}
+
+    def reset_training_state(self):
+        n = self.bptt + self.bptt_block
+        self.bptt_hidden_ac = np.zeros((n + 1, self.hidden))
+        self.bptt_hidden_er = np.zeros((n + 1, self.hidden))
+
+    def _exp(self, x):
+        return fast_exp(x) if self.fast_exp else np.exp(x)
+
+    def _sigmoid(self, a):
+        _clip(a, -50, 50, out=a)
+        return 1.0 / (1.0 + self._exp(-a))
+
+    def _softmax(self, z):
+        _clip(z, -50, 50, out=z)  # the toolkit clips instead of subtracting the max
+        e = self._exp(z)
+        return e / e.sum()
+
+    def ngram_sums(self, history):
+        """S[a] = sum_{b=1..a} M[a][b] (history[b-1]+1); stops at an OOV in the history."""
+        sums = []
+        for a in range(self.direct_order):
+            if a > 0 and history[a - 1] == -1:
+                break
+            m = self._mult[a]
+            sums.append(sum(m[b] * (history[b - 1] + 1) for b in range(1, a + 1)))
+        return sums
+
+    def class_hashes(self, sums):
+        half = self.direct_size // 2
+        out = []
+        for s in sums:
+            h = (P01 + s) % half
+            if not h:  # the toolkit's `if (hash[b]) ... else break`
+                break
+            out.append(h)
+        return out
+
+    def word_hashes(self, sums, c):
+        half = self.direct_size // 2
+        return [(P01 * (c + 1) + s) % half + half for s in sums]  # never 0: >= half
+
+    # -- the forward pass of one word (computeNet) ----------------------------------------
+    def hidden_step(self, prev, last_word):
+        a = self.W @ prev
+        if last_word != -1:
+            a += self.U[last_word]
+        return self._sigmoid(a)
+
+    def class_probs(self, h, hc):
+        z = self.C1 @ h
+        for hb in hc:
+            z += self.syn_d[hb:hb + self.class_size]
+        return self._softmax(z)
+
+    def word_probs(self, h, c, hw):
+        s, e = self.cstart[c], self.cend[c]
+        z = self.V1[s:e] @ h
+        D = self.direct_size
+        for hb in hw:
+            if hb + (e - s) <= D:
+                z += self.syn_d[hb:hb + (e - s)]
+            else:  # the word part of the hash wraps around (hash[b] % direct_size)
+                z += self.syn_d[(hb + np.arange(e - s)) % D]
+        return self._softmax(z)
+
+    # -- training: one epoch of trainNet's inner loop -------------------------------------
+    def train_epoch(self, words, alpha, progress=None):
+        """Online SGD over ``words`` (ids, -1 = OOV); returns (log10 prob sum, words scored,
+        final n-gram history). ``progress`` is called every 10000 words with the count."""
+        U, W, V1, C1, syn_d = self.U, self.W, self.V1, self.C1, self.syn_d
+        H, D = self.hidden, self.direct_size
+        cutoff, beta2 = self.gradient_cutoff, self.beta * alpha
+        beta3 = beta2 * 1  # toolkit: "beta3 can be possibly larger than beta2"
+        bptt, block = self.bptt, self.bptt_block
+        nb = bptt + block
+        steps = bptt + block - 2
+        bh_ac, bh_er = self.bptt_hidden_ac, self.bptt_hidden_er
+        bptt_history = [0] * nb  # trainNet: bptt_history[a]=0 at each epoch start
+        history = [0] * MAX_NGRAM_ORDER
+        word_class, cstart, cend = self.word_class, self.cstart, self.cend
+        direct = D > 0
+        prev = np.full(H, self.flush_value)  # netFlush
+        last_word = 0
+        counter = 0
+        logp, wordcn = 0.0, 0
+        clip = _clip
+        dU = {}
+        for word in words:
+            counter += 1
+            if progress is not None and counter % 10000 == 0:
+                progress(counter)
+            word = int(word)
+            # ---- computeNet
+            h = self.hidden_step(prev, last_word)
+            if direct:
+                sums = self.ngram_sums(history)
+                hc = self.class_hashes(sums)
+            else:
+                hc = ()
+            pc = self.class_probs(h, hc)
+            if word != -1:
+                c = word_class[word]
+                s, e = cstart[c], cend[c]
+                hw = self.word_hashes(sums, c) if direct else ()
+                pw = self.word_probs(h, c, hw)
+                logp += math.log10(pc[c] * pw[word - s])
+                wordcn += 1
+            # ---- shift the BPTT memory
+            if bptt > 0:
+                bptt_history.insert(0, last_word)
+                bptt_history.pop()
+                bh_ac[1:nb] = bh_ac[0:nb - 1]
+                bh_er[1:nb] = bh_er[0:nb - 1]
+            # ---- learnNet
+            if word != -1:
+                l2 = (counter % 10) == 0  # "regularization is done every 10. step"
+                er_w = -pw
+                er_w[word - s] += 1.0
+                er_c = -pc
+                er_c[c] += 1.0
+                if direct:
+                    n = e - s
+                    for hb in hw:
+                        if hb + n <= D:
+                            sl = slice(hb, hb + n)
+                        else:
+                            sl = (hb + np.arange(n)) % D
+                        syn_d[sl] += alpha * er_w - syn_d[sl] * beta3
+                    for hb in hc:
+                        sl = slice(hb, hb + self.class_size)
+                        syn_d[sl] += alpha * er_c - syn_d[sl] * beta3
+                # hidden error from the word rows, then from the class rows (each clipped)
+                er_h = clip(er_w @ V1[s:e], -cutoff, cutoff)
+                er_h = clip(er_h + er_c @ C1, -cutoff, cutoff)
+                if l2:
+                    V1[s:e] += alpha * (er_w[:, None] * h) - V1[s:e] * beta2
+                    C1 += alpha * (er_c[:, None] * h) - C1 * beta2
+                else:
+                    V1[s:e] += alpha * (er_w[:, None] * h)
+                    C1 += alpha * (er_c[:, None] * h)
+                if bptt <= 1:  # plain backpropagation
+                    er = er_h * h * (1 - h)
+                    if last_word != -1:
+                        U[last_word] += alpha * er - (U[last_word] * beta2 if l2 else 0)
+                    W += alpha * (er[:, None] * prev) - (W * beta2 if l2 else 0)
+                else:
+                    bh_ac[0] = h
+                    bh_er[0] = er_h
+                    if counter % block == 0 or (self.independent and word == 0):
+                        er, ac, inp = er_h, h, prev
+                        ers, inps = [], []
+                        for step in range(steps):
+                            er = er * ac * (1 - ac)
+                            a = bptt_history[step]
+                            if a != -1:
+                                g = dU.get(a)
+                                dU[a] = alpha * er if g is None else g + alpha * er
+                            e0 = clip(er @ W, -cutoff, cutoff)  # propagate errors 1->0
+                            ers.append(er)
+                            inps.append(inp)
+                            er = e0 + bh_er[step + 1]
+                            if step < steps - 1:
+                                ac = bh_ac[step + 1]
+                                inp = bh_ac[step + 2]
+                        bh_er[:] = 0
+                        dW = alpha * (np.array(ers).T @ np.array(inps))
+                        if l2:
+                            W += dW - W * beta2
+                        else:
+                            W += dW
+                        for step in range(steps):
+                            a = bptt_history[step]
+                            if a == -1:
+                                continue
+                            # a word seen twice gets its gradient once and the decay twice
+                            g = dU.pop(a, None)
+                            if g is not None:
+                                U[a] += g
+                            if l2:
+                                U[a] -= U[a] * beta2
+                        dU.clear()
+            # ---- next word
+            prev = h
+            last_word = word
+            history.insert(0, last_word)
+            history.pop()
+            if self.independent and word == 0:
+                prev, history = self._net_reset(bptt_history)
+        return logp, wordcn, history
+
+    def _net_reset(self, bptt_history):
+        """``netReset``: hidden state 1.0, BPTT history cleared past the newest entry."""
+        nb = self.bptt + self.bptt_block
+        for a in range(1, nb):
+            bptt_history[a] = 0
+        self.bptt_hidden_ac[2:nb] = 0
+        self.bptt_hidden_er[2:nb] = 0
+        return np.ones(self.hidden), [0] * MAX_NGRAM_ORDER
+
+    # -- evaluation ---------------------------------------------------------------------
+    def evaluate(self, words, history=None):
+        """Validation/test pass (no learning): (log10 prob sum, words scored).
+
+        Starts from the flushed state (0.1), ``last_word`` = sentence end; ``history`` is the
+        n-gram history to start from (zeros unless given: validation in trainNet inherits the
+        training history)."""
+        history = list(history) if history is not None else [0] * MAX_NGRAM_ORDER
+        prev = np.full(self.hidden, self.flush_value)
+        last_word, logp, wordcn = 0, 0.0, 0
+        direct = self.direct_size > 0
+        for word in words:
+            word = int(word)
+            h = self.hidden_step(prev, last_word)
+            if word != -1:
+                sums = self.ngram_sums(history) if direct else ()
+                c = self.word_class[word]
+                pc = self.class_probs(h, self.class_hashes(sums) if direct else ())
+                pw = self.word_probs(h, c, self.word_hashes(sums, c) if direct else ())
+                logp += math.log10(pc[c] * pw[word - self.cstart[c]])
+                wordcn += 1
+            prev, last_word = h, word
+            history.insert(0, word)
+            history.pop()
+            if self.independent and word == 0:
+                prev, history = np.ones(self.hidden), [0] * MAX_NGRAM_ORDER
+        return logp, wordcn
+
+    def sequence_logprob(self, words):
+        """Natural-log probability of ``words`` (all of them scored)."""
+        lp, _ = self.evaluate(words)
+        return lp * math.log(10)
+
+    # -- full distribution (scorer, generation) -----------------------------------------------
+    def distribution(self, h, history):
+        """P(w | h) for every word: P(class) * P(word | class), sums to one over the vocabulary."""
+        direct = self.direct_size > 0
+        sums = self.ngram_sums(history) if direct else ()
+        pc = self.class_probs(h, self.class_hashes(sums) if direct else ())
+        out = np.empty(len(self.vocab))
+        for c in range(self.n_classes):
+            s, e = self.cstart[c], self.cend[c]
+            out[s:e] = pc[c] * self.word_probs(h, c, self.word_hashes(sums, c) if direct else ())
+        return out
+
+
+class ClassRNNGraph:
+    """The same class-factorised RNN as a compiled engine graph, for mini-batches (not the
+    toolkit's online SGD: an *option* for speed, used by the benchmark and the cross-checks).
+
+    ``x``, ``y``: (batch, steps) word ids; the hidden recurrence ``s(t) = sigmoid(U[x_t] +
+    s(t-1) W^T)`` is the only thing inside ``scan``; class and in-class word softmaxes are computed
+    for all steps at once (words of a class gathered from a padded (classes, max size) table).
+    No direct connections and exact exp. ``cost`` = summed -ln P(y) divided by the batch size;
+    ``train_step`` = SGD with optional global-norm clipping.
+    """
+
+    def __init__(self, model, clip_norm=None, compile_train=True):
+        from rnnrepro.engine import T, asfloat, config, function, grad, scan, shared, sigmoid, \
+            softmax
+        self.model = model
+        fx = config.floatX
+        self.params = {k: shared(asfloat(getattr(model, k)), name=k)
+                       for k in ("U", "W", "V1", "C1")}
+        sizes = model.cend - model.cstart
+        K = int(sizes.max())
+        members = model.cstart[:, None] + np.arange(K)[None, :]
+        mask = np.arange(K)[None, :] < sizes[:, None]
+        members = np.where(mask, members, 0).astype(np.int64)
+        wc = T.constant(model.word_class.astype(np.int64))
+        cs = T.constant(model.cstart.astype(np.int64))
+        mem = T.constant(members)
+        msk = T.constant(mask.astype(fx))
+        U, W, V1, C1 = (self.params[k] for k in ("U", "W", "V1", "C1"))
+        x, y = T.lmatrix("x"), T.lmatrix("y")
+        h0 = T.matrix("h0")
+
+        def forward():
+            pre = U[x.T]  # (T, B, H)
+
+            def step(p, h_prev, W_):
+                return sigmoid(p + T.dot(h_prev, W_.T))
+            hs, _ = scan(step, sequences=[pre], outputs_info=[h0], non_sequences=[W],
+                         strict=True)
+            n_steps, batch = hs.shape[0], hs.shape[1]
+            flat = hs.reshape((n_steps * batch, model.hidden))
+            tgt = y.T.flatten()
+            cls = wc[tgt]
+            n = T.arange(tgt.shape[0])
+            pc = softmax(T.dot(flat, C1.T), axis=-1)
+            rows = mem[cls]  # (N, K) word ids of each target's class
+            zw = T.sum(V1[rows] * flat[:, None, :], axis=-1)
+            zw = T.switch(msk[cls] > 0, zw, -1e30)
+            pw = softmax(zw, axis=-1)
+            nll = -T.log(pc[n, cls]) - T.log(pw[n, tgt - cs[cls]])
+            cost = nll.sum() / T.cast(batch, fx)
+            return cost, hs[-1], pre
+        cost, h_last, pre = forward()
+        self.evaluate = function([x, y, h0], [cost, h_last])
+        if compile_train:
+            lr = T.scalar("lr")
+            dense = ["W", "V1", "C1"]
+            grads = grad(cost, [self.params[k] for k in dense] + [pre])
+            norm = T.sqrt(sum(T.sum(g ** 2) for g in grads))
+            scale = T.constant(1.0, dtype=fx) if clip_norm is None else \
+                T.cast(clip_norm, fx) / T.maximum(norm, T.cast(clip_norm, fx))
+            updates = [(self.params[k], self.params[k] - lr * scale * g)
+                       for k, g in zip(dense, grads[:-1])]
+            updates.append((U, T.inc_subtensor(U[x.T.flatten()],
+                                               -lr * scale * grads[-1].reshape((-1, model.hidden)))))
+            self.train_step = function([x, y, h0, lr], [cost, h_last, norm], updates=updates)
+        self.get = lambda: {k: v.get_value() for k, v in self.params.items()}
+
+
+class ClassRNNScorer:
+    """Scorer protocol of ``rnnlm.registry`` for a toolkit-recipe model (``<eos>`` = ``</s>``)."""
+
+    begin_token = "<eos>"
+    end_token = "<eos>"
+    unknown_token = "<unk>"
+
+    def __init__(self, model):
+        self.model = model
+        self.vocab = model.vocab
+        self.word_to_index = {w: i for i, w in enumerate(self.vocab)}
+
+    def start(self):
+        return (np.full(self.model.hidden, self.model.flush_value), [0] * MAX_NGRAM_ORDER)
+
+    def advance(self, state, idx):
+        prev, history = state
+        m = self.model
+        if m.independent and idx == 0:
+            # independent mode: after reading </s> the toolkit resets (s = 1.0, empty history)
+            prev, history = np.ones(m.hidden), [0] * MAX_NGRAM_ORDER
+        h = m.hidden_step(prev, idx)
+        history = [idx] + list(history[:-1])
+        return m.distribution(h, history), (h, history)
+
+
+def load_model(arrays, state):
+    return ClassRNNLM(state["vocab"], state["counts"], arrays=arrays, **state["hyper"])
+
+
+@register("class-rnn")
+def _load(arrays, state):
+    return ClassRNNScorer(load_model(arrays, state))

@@ -1,0 +1,102 @@
+"""Sampling and scoring through the language-model-scorer protocol (``rnnlm.registry``).
+
+``generate_sentence`` is part 2's: start from the begin token, sample the next word from the
+softmax until the end token, never emitting the unknown token (the tutorial re-draws when it
+samples UNKNOWN_TOKEN; zeroing it and renormalising is the same distribution), and the caller
+keeps drawing sentences until one has at least ``min_length`` words (``senten_min_length = 7``
+in part 2). Part 4 gives up on sentences longer than 100 tokens; so does ``max_length`` here.
+"""
+import math
+
+import numpy as np
+
+
+def _avoid_ids(scorer, avoid):
+    words = {scorer.unknown_token} | set(avoid or ())
+    ids = [scorer.word_to_index[w] for w in words if w in scorer.word_to_index]
+    # a begin token that is not also the end token is never a sensible next word
+    if scorer.begin_token != scorer.end_token and scorer.begin_token in scorer.word_to_index:
+        ids.append(scorer.word_to_index[scorer.begin_token])
+    return sorted(set(ids))
+
+
+def sample_sentence(scorer, rng=None, avoid=None, max_length=100, prefix=()):
+    """One sampled sentence (list of words without begin/end), or None past ``max_length``."""
+    rng = rng if rng is not None else np.random
+    bad = _avoid_ids(scorer, avoid)
+    end = scorer.word_to_index[scorer.end_token]
+    state = scorer.start()
+    probs, state = scorer.advance(state, scorer.word_to_index[scorer.begin_token])
+    words = []
+    for w in prefix:
+        idx = scorer.word_to_index.get(w, scorer.word_to_index[scorer.unknown_token])
+        words.append(scorer.vocab[idx])
+        probs, state = scorer.advance(state, idx)
+    while True:
+        p = np.array(probs, dtype=np.float64)
+        p[bad] = 0.0
+        total = p.sum()
+        if total <= 0:
+            return None
+        p /= total
+        sampled = int(np.argmax(rng.multinomial(1, p)))
+        if sampled == end:
+            return words
+        words.append(scorer.vocab[sampled])
+        if len(words) > max_length:
+            return None
+        probs, state = scorer.advance(state, sampled)
+
+
+def generate_sentence(scorer, min_length=7, max_length=100, rng=None, avoid=None, prefix=(),
+                      max_tries=1000):
+    """Draw sentences until one has at least ``min_length`` words; returns its words."""
+    for _ in range(max_tries):
+        sent = sample_sentence(scorer, rng=rng, avoid=avoid, max_length=max_length, prefix=prefix)
+        if sent is not None and len(sent) >= min_length:
+            return sent
+    raise RuntimeError(f"no sentence of {min_length}..{max_length} words in {max_tries} tries")
+
+
+def default_tokenizer(scorer):
+    """nltk.word_tokenize (+ lowercasing) for the WildML vocabularies, whitespace otherwise."""
+    from rnnlm.data import SENTENCE_START_TOKEN, word_tokenize
+    if scorer.begin_token == SENTENCE_START_TOKEN:
+        return lambda text: word_tokenize(text.lower())
+    return lambda text: text.split()
+
+
+def score_sentences(scorer, sentences, tokenizer=None):
+    """Log-probability of each sentence (its words and the end token, given the begin token).
+
+    Returns a dict: ``log_prob`` (natural log, summed), ``log10_prob``, ``tokens`` (predicted
+    tokens, end tokens included), ``perplexity`` = exp(-log_prob / tokens), ``oov`` (words
+    mapped to the unknown token), and ``per_sentence`` log-probabilities.
+    """
+    tokenizer = tokenizer or default_tokenizer(scorer)
+    w2i = scorer.word_to_index
+    unk = w2i[scorer.unknown_token]
+    total, ntok, oov, per = 0.0, 0, 0, []
+    for text in sentences:
+        words = tokenizer(text) if isinstance(text, str) else list(text)
+        ids = [w2i.get(w, unk) for w in words]
+        oov += sum(1 for w in words if w not in w2i)
+        targets = ids + [w2i[scorer.end_token]]
+        state = scorer.start()
+        probs, state = scorer.advance(state, w2i[scorer.begin_token])
+        lp = 0.0
+        for j, t in enumerate(targets):
+            lp += math.log(max(float(probs[t]), 1e-300))
+            if j + 1 < len(targets):
+                probs, state = scorer.advance(state, t)
+        per.append(lp)
+        total += lp
+        ntok += len(targets)
+    return {"log_prob": total, "log10_prob": total / math.log(10), "tokens": ntok,
+            "perplexity": math.exp(-total / ntok) if ntok else float("nan"), "oov": oov,
+            "per_sentence": per}
+
+
+def score_text(scorer, text, tokenizer=None):
+    """Score ``text`` as one sentence (see ``score_sentences``)."""
+    return score_sentences(scorer, [text], tokenizer)

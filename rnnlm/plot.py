@@ -1,0 +1,63 @@
+"""Loss-curve plots (PNG) and the ``results/<run-id>/run.json`` record."""
+import json
+import os
+import shutil
+
+# part 2: numpy RNN, hidden 100, first 100 sentences, 10 epochs, loss before every epoch
+PUBLISHED_PART2_CURVE = [8.987425, 8.976270, 8.960212, 8.930430, 8.862264,
+                         6.913570, 6.302493, 6.014995, 5.833877, 5.710718]
+PUBLISHED_SOURCE = ("WildML RNN tutorial part 2 (dennybritz/rnn-tutorial-rnnlm RNNLM.ipynb, "
+                    "train_with_sgd(model, X_train[:100], y_train[:100], nepoch=10, "
+                    "evaluate_loss_after=1))")
+
+
+def read_jsonl(path):
+    with open(path) as f:
+        return [json.loads(l) for l in f if l.strip()]
+
+
+def plot_curves(curves, out_png, title="", xlabel="examples seen", published=None,
+                published_label="published (reddit)"):
+    """``curves``: list of (label, xs, ys). ``published``: optional (xs, ys) drawn dashed."""
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    fig, ax = plt.subplots(figsize=(7, 4.5))
+    for label, xs, ys in curves:
+        ax.plot(xs, ys, marker="o", ms=3, label=label)
+    if published is not None:
+        ax.plot(published[0], published[1], "k--", marker="s", ms=3, label=published_label)
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel("loss (cross-entropy per word, nats)")
+    ax.set_title(title, fontsize=10)
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    os.makedirs(os.path.dirname(os.path.abspath(out_png)), exist_ok=True)
+    fig.savefig(out_png, dpi=110)
+    plt.close(fig)
+    return out_png
+
+
+def curve_from_log(path, kinds=("epoch", "monitor", "final"), x="num_examples_seen"):
+    recs = [r for r in read_jsonl(path) if r.get("kind", "epoch") in kinds]
+    return [r[x] for r in recs], [r["loss"] for r in recs]
+
+
+def write_run_json(results_dir, record, log_path=None, pngs=()):
+    """Write ``run.json`` (+ a copy of the JSONL log and the PNGs) into ``results_dir``."""
+    os.makedirs(results_dir, exist_ok=True)
+    if log_path and os.path.exists(log_path):
+        dst = os.path.join(results_dir, "log.jsonl")
+        if os.path.abspath(dst) != os.path.abspath(log_path):
+            shutil.copyfile(log_path, dst)
+        record.setdefault("log", "log.jsonl")
+    for p in pngs:
+        dst = os.path.join(results_dir, os.path.basename(p))
+        if os.path.abspath(dst) != os.path.abspath(p):
+            shutil.copyfile(p, dst)
+    record.setdefault("plots", [os.path.basename(p) for p in pngs])
+    with open(os.path.join(results_dir, "run.json"), "w") as f:
+        json.dump(record, f, indent=2)
+        f.write("\n")
+    return os.path.join(results_dir, "run.json")

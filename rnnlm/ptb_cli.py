@@ -1,0 +1,96 @@
+"""``rnnlm ptb-lstm`` and ``rnnlm ptb-rnnlm``: argument parsing only; the work is in
+``rnnlm.ptb_train``. ``rnnlm/cli.py`` calls ``add_subcommands``; ``python -m rnnlm.ptb_cli``
+runs the two subcommands on their own.
+"""
+import argparse
+import shlex
+import sys
+
+
+def _common(p):
+    p.add_argument("--data-dir", default=None,
+                   help="folder with ptb.{train,valid,test}.txt (default: $PTBDATA or data/ptb)")
+    p.add_argument("--out", default=None, help="run folder (checkpoint, log.jsonl, run.json)")
+    p.add_argument("--resume", action="store_true", help="continue from the last checkpoint")
+    p.add_argument("--seed", type=int, default=None)
+    p.add_argument("--floatx", choices=("float32", "float64"), default=None,
+                   help="float type (default: float32 for ptb-lstm, float64 for ptb-rnnlm)")
+    p.add_argument("--quiet", action="store_true")
+    p.add_argument("--no-test", action="store_true", help="skip the final test evaluation")
+
+
+def add_subcommands(subparsers):
+    from rnnlm.lstm import CONFIGS
+    p = subparsers.add_parser("ptb-lstm", help="Zaremba LSTM on PTB (TF tutorial configs)")
+    p.add_argument("--config", choices=sorted(CONFIGS), default="small")
+    p.add_argument("--max-epochs", type=int, default=None,
+                   help="stop after this many epochs (default: the config's max_max_epoch)")
+    _common(p)
+    p.set_defaults(func=cmd_ptb_lstm)
+
+    p = subparsers.add_parser("ptb-rnnlm", help="RNNLM toolkit recipe on PTB (class RNN / RNNME)")
+    p.add_argument("--hidden", type=int, default=100)
+    p.add_argument("--class", dest="class_size", type=int, default=100)
+    p.add_argument("--old-classes", action="store_true",
+                   help="plain-frequency class binning (toolkit -old-classes)")
+    p.add_argument("--bptt", type=int, default=4)
+    p.add_argument("--bptt-block", type=int, default=10)
+    p.add_argument("--direct", type=float, default=0,
+                   help="size of the direct-connection hash in millions (toolkit -direct)")
+    p.add_argument("--direct-order", type=int, default=3)
+    p.add_argument("--alpha", type=float, default=0.1)
+    p.add_argument("--beta", type=float, default=1e-7)
+    p.add_argument("--gradient-cutoff", type=float, default=15.0)
+    p.add_argument("--min-improvement", type=float, default=1.003)
+    p.add_argument("--independent", action="store_true",
+                   help="reset the state at sentence ends (toolkit -independent)")
+    p.add_argument("--max-epochs", type=int, default=None,
+                   help="stop after this many epochs even if the schedule has not ended")
+    p.add_argument("--train-words", type=int, default=None,
+                   help="train on the first N training words only (a labelled smaller run)")
+    _common(p)
+    p.set_defaults(func=cmd_ptb_rnnlm)
+
+
+def _command_line():
+    return "rnnlm " + " ".join(shlex.quote(a) for a in sys.argv[1:])
+
+
+def _set_floatx(args, default):
+    from rnnrepro.engine import set_floatx
+    set_floatx(args.floatx or default)
+
+
+def cmd_ptb_lstm(args):
+    _set_floatx(args, "float32")
+    from rnnlm.ptb_train import train_lstm
+    s = train_lstm(args.config, data_dir=args.data_dir, out=args.out, max_epochs=args.max_epochs,
+                   resume=args.resume, seed=0 if args.seed is None else args.seed,
+                   quiet=args.quiet, command=_command_line(), evaluate_test=not args.no_test)
+    return 0 if s["epochs"] else 1
+
+
+def cmd_ptb_rnnlm(args):
+    _set_floatx(args, "float64")
+    from rnnlm.ptb_train import train_class_rnn
+    s = train_class_rnn(
+        data_dir=args.data_dir, out=args.out, hidden=args.hidden, class_size=args.class_size,
+        old_classes=args.old_classes, bptt=args.bptt, bptt_block=args.bptt_block,
+        direct=int(round(args.direct * 1_000_000)), direct_order=args.direct_order,
+        alpha=args.alpha, beta=args.beta, gradient_cutoff=args.gradient_cutoff,
+        min_improvement=args.min_improvement, independent=args.independent,
+        max_epochs=args.max_epochs, train_words=args.train_words,
+        seed=1 if args.seed is None else args.seed, resume=args.resume, quiet=args.quiet,
+        command=_command_line(), evaluate_test=not args.no_test)
+    return 0 if s["epochs"] else 1
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(prog="rnnlm")
+    add_subcommands(parser.add_subparsers(dest="command", required=True))
+    args = parser.parse_args(argv)
+    return args.func(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,317 @@
+"""Training loops for the PTB baselines: per-epoch JSONL, a checkpoint every epoch, resume.
+
+``train_lstm`` follows ``ptb_word_lm.main``/``run_epoch``; ``train_class_rnn`` follows the
+RNNLM toolkit's ``trainNet`` (see ``rnnlm.class_rnn``).
+"""
+import json
+import math
+import os
+import sys
+import time
+
+import numpy as np
+
+from rnnrepro import checkpoint, runlog
+from rnnrepro.engine import asfloat, config, describe
+
+from rnnlm import ptb
+
+CKPT = "checkpoint.npz"
+LOG = "log.jsonl"
+
+
+def _say(msg, quiet=False):
+    if not quiet:
+        print(msg, flush=True)
+
+
+def write_result(out, run_id, what, value, published, published_source, label, command, data,
+                 epochs, seconds, words_per_second, extra=None, name="run.json"):
+    """One ``run.json`` per reported number (keys as in the project's results layout)."""
+    rec = {"id": run_id, "package": "rnnlm", "what": what, "metric": "test perplexity",
+           "value": value, "published": published, "published_source": published_source,
+           "label": label, "command": command, "commit": runlog.git_commit(), "data": data,
+           "hardware": runlog.hardware(), "engine": describe()["engine"],
+           "engine_version": describe()["engine_version"], "floatX": config.floatX,
+           "epochs": epochs, "seconds": seconds, "words_per_second": words_per_second,
+           "peak_rss_mb": round(runlog.peak_rss_mb(), 1)}
+    if extra:
+        rec.update(extra)
+    os.makedirs(out, exist_ok=True)
+    with open(os.path.join(out, name), "w") as f:
+        json.dump(rec, f, indent=2)
+        f.write("\n")
+    return rec
+
+
+# ---------------------------------------------------------------------------------------------
+# LSTM
+
+
+def run_epoch(model, data, batch_size, num_steps, lr=None, rng=None, quiet=True, desc=None):
+    """``run_epoch``: perplexity exp(costs / iters), state carried window to window.
+
+    With ``lr`` it trains (``train_step``); without it only evaluates. Returns
+    (perplexity, words, seconds).
+    """
+    c, h = model.zero_state(batch_size)
+    costs, iters, words = 0.0, 0, 0
+    n = ptb.epoch_size(len(data), batch_size, num_steps)
+    bar = runlog.progress(ptb.ptb_producer(data, batch_size, num_steps), total=n, desc=desc,
+                          quiet=quiet, unit="win")
+    t0 = time.perf_counter()
+    for x, y in bar:
+        if lr is None:
+            cost, c, h = model.evaluate(x, y, c, h)
+        else:
+            masks = model.dropout_masks(rng, batch_size, num_steps) if model.use_dropout else []
+            cost, c, h, _ = model.train_step(x, y, c, h, asfloat(lr), *masks)
+        costs += float(cost)
+        iters += num_steps
+        words += x.size
+        if bar.disable is False:
+            el = time.perf_counter() - t0
+            bar.set_postfix(ppl=f"{np.exp(costs / iters):.1f}", wps=f"{words / max(el, 1e-9):.0f}")
+    return float(np.exp(costs / iters)), words, time.perf_counter() - t0
+
+
+def evaluate_stream(model, data, num_steps=100):
+    """The tutorial's test setting (batch_size 1, num_steps 1): every target, state carried;
+    computed ``num_steps`` words per call (same numbers)."""
+    c, h = model.zero_state(1)
+    costs, iters = 0.0, 0
+    t0 = time.perf_counter()
+    for x, y in ptb.stream_windows(data, num_steps):
+        cost, c, h = model.evaluate(x, y, c, h)
+        costs += float(cost)
+        iters += x.shape[1]
+    return float(np.exp(costs / iters)), iters, time.perf_counter() - t0
+
+
+def train_lstm(config_name="small", data_dir=None, out=None, max_epochs=None, resume=False,
+               seed=0, quiet=False, command=None, evaluate_test=True, config_overrides=None):
+    """Train (or resume) an LSTM config on PTB; returns a summary dict.
+
+    ``max_epochs`` stops after that many epochs in total (the learning-rate schedule is still the
+    config's ``max_max_epoch`` one, so a stopped run can be resumed to completion).
+    """
+    from rnnlm import lstm
+    cfg = dict(lstm.CONFIGS[config_name])
+    cfg.update(config_overrides or {})
+    data_dir = ptb.resolve_data_dir(data_dir)
+    out = out or os.path.join("results", f"ptb-lstm-{config_name}")
+    os.makedirs(out, exist_ok=True)
+    train, valid, test, vocab = ptb.ptb_raw_data(data_dir)
+    total_epochs = cfg["max_max_epoch"] if max_epochs is None else min(max_epochs,
+                                                                        cfg["max_max_epoch"])
+    log = runlog.JsonlLog(os.path.join(out, LOG))
+    ckpt_path = os.path.join(out, CKPT)
+    start_epoch, params, seconds_done = 0, None, 0.0
+    if resume and os.path.exists(ckpt_path):
+        arrays, state = checkpoint.load(ckpt_path)
+        if state.get("model_type") != "lstm" or state.get("config_name") != config_name:
+            raise checkpoint.CheckpointError(f"{ckpt_path}: not a {config_name} LSTM checkpoint")
+        start_epoch, params = state["epochs_done"], arrays
+        seconds_done = state.get("seconds", 0.0)
+        log.truncate_after(start_epoch)
+        _say(f"resuming {config_name} from epoch {start_epoch}", quiet)
+    else:
+        log.reset()
+    model = lstm.PTBLSTM(cfg, len(vocab), params=params, seed=seed)
+    _say(f"ptb-lstm {config_name}: vocab {len(vocab)}, train {len(train)} words, "
+         f"{describe()}", quiet)
+    seconds = seconds_done
+    train_wps = None
+    for epoch in range(start_epoch, total_epochs):
+        lr = lstm.learning_rate(cfg, epoch)
+        rng = np.random.RandomState(seed * 100003 + epoch + 1)  # re-derived: resume-exact
+        train_ppl, words, sec = run_epoch(model, train, cfg["batch_size"], cfg["num_steps"],
+                                          lr=lr, rng=rng, quiet=quiet, desc=f"epoch {epoch + 1}")
+        valid_ppl, _, vsec = run_epoch(model, valid, cfg["batch_size"], cfg["num_steps"],
+                                       quiet=quiet, desc="valid")
+        seconds += sec + vsec
+        train_wps = words / sec
+        rec = {"epoch": epoch + 1, "lr": lr, "train_perplexity": train_ppl,
+               "valid_perplexity": valid_ppl, "train_seconds": round(sec, 2),
+               "valid_seconds": round(vsec, 2), "words_per_second": round(train_wps, 1),
+               "peak_rss_mb": round(runlog.peak_rss_mb(), 1)}
+        log.write(rec)
+        _say(f"Epoch: {epoch + 1} Learning rate: {lr:.3f} Train Perplexity: {train_ppl:.3f} "
+             f"Valid Perplexity: {valid_ppl:.3f} ({train_wps:.0f} wps)", quiet)
+        state = {"model_type": "lstm", "config_name": config_name, "config": cfg,
+                 "epochs_done": epoch + 1, "seed": seed, "vocab": vocab, "seconds": seconds,
+                 "floatX": config.floatX}
+        checkpoint.save(ckpt_path, model.get_params(), state)
+    records = log.records()
+    summary = {"epochs": len(records), "valid_perplexity": records[-1]["valid_perplexity"]
+               if records else None, "seconds": seconds, "out": out, "records": records}
+    if evaluate_test and records:
+        test_ppl, n, tsec = evaluate_stream(model, test)
+        summary.update(test_perplexity=test_ppl, test_words=n)
+        _say(f"Test Perplexity: {test_ppl:.3f} ({n} targets, {tsec:.0f} s)", quiet)
+        wps = [r["words_per_second"] for r in records]
+        done = len(records)
+        label = "full" if done >= cfg["max_max_epoch"] else \
+            f"smaller: {done} of {cfg['max_max_epoch']} epochs"
+        write_result(out, os.path.basename(os.path.normpath(out)),
+                     f"LSTM {config_name} (Zaremba et al. 2014 / TF PTB tutorial)", test_ppl,
+                     lstm.PUBLISHED.get(config_name), lstm.PUBLISHED_SOURCE, label,
+                     command or " ".join(sys.argv), f"PTB simple-examples ({data_dir})", done,
+                     round(seconds, 1), round(float(np.median(wps)), 1),
+                     extra={"valid_perplexity": summary["valid_perplexity"],
+                            "config": cfg})
+    return summary
+
+
+# ---------------------------------------------------------------------------------------------
+# RNNLM toolkit recipe (class RNN / RNNME)
+
+_BACKUP = ("U", "W", "V1", "C1")  # saveWeights/restoreWeights: syn0 and syn1, *not* syn_d
+
+
+def _toolkit_data(data_dir, train_words=None):
+    vocab, counts = ptb.toolkit_vocab(ptb.split_path(data_dir, "train"))
+    w2i = {w: i for i, w in enumerate(vocab)}
+    ids = {s: ptb.toolkit_ids(ptb.split_path(data_dir, s), w2i) for s in ptb.SPLITS}
+    if train_words:
+        ids["train"] = ids["train"][:train_words]
+    return vocab, counts, ids
+
+
+def train_class_rnn(data_dir=None, out=None, hidden=100, class_size=100, old_classes=False,
+                    bptt=4, bptt_block=10, direct=0, direct_order=3, alpha=0.1, beta=1e-7,
+                    gradient_cutoff=15.0, min_improvement=1.003, independent=False,
+                    max_epochs=None, train_words=None, seed=1, fast_exp=True, resume=False,
+                    quiet=False, command=None, evaluate_test=True):
+    """The toolkit's ``trainNet`` schedule around ``ClassRNNLM.train_epoch``.
+
+    After every epoch: validation log-probability ``logp``; if worse than the last one
+    (``llogp``) the epoch's weights are rejected (``restoreWeights``); once
+    ``logp * min_improvement < llogp`` alpha is halved every epoch, and the second time it
+    happens training stops. ``max_epochs`` cuts the run short (labelled as such).
+    """
+    from rnnlm import class_rnn
+    data_dir = ptb.resolve_data_dir(data_dir)
+    name = "ptb-rnnme" if direct else "ptb-rnnlm"
+    out = out or os.path.join("results", f"{name}-h{hidden}-c{class_size}")
+    os.makedirs(out, exist_ok=True)
+    vocab, counts, ids = _toolkit_data(data_dir, train_words)
+    log = runlog.JsonlLog(os.path.join(out, LOG))
+    ckpt_path = os.path.join(out, CKPT)
+    hyper = dict(hidden=hidden, class_size=class_size, old_classes=old_classes,
+                 direct_size=direct, direct_order=direct_order, bptt=bptt, bptt_block=bptt_block,
+                 gradient_cutoff=gradient_cutoff, beta=beta, independent=independent, seed=seed,
+                 fast_exp=fast_exp)
+    sched = {"alpha": alpha, "alpha_divide": 0, "llogp": -100000000.0, "iter": 0,
+             "done": False, "seconds": 0.0}
+    if resume and os.path.exists(ckpt_path):
+        arrays, state = checkpoint.load(ckpt_path)
+        if state.get("model_type") != "class-rnn":
+            raise checkpoint.CheckpointError(f"{ckpt_path}: not a class-rnn checkpoint")
+        model = class_rnn.load_model(arrays, state)
+        model.bptt_hidden_ac, model.bptt_hidden_er = arrays["bptt_hidden_ac"], \
+            arrays["bptt_hidden_er"]
+        backup = {k: arrays["backup_" + k].copy() for k in _BACKUP}
+        sched = state["schedule"]
+        log.truncate_after(sched["iter"] + (1 if sched["done"] else 0))
+        _say(f"resuming the toolkit schedule at iter {sched['iter']}", quiet)
+    else:
+        log.reset()
+        model = class_rnn.ClassRNNLM(vocab, counts, **hyper)
+        backup = {k: getattr(model, k).copy() for k in _BACKUP}  # initNet calls saveWeights
+    _say(f"ptb-rnnlm: vocab {len(vocab)}, classes {model.n_classes}, train {len(ids['train'])} "
+         f"words, hidden {hidden}, bptt {bptt}/{bptt_block}, direct {direct} "
+         f"order {model.direct_order}", quiet)
+
+    def save(state_done):
+        arrays = dict(model.arrays())
+        arrays.update({"backup_" + k: v for k, v in backup.items()})
+        arrays.update(bptt_hidden_ac=model.bptt_hidden_ac, bptt_hidden_er=model.bptt_hidden_er)
+        sched["done"] = state_done
+        state = {"model_type": "class-rnn", "vocab": vocab, "counts": [int(c) for c in counts],
+                 "hyper": hyper, "schedule": sched, "train_words": len(ids["train"])}
+        checkpoint.save(ckpt_path, arrays, state)
+
+    stopped_by_cap = False
+    while not sched["done"]:
+        if max_epochs is not None and sched["iter"] >= max_epochs:
+            stopped_by_cap = True
+            break
+        a = sched["alpha"]
+        bar = runlog.progress(None, total=len(ids["train"]), desc=f"iter {sched['iter']}",
+                              quiet=quiet, unit="w")
+        t0 = time.perf_counter()
+
+        def progress(n):
+            bar.n = n
+            el = time.perf_counter() - t0
+            bar.set_postfix(wps=f"{n / max(el, 1e-9):.0f}")
+        tlogp, tn, history = model.train_epoch(ids["train"], a, progress=progress)
+        bar.close()
+        sec = time.perf_counter() - t0
+        t1 = time.perf_counter()
+        vlogp, vn = model.evaluate(ids["valid"], history=history)  # trainNet keeps history
+        vsec = time.perf_counter() - t1
+        sched["seconds"] += sec + vsec
+        llogp = sched["llogp"]
+        rejected = vlogp < llogp
+        if rejected:
+            for k in _BACKUP:
+                getattr(model, k)[...] = backup[k]
+        else:
+            backup = {k: getattr(model, k).copy() for k in _BACKUP}
+        finished = False
+        if vlogp * min_improvement < llogp:
+            if sched["alpha_divide"] == 0:
+                sched["alpha_divide"] = 1
+            else:
+                finished = True
+        rec = {"epoch": sched["iter"] + 1, "alpha": a,
+               "train_perplexity": 10 ** (-tlogp / tn), "valid_perplexity": 10 ** (-vlogp / vn),
+               "valid_entropy_bits": -vlogp / math.log10(2) / vn, "rejected": rejected,
+               "train_seconds": round(sec, 2), "valid_seconds": round(vsec, 2),
+               "words_per_second": round(len(ids["train"]) / sec, 1),
+               "peak_rss_mb": round(runlog.peak_rss_mb(), 1)}
+        log.write(rec)
+        _say(f"Iter: {sched['iter']:3d}  Alpha: {a:.6f}  TRAIN ppl: {rec['train_perplexity']:.2f}"
+             f"  VALID ppl: {rec['valid_perplexity']:.2f}{'  (rejected)' if rejected else ''}"
+             f"  ({rec['words_per_second']:.0f} w/s)", quiet)
+        if finished:
+            save(True)
+            break
+        if sched["alpha_divide"]:
+            sched["alpha"] = a / 2
+        sched["llogp"] = vlogp
+        sched["iter"] += 1
+        save(False)
+
+    records = log.records()
+    summary = {"epochs": len(records), "seconds": sched["seconds"], "out": out,
+               "records": records, "finished": sched["done"]}
+    if evaluate_test and records:
+        t0 = time.perf_counter()
+        tlogp, tn = model.evaluate(ids["test"])
+        ppl = 10 ** (-tlogp / tn)
+        summary.update(test_perplexity=ppl, test_words=tn)
+        _say(f"test log probability: {tlogp:.2f}  PPL net: {ppl:.3f} ({tn} words, "
+             f"{time.perf_counter() - t0:.0f} s)", quiet)
+        parts = []
+        if train_words:
+            parts.append(f"first {len(ids['train'])} of 929589 training words")
+        if not sched["done"]:
+            parts.append(f"{len(records)} epochs, schedule not finished")
+        label = "full" if not parts else "smaller: " + ", ".join(parts)
+        what = (f"RNNME toolkit recipe (hidden {hidden}, class {class_size}, direct "
+                f"{direct / 1e6:g}M order {model.direct_order})" if direct else
+                f"RNNLM toolkit recipe (hidden {hidden}, class {class_size}, bptt {bptt}, "
+                f"bptt-block {bptt_block})")
+        published = class_rnn.PUBLISHED["rnn"] if (not direct and hidden == 100) else None
+        wps = [r["words_per_second"] for r in records]
+        write_result(out, os.path.basename(os.path.normpath(out)), what, ppl, published,
+                     class_rnn.PUBLISHED_SOURCE if published else None, label,
+                     command or " ".join(sys.argv), f"PTB simple-examples ({data_dir})",
+                     len(records), round(sched["seconds"], 1), round(float(np.median(wps)), 1),
+                     extra={"valid_perplexity": records[-1]["valid_perplexity"],
+                            "hyper": hyper, "trainer": "faithful per-word online SGD (numpy)",
+                            "schedule_finished": sched["done"]})
+    return summary

@@ -1,0 +1,148 @@
+"""``train_with_sgd``: the tutorial's outer SGD loop, plus logs, checkpoints and resume.
+
+Faithful to part 2: at the start of every ``evaluate_loss_after``-th epoch the loss on the
+training data is evaluated and recorded as ``(num_examples_seen, loss)``; if it went up since
+the previous evaluation the learning rate is halved; then one pass of per-sentence steps in
+corpus order. (So ``nepoch=10, evaluate_loss_after=1`` gives 10 losses, the first one at 0
+examples seen, and none after the last epoch: the tutorial's published 10 numbers.)
+
+Additions, all optional: a JSON-lines record per evaluation, an atomic checkpoint (the
+tutorial's npz layout ``U, V, W`` / ``E, U, W, V, b, c`` plus a state record) after every
+epoch, resume from it, intra-epoch monitoring evaluations (``evaluate_every``, never change
+the learning rate), evaluation on the first ``subsample_loss`` sentences (part 4), per-epoch
+shuffling (part 4's ``np.random.permutation``), and an opt-in mini-batch mode (see
+``RNNTheano.sgd_step_batch`` for how it changes the algorithm).
+"""
+import os
+import sys
+import time
+from datetime import datetime
+
+import numpy as np
+
+from rnnrepro import checkpoint as ckpt
+from rnnrepro import runlog
+
+
+def model_arrays(model):
+    if hasattr(model, "mE"):
+        return model.get_parameters(with_cache=True)
+    return model.get_parameters()
+
+
+def save_model(path, model, extra_state=None):
+    """Checkpoint in the tutorial's npz layout (np.load(path)['U'] works) + a state record."""
+    from rnnrepro.engine import describe
+    state = {"model_type": model.model_type, "config": model.config(), **describe()}
+    state.update(extra_state or {})
+    ckpt.save(path, model_arrays(model), state)
+
+
+def _rng_state_to_json():
+    name, keys, pos, has_gauss, cached = np.random.get_state()
+    return [name, keys.tolist(), int(pos), int(has_gauss), float(cached)]
+
+
+def _rng_state_from_json(st):
+    name, keys, pos, has_gauss, cached = st
+    np.random.set_state((name, np.array(keys, dtype=np.uint32), pos, has_gauss, cached))
+
+
+def train_with_sgd(model, X_train, y_train, learning_rate=0.005, nepoch=100, evaluate_loss_after=5,
+                   decay=None, log_path=None, checkpoint_path=None, resume=False, vocab_state=None,
+                   subsample_loss=None, evaluate_every=None, shuffle=False, batch_size=None,
+                   quiet=False, run_info=None, evaluate_at_end=False):
+    """Train ``model`` in place; returns the list of ``(num_examples_seen, loss)``.
+
+    ``evaluate_at_end=True`` adds one evaluation after the last epoch (kind "final").
+    ``decay`` is passed to ``sgd_step`` (RMSProp decay of ``GRUTheano``; None: the model's
+    default). ``resume=True`` continues from ``checkpoint_path`` if it exists: parameters,
+    learning rate, losses, example count, RNG state; the JSONL log is cut back to the
+    checkpointed epoch, so a killed-and-resumed run logs the same as an uninterrupted one.
+    """
+    log = runlog.JsonlLog(log_path) if log_path else None
+    losses = []
+    num_examples_seen = 0
+    start_epoch = 0
+    train_seconds = 0.0
+    if resume and checkpoint_path and os.path.exists(checkpoint_path):
+        arrays, state = ckpt.load(checkpoint_path)
+        if state.get("model_type") != model.model_type:
+            raise ckpt.CheckpointError(f"{checkpoint_path}: a {state.get('model_type')} checkpoint, "
+                                       f"not {model.model_type}")
+        model.set_parameters(arrays)
+        tr = state["training"]
+        start_epoch, num_examples_seen = tr["epochs_done"], tr["num_examples_seen"]
+        learning_rate, losses = tr["learning_rate"], [tuple(l) for l in tr["losses"]]
+        train_seconds = tr.get("seconds", 0.0)
+        if tr.get("rng"):
+            _rng_state_from_json(tr["rng"])
+        if log:
+            log.truncate_after(start_epoch - 1)
+        if not quiet:
+            print(f"Resumed from {checkpoint_path}: {start_epoch} epoch(s) done, "
+                  f"{num_examples_seen} examples seen, learning rate {learning_rate}")
+    elif log and not resume:
+        log.reset()
+    elif log and resume:
+        log.reset()  # nothing to resume from: start clean
+
+    step_kw = {} if decay is None else {"decay": decay}
+    Xe = X_train[:subsample_loss] if subsample_loss else X_train
+    Ye = y_train[:subsample_loss] if subsample_loss else y_train
+    n = len(y_train)
+
+    def evaluate(epoch, kind):
+        t0 = time.perf_counter()
+        loss = float(model.calculate_loss(Xe, Ye))
+        rec = {"epoch": epoch, "num_examples_seen": num_examples_seen, "loss": loss,
+               "learning_rate": learning_rate, "kind": kind, "train_seconds": round(train_seconds, 3),
+               "eval_seconds": round(time.perf_counter() - t0, 3)}
+        if log:
+            log.write(rec)
+        return loss
+
+    for epoch in range(start_epoch, nepoch):
+        if epoch % evaluate_loss_after == 0:
+            loss = evaluate(epoch, "epoch")
+            losses.append((num_examples_seen, loss))
+            if not quiet:
+                now = datetime.now().strftime("%Y-%m-%d %H:%M:%S")
+                print("%s: Loss after num_examples_seen=%d epoch=%d: %f"
+                      % (now, num_examples_seen, epoch, loss))
+            if len(losses) > 1 and losses[-1][1] > losses[-2][1]:
+                learning_rate = learning_rate * 0.5
+                if not quiet:
+                    print("Setting learning rate to %f" % learning_rate)
+            sys.stdout.flush()
+        order = np.random.permutation(n) if shuffle else np.arange(n)
+        t0 = time.perf_counter()
+        if batch_size and batch_size > 1:
+            batches = [order[i:i + batch_size] for i in range(0, n, batch_size)]
+            for b in runlog.progress(batches, desc=f"epoch {epoch}", quiet=quiet, unit="batch"):
+                model.sgd_step_batch([X_train[i] for i in b], [y_train[i] for i in b], learning_rate)
+                num_examples_seen += len(b)
+        else:
+            for i in runlog.progress(order, total=n, desc=f"epoch {epoch}", quiet=quiet, unit="sent"):
+                model.sgd_step(X_train[i], y_train[i], learning_rate, **step_kw)
+                num_examples_seen += 1
+                if evaluate_every and num_examples_seen % evaluate_every == 0:
+                    train_seconds += time.perf_counter() - t0
+                    loss = evaluate(epoch, "monitor")
+                    if not quiet:
+                        print("  monitor: num_examples_seen=%d loss %f" % (num_examples_seen, loss))
+                    t0 = time.perf_counter()
+        train_seconds += time.perf_counter() - t0
+        if checkpoint_path:
+            training = {"epochs_done": epoch + 1, "num_examples_seen": num_examples_seen,
+                        "learning_rate": learning_rate, "losses": losses,
+                        "seconds": train_seconds, "rng": _rng_state_to_json() if shuffle else None}
+            extra = {"training": training, **(vocab_state or {}), **(run_info or {})}
+            save_model(checkpoint_path, model, extra)
+    if evaluate_at_end:
+        # not in the tutorial (its last loss is measured *before* the last epoch)
+        loss = evaluate(nepoch, "final")
+        losses.append((num_examples_seen, loss))
+        if not quiet:
+            print("Final loss after num_examples_seen=%d: %f" % (num_examples_seen, loss))
+    return losses

@@ -1,0 +1,52 @@
+"""Benchmark worker: seconds for one ``dlt`` training epoch and the peak memory.
+
+Run by ``scripts/bench_rnnslu.py`` in one subprocess per configuration; the epoch is the same
+code path as ``rnnslu train`` (``train_epoch``), on ATIS fold 3 when available, else the toy
+corpus (labelled as such).
+"""
+import argparse
+import os
+import random
+import time
+
+from rnnrepro.bench import report
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--data-dir")
+    ap.add_argument("--sentences", type=int, default=0, help="0 = the whole training set")
+    a = ap.parse_args(argv)
+    from rnnrepro import engine
+    from rnnrepro.runlog import peak_rss_mb
+    from .data import data_dir, load_atis
+    from .model import RNNSLU
+    from .toy import toy_corpus
+    from .train import PRESETS, train_epoch
+
+    t0 = time.perf_counter()
+    d = data_dir(a.data_dir)
+    if os.path.exists(os.path.join(d, "atis.fold3.pkl.gz")):
+        (lex, _, y), _, _, dic = load_atis(3, d)
+        data = "ATIS fold 3"
+    else:
+        (lex, _, y), _, _, dic = toy_corpus()
+        data = "toy corpus"
+    s = dict(PRESETS["dlt"], verbose=0)
+    random.seed(s["seed"])
+    rnn = RNNSLU(s["nhidden"], len(dic["labels2idx"]), len(dic["words2idx"]),
+                 s["emb_dimension"], s["win"], seed=s["seed"])
+    rnn._compile("sentence_train_normalize")
+    setup = time.perf_counter() - t0
+    order = list(range(a.sentences or len(lex)))
+    t = time.perf_counter()
+    train_epoch(rnn, s, lex, y, order, s["lr"], "bench")
+    secs = time.perf_counter() - t
+    report(dict(data=data, sentences=len(order), seconds_per_epoch=round(secs, 3),
+                ms_per_sentence=round(1e3 * secs / len(order), 4),
+                setup_seconds=round(setup, 1), peak_rss_mb=round(peak_rss_mb(), 1),
+                blas_flags=engine.config.blas__ldflags or "numpy C-API fallback"))
+
+
+if __name__ == "__main__":
+    main()

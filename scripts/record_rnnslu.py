@@ -1,0 +1,41 @@
+#!/usr/bin/env python3
+"""Record a finished ``rnnslu train`` run under results/<id>/ (log, curves, run.json).
+
+Only the run's own log, summary and plot are copied: never the prediction files, which hold
+ATIS sentences.
+"""
+import argparse
+import json
+import os
+
+from rnnrepro.results import write_record
+
+if __name__ == "__main__":
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("run", help="run folder written by rnnslu train")
+    ap.add_argument("--id", required=True)
+    ap.add_argument("--what", required=True)
+    ap.add_argument("--published", type=float)
+    ap.add_argument("--source", default="")
+    ap.add_argument("--label", default="full")
+    ap.add_argument("--command", required=True, help="the command that produced the run")
+    ap.add_argument("--note", default="")
+    ap.add_argument("--commit", help="override the commit the run recorded")
+    a = ap.parse_args()
+    with open(os.path.join(a.run, "result.json")) as f:
+        res = json.load(f)
+    s, summ = res["config"], res["summary"]
+    data = "toy corpus" if s["data"] == "toy" else f"ATIS fold {s['fold']} (Mesnil pickles)"
+    write_record(os.path.join("results", a.id), dict(
+        id=a.id, package="rnnslu", what=a.what, metric="test F1 (conlleval)",
+        value=summ["test_f1"], valid_f1=summ["valid_f1"], best_epoch=summ["best_epoch"],
+        published=a.published, published_source=a.source, label=a.label,
+        command=a.command, commit=a.commit or summ["commit"], data=data, hardware=summ["hardware"],
+        engine=f"{summ['engine']} {summ['engine_version']}", floatX=summ["floatX"],
+        blas=summ.get("blas"), epochs=summ["epochs_run"],
+        seconds_per_epoch=summ["seconds_per_epoch"], peak_rss_mb=summ["peak_rss_mb"],
+        config={k: s[k] for k in ("preset", "model", "regime", "lr", "win", "bs", "nhidden",
+                                  "emb_dimension", "seed", "nepochs", "decay", "reset")},
+        note=a.note),
+        copy_files=[os.path.join(a.run, n) for n in ("log.jsonl", "result.json", "curves.png")])
+    print("recorded results/" + a.id)

@@ -1,0 +1,314 @@
+"""PTB baselines: reader, toolkit classes, gradients, training and resume (tiny shapes)."""
+import json
+import os
+
+import numpy as np
+import pytest
+
+from rnnrepro import checkpoint
+from rnnrepro.engine import config, set_floatx
+
+from rnnlm import class_rnn, ptb
+
+TINY_LSTM = dict(init_scale=0.1, learning_rate=1.0, max_grad_norm=5, num_layers=2, num_steps=3,
+                 hidden_size=3, max_epoch=1, max_max_epoch=3, keep_prob=1.0, lr_decay=0.5,
+                 batch_size=2)
+
+SENTENCES = ["the cat sat on the mat", "the dog sat on the log", "a cat saw a dog",
+             "the dog saw the cat", "a dog sat on a mat"]
+
+
+@pytest.fixture(scope="module", autouse=True)
+def float64():
+    old = config.floatX
+    set_floatx("float64")
+    yield
+    set_floatx(old)
+
+
+@pytest.fixture(scope="module")
+def corpus(tmp_path_factory):
+    """A tiny repetitive corpus in the simple-examples layout (leading space, ' \\n' ends)."""
+    d = tmp_path_factory.mktemp("ptb")
+    rng = np.random.RandomState(0)
+    for split, n in (("train", 60), ("valid", 10), ("test", 10)):
+        lines = [SENTENCES[i] for i in rng.randint(0, len(SENTENCES), n)]
+        (d / f"ptb.{split}.txt").write_text("".join(f" {s} \n" for s in lines))
+    return str(d)
+
+
+# ---------------------------------------------------------------------------------- reader
+
+def test_reader_eos_vocab_and_windows(corpus):
+    words = ptb.read_words(ptb.split_path(corpus, "train"))
+    assert words.count("<eos>") == 60 and words[-1] == "<eos>"
+    w2i = ptb.build_vocab(ptb.split_path(corpus, "train"))
+    counts = {w: words.count(w) for w in w2i}
+    order = sorted(w2i, key=w2i.get)
+    assert order == sorted(counts, key=lambda w: (-counts[w], w))  # count desc, then word
+    train, valid, test, vocab = ptb.ptb_raw_data(corpus)
+    assert len(train) == len(words) and vocab == order
+    batches = list(ptb.ptb_producer(train, 4, 5))
+    data = ptb.batchify(train, 4)
+    assert len(batches) == (len(train) // 4 - 1) // 5 == ptb.epoch_size(len(train), 4, 5)
+    for i, (x, y) in enumerate(batches):
+        assert x.shape == y.shape == (4, 5)
+        np.testing.assert_array_equal(x, data[:, i * 5:(i + 1) * 5])
+        np.testing.assert_array_equal(y, data[:, i * 5 + 1:(i + 1) * 5 + 1])
+    # batch-1 stream windows cover every target once
+    ys = np.concatenate([y[0] for _, y in ptb.stream_windows(test, 7)])
+    np.testing.assert_array_equal(ys, test[1:])
+
+
+def test_reader_errors_name_the_file(tmp_path):
+    with pytest.raises(FileNotFoundError, match="ptb.train.txt"):
+        ptb.ptb_raw_data(str(tmp_path))
+    (tmp_path / "ptb.train.txt").write_text("  \n\n")
+    with pytest.raises(ValueError, match="ptb.train.txt.*empty"):
+        ptb.build_vocab(str(tmp_path / "ptb.train.txt"))
+
+
+def test_toolkit_vocab_order(tmp_path):
+    p = tmp_path / "t.txt"
+    p.write_text(" b a c \n c a d \n a \n")
+    words, counts = ptb.toolkit_vocab(str(p))
+    # </s> stays first; then the selection sort: first-maximum swapped into place
+    assert words[0] == "<eos>" and counts[0] == 3
+    assert words[1:] == ["a", "c", "b", "d"] and list(counts[1:]) == [3, 2, 1, 1]
+
+
+# --------------------------------------------------------------------------------- classes
+
+def test_class_assignment_toy():
+    counts = [40, 30, 10, 10, 5, 5]
+    # plain frequency: cumulative mass .4 .7 .8 .9 .95 1.0 against 1/3, 2/3, 1
+    np.testing.assert_array_equal(class_rnn.assign_classes(counts, 3, old_classes=True),
+                                  [0, 1, 2, 2, 2, 2])
+    # sqrt frequency (the toolkit default): cumulative sqrt mass
+    s = np.sqrt(np.array(counts) / 100.0)
+    cum = np.cumsum(s / s.sum())
+    assert cum[0] < 1 / 3 < cum[1] and cum[2] < 2 / 3 < cum[3]
+    np.testing.assert_array_equal(class_rnn.assign_classes(counts, 3), [0, 0, 1, 1, 2, 2])
+    # never more classes than asked, classes contiguous
+    cl = class_rnn.assign_classes(np.arange(50, 0, -1), 7)
+    assert cl.max() == 6 and np.all(np.diff(cl) >= 0)
+
+
+def test_fast_exp_is_schraudolph():
+    y = np.array([-3.0, -0.5, 0.0, 0.7, 5.0])
+    approx = class_rnn.fast_exp(y)
+    assert np.all(np.abs(approx / np.exp(y) - 1) < 0.07)
+
+
+def _toy_model(direct=0, **kw):
+    rng = np.random.RandomState(0)
+    vocab = [f"w{i}" for i in range(12)]
+    counts = np.array([50] + sorted(rng.randint(1, 40, 11).tolist(), reverse=True))
+    return class_rnn.ClassRNNLM(vocab, counts, hidden=5, class_size=3, direct_size=direct,
+                                direct_order=3, **kw)
+
+
+@pytest.mark.parametrize("direct", [0, 1000])
+def test_class_softmax_sums_to_one(direct):
+    m = _toy_model(direct, seed=2)
+    if direct:
+        m.syn_d[:] = np.random.RandomState(1).uniform(-0.5, 0.5, direct)
+    scorer = class_rnn.ClassRNNScorer(m)
+    state = scorer.start()
+    for w in [0, 3, 7, 0, 11]:
+        probs, state = scorer.advance(state, w)
+        assert probs.shape == (12,) and np.all(probs > 0)
+        assert abs(probs.sum() - 1) < 1e-12
+
+
+@pytest.mark.parametrize("direct", [0, 1000])
+def test_class_rnn_updates_are_gradients(direct):
+    """The toolkit's online updates (alpha -> 0, one BPTT block covering the sequence, no
+    cutoff/L2, exact exp) divided by alpha equal finite differences of ln P(sequence)."""
+    kw = dict(bptt=6, bptt_block=5, gradient_cutoff=1e9, beta=0.0, fast_exp=False, seed=3)
+    m = _toy_model(direct, **kw)
+    m.flush_value = 0.0  # BPTT's buffer sees zeros before the first word (see flush_value)
+    if direct:
+        m.syn_d[:] = np.random.RandomState(4).uniform(-0.3, 0.3, direct)
+    words = np.array([3, 7, 0, 5, 11])
+    base = {k: v.copy() for k, v in m.arrays().items()}
+    alpha = 1e-7
+    m.train_epoch(words, alpha)
+
+    def logprob(arrays):
+        mm = _toy_model(direct, arrays=arrays, **kw)
+        mm.flush_value = 0.0
+        return mm.sequence_logprob(words)
+
+    eps = 1e-6
+    for k, v in base.items():
+        upd = (getattr(m, k) - v) / alpha
+        pts = list(zip(*np.nonzero(upd))) if k == "syn_d" else list(np.ndindex(v.shape))
+        for p in pts:
+            a = {kk: vv.copy() for kk, vv in base.items()}
+            a[k][p] += eps
+            fp = logprob(a)
+            a[k][p] -= 2 * eps
+            fd = (fp - logprob(a)) / (2 * eps)
+            assert abs(fd - upd[p]) < 1e-6, (k, p, fd, upd[p])
+
+
+@pytest.fixture(scope="module")
+def class_graph():
+    m = _toy_model(fast_exp=False, seed=3)
+    return m, class_rnn.ClassRNNGraph(m)
+
+
+def test_class_graph_matches_numpy_and_fd(class_graph):
+    m, g = class_graph
+    words = np.array([3, 7, 0, 5, 11, 2, 2, 9])
+    x = np.concatenate([[0], words[:-1]])[None]
+    y = words[None]
+    h0 = np.full((1, 5), 0.1)
+    cost, _ = g.evaluate(x, y, h0)
+    assert abs(-cost - m.sequence_logprob(words)) < 1e-10
+    # batched SGD step == finite-difference gradient of the batch cost
+    xb = np.array([[0, 3, 7], [5, 11, 2]])
+    yb = np.array([[3, 7, 0], [11, 2, 9]])
+    hb = np.full((2, 5), 0.1)
+    before = g.get()
+    g.train_step(xb, yb, hb, 1.0)
+    after = g.get()
+    for k, p in g.params.items():
+        p.set_value(before[k])
+    eps = 1e-6
+    for k in before:
+        for idx in list(np.ndindex(before[k].shape))[::3]:
+            v = before[k].copy()
+            v[idx] += eps
+            g.params[k].set_value(v)
+            fp = g.evaluate(xb, yb, hb)[0]
+            v[idx] -= 2 * eps
+            g.params[k].set_value(v)
+            fm = g.evaluate(xb, yb, hb)[0]
+            g.params[k].set_value(before[k])
+            assert abs((fp - fm) / (2 * eps) - (before[k] - after[k])[idx]) < 1e-6, (k, idx)
+
+
+# ------------------------------------------------------------------------------------ LSTM
+
+@pytest.fixture(scope="module")
+def lstm_model():
+    from rnnlm import lstm
+    return lstm.PTBLSTM(TINY_LSTM, 7, seed=5)
+
+
+def test_lstm_gradients_finite_differences(lstm_model):
+    m = lstm_model
+    rng = np.random.RandomState(0)
+    x = rng.randint(0, 7, (2, 3)).astype(np.int32)
+    y = rng.randint(0, 7, (2, 3)).astype(np.int32)
+    c0 = rng.uniform(-0.5, 0.5, (2, 2, 3))
+    h0 = rng.uniform(-0.5, 0.5, (2, 2, 3))
+    before = m.get_params()
+    *_, norm = m.train_step(x, y, c0, h0, 1.0)
+    assert norm < TINY_LSTM["max_grad_norm"]  # no clipping: the update is -grad
+    after = m.get_params()
+    m.set_params(before)
+    eps = 1e-6
+    for k in before:
+        step = before[k] - after[k]
+        for idx in list(np.ndindex(before[k].shape))[::2]:
+            v = before[k].copy()
+            v[idx] += eps
+            m.params[k].set_value(v)
+            fp = m.evaluate(x, y, c0, h0)[0]
+            v[idx] -= 2 * eps
+            m.params[k].set_value(v)
+            fm = m.evaluate(x, y, c0, h0)[0]
+            m.params[k].set_value(before[k])
+            assert abs((fp - fm) / (2 * eps) - step[idx]) < 1e-6, (k, idx)
+
+
+def test_lstm_scorer_matches_graph(lstm_model):
+    from rnnlm.lstm import LSTMScorer
+    m = lstm_model
+    scorer = LSTMScorer(m.get_params(), {"vocab": [f"w{i}" for i in range(7)],
+                                         "config": TINY_LSTM})
+    seq = [1, 4, 2, 6]
+    c, h = m.zero_state(1)
+    cost, _, _ = m.evaluate(np.array([seq[:-1]], dtype=np.int32),
+                            np.array([seq[1:]], dtype=np.int32), c, h)
+    state, lp = scorer.start(), 0.0
+    for a, b in zip(seq[:-1], seq[1:]):
+        probs, state = scorer.advance(state, a)
+        assert abs(probs.sum() - 1) < 1e-12
+        lp += np.log(probs[b])
+    assert abs(-cost - lp) < 1e-9
+
+
+def test_learning_rate_schedule():
+    from rnnlm import lstm
+    cfg = lstm.CONFIGS["small"]
+    lrs = [lstm.learning_rate(cfg, e) for e in range(6)]
+    assert lrs == [1.0, 1.0, 1.0, 1.0, 0.5, 0.25]
+
+
+# ------------------------------------------------------------------------ training, resume
+
+def _read(path):
+    with open(path) as f:
+        return [json.loads(line) for line in f if line.strip()]
+
+
+def test_lstm_trains_and_resume_equals_uninterrupted(corpus, tmp_path):
+    from rnnlm.ptb_train import train_lstm
+    kw = dict(data_dir=corpus, seed=1, quiet=True, config_overrides=TINY_LSTM)
+    full = train_lstm("test", out=str(tmp_path / "full"), max_epochs=3, **kw)
+    recs = full["records"]
+    assert len(recs) == 3 and recs[-1]["valid_perplexity"] < recs[0]["valid_perplexity"]
+    assert recs[-1]["train_perplexity"] < 10  # vocabulary of 10: it learnt something
+    train_lstm("test", out=str(tmp_path / "cut"), max_epochs=1, evaluate_test=False, **kw)
+    resumed = train_lstm("test", out=str(tmp_path / "cut"), max_epochs=3, resume=True, **kw)
+    a, _ = checkpoint.load(str(tmp_path / "full" / "checkpoint.npz"))
+    b, _ = checkpoint.load(str(tmp_path / "cut" / "checkpoint.npz"))
+    for k in a:
+        np.testing.assert_array_equal(a[k], b[k])
+    assert resumed["test_perplexity"] == full["test_perplexity"]
+    strip = lambda rs: [{k: v for k, v in r.items() if "second" not in k and k not in
+                         ("peak_rss_mb",)} for r in rs]
+    assert strip(_read(str(tmp_path / "cut" / "log.jsonl"))) == strip(recs)
+    run = json.load(open(tmp_path / "full" / "run.json"))
+    assert run["package"] == "rnnlm" and run["metric"] == "test perplexity"
+    assert run["label"] == "full" and run["epochs"] == 3
+
+
+def test_class_rnn_trains_and_resume_equals_uninterrupted(corpus, tmp_path):
+    from rnnlm.ptb_train import train_class_rnn
+    kw = dict(data_dir=corpus, hidden=8, class_size=4, bptt=3, bptt_block=4, direct=2000,
+              direct_order=3, seed=1, quiet=True)
+    full = train_class_rnn(out=str(tmp_path / "full"), max_epochs=4, **kw)
+    recs = full["records"]
+    assert recs[-1]["valid_perplexity"] < recs[0]["valid_perplexity"] < 10
+    train_class_rnn(out=str(tmp_path / "cut"), max_epochs=2, evaluate_test=False, **kw)
+    resumed = train_class_rnn(out=str(tmp_path / "cut"), max_epochs=4, resume=True, **kw)
+    assert resumed["test_perplexity"] == full["test_perplexity"]
+    a, sa = checkpoint.load(str(tmp_path / "full" / "checkpoint.npz"))
+    b, sb = checkpoint.load(str(tmp_path / "cut" / "checkpoint.npz"))
+    for k in a:
+        np.testing.assert_array_equal(a[k], b[k])
+    assert sa["schedule"] == sb["schedule"]
+    # the saved model scores through the registry protocol
+    from rnnlm.registry import load_language_model
+    scorer = load_language_model(str(tmp_path / "full" / "checkpoint.npz"))
+    probs, _ = scorer.advance(scorer.start(), scorer.word_to_index["<eos>"])
+    assert abs(probs.sum() - 1) < 1e-9
+
+
+def test_cli_parses(corpus, tmp_path):
+    import argparse
+    from rnnlm import ptb_cli
+    parser = argparse.ArgumentParser()
+    ptb_cli.add_subcommands(parser.add_subparsers(dest="command"))
+    args = parser.parse_args(["ptb-rnnlm", "--hidden", "8", "--class", "4", "--bptt", "3",
+                              "--bptt-block", "4", "--direct", "0.002", "--direct-order", "2",
+                              "--independent", "--data-dir", corpus])
+    assert (args.hidden, args.class_size, args.direct, args.direct_order, args.independent) == \
+        (8, 4, 0.002, 2, True)
+    args = parser.parse_args(["ptb-lstm", "--config", "medium", "--max-epochs", "2", "--resume"])
+    assert args.config == "medium" and args.max_epochs == 2 and args.resume

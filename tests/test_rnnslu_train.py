@@ -1,0 +1,76 @@
+"""Training on the embedded toy corpus: F1 rises, resume equals uninterrupted, the decay rule."""
+import json
+import os
+
+import numpy as np
+import pytest
+
+from rnnrepro import checkpoint
+from rnnslu import cli
+from rnnslu.train import decay_step, main, make_config
+
+SMALL = dict(data="toy", nhidden=24, emb_dimension=12, win=3, verbose=0)
+
+
+def _run(tmp_path, name, resume=False, **kw):
+    s = make_config(**dict(SMALL, out=str(tmp_path / name), **kw))
+    return main(s, resume=resume)
+
+
+def _log(folder):
+    with open(os.path.join(folder, "log.jsonl")) as f:
+        return [json.loads(l) for l in f]
+
+
+def test_toy_run_raises_f1(tmp_path):
+    s, _ = _run(tmp_path, "dlt", nepochs=3, preset="dlt")
+    f1 = [r["valid"]["f1"] for r in _log(s["out"])]
+    assert f1[0] < f1[1] < f1[2] and f1[2] > f1[0] + 20, f1
+    assert s["vf1"] == max(f1) and os.path.exists(os.path.join(s["out"], "best", "wx.npy"))
+
+
+def test_is13_jordan_learns(tmp_path):
+    s, _ = _run(tmp_path, "is13", nepochs=2, preset="is13", model="jordan", bs=3)
+    rec = _log(s["out"])
+    assert rec[1]["train_nll"] < rec[0]["train_nll"] and rec[1]["valid"]["f1"] > 30, rec
+
+
+def test_resume_equals_uninterrupted(tmp_path):
+    straight, m1 = _run(tmp_path, "a", nepochs=4)
+    _run(tmp_path, "b", nepochs=2)                   # "killed" after two epochs
+    resumed, m2 = _run(tmp_path, "b", nepochs=4, resume=True)
+    for k, v in m1.get_params().items():
+        np.testing.assert_array_equal(v, m2.get_params()[k])
+    strip = lambda r: {k: v for k, v in r.items() if not k.endswith("seconds") and k != "peak_rss_mb"}
+    assert [strip(r) for r in _log(straight["out"])] == [strip(r) for r in _log(resumed["out"])]
+    assert (straight["be"], straight["vf1"]) == (resumed["be"], resumed["vf1"])
+    _, state = checkpoint.load(os.path.join(resumed["out"], "checkpoint.npz"))
+    assert state["train_state"]["epoch"] == 4
+
+
+def test_decay_rule_faithful_aliasing():
+    st = dict(be=2, clr=1.0, aliased=False)
+    assert [decay_step(st, e, True, "aliased") for e in range(10, 15)] == \
+        [False, False, True, False, False]  # first stale-10 epoch restores; later ones can't
+    assert st["clr"] == 1.0 / 8
+    st = dict(be=2, clr=1.0, aliased=False)
+    assert [decay_step(st, e, True, "always") for e in range(12, 15)] == [True, True, True]
+    st = dict(be=2, clr=1.0, aliased=False)
+    assert not any(decay_step(st, e, False, "aliased") for e in range(30)) and st["clr"] == 1.0
+
+
+def test_cli_train_then_neighbors(tmp_path, capsys):
+    out = str(tmp_path / "cli")
+    assert cli.main(["train", "--data", "toy", "--epochs", "1", "--nhidden", "24", "--emb", "12",
+                     "--win", "3", "--quiet", "--out", out]) == 0
+    assert json.load(open(os.path.join(out, "result.json")))["summary"]["epochs_run"] == 1
+    assert cli.main(["neighbors", out, "boston", "monday", "-k", "3"]) == 0
+    table = capsys.readouterr().out.splitlines()
+    assert table[0].split() == ["boston", "monday"] and len(table) == 5
+
+
+def test_cli_missing_data_is_one_clear_error(tmp_path, capsys):
+    assert cli.main(["train", "--data-dir", str(tmp_path), "--quiet",
+                     "--out", str(tmp_path / "x")]) == 2
+    err = capsys.readouterr().err
+    assert "atis.fold3.pkl.gz: file not found" in err and "Traceback" not in err
