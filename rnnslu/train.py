@@ -36,7 +36,7 @@ PRESETS = {
     "is13": dict(regime="word", lr=0.0627142536696559, win=7, nhidden=100,
                  emb_dimension=100, seed=345, nepochs=50, decay=False, bs=9),
 }
-TOY_EPOCHS = 15  # the embedded toy corpus needs far fewer epochs than ATIS
+TOY_EPOCHS = 8  # the embedded toy corpus needs far fewer epochs than ATIS
 
 
 def make_config(preset="dlt", **overrides):

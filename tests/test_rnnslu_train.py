@@ -74,3 +74,17 @@ def test_cli_missing_data_is_one_clear_error(tmp_path, capsys):
                      "--out", str(tmp_path / "x")]) == 2
     err = capsys.readouterr().err
     assert "atis.fold3.pkl.gz: file not found" in err and "Traceback" not in err
+
+
+def test_search_space_is_the_tutorials():
+    import random
+    from rnnslu.search import format_ranking, sample_trial
+    trials = [sample_trial(random.Random(i)) for i in range(300)]
+    assert all(0.01 <= t["lr"] <= 0.05 for t in trials)
+    assert {t["win"] for t in trials} == set(range(3, 20, 2))
+    assert {t["nhidden"] for t in trials} == {100, 200}
+    assert {t["emb_dimension"] for t in trials} == {50, 100}
+    ranked = [dict(t, trial=i, best_epoch=0, valid_f1=f, test_f1=f)
+              for i, (t, f) in enumerate(zip(trials[:2], [90.0, 95.0]))]
+    table = format_ranking(sorted(ranked, key=lambda r: -r["valid_f1"])).splitlines()
+    assert table[2].split()[:2] == ["1", "1"] and len(table) == 4
