@@ -18,7 +18,7 @@ import numpy as np
 
 from rnnrepro.engine import T, asfloat, config, grad, hard_sigmoid, log_softmax, scan, shared
 from rnnlm.registry import register
-from rnnlm.rnn_theano import LazyFunctions
+from rnnlm.rnn_theano import LazyFunctions, column_lookup
 
 
 def init_gru_parameters(word_dim, hidden_dim):
@@ -53,7 +53,7 @@ class GRUTheano(LazyFunctions):
         E, U, W, V, b, c = (getattr(self, n) for n in PARAMS)
         x = T.ivector("x")
         y = T.ivector("y")
-        x_e = E.T[x]  # (T, H) embedding lookup
+        x_e = column_lookup(E, x)  # (T, H) embedding lookup E[:, x_t] for all steps
         # layer-1 input projections for all steps: U[i] x_e + b[i], i = 0, 1, 2
         in1 = [x_e.dot(U[i].T) + b[i] for i in range(3)]
 

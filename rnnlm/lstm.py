@@ -189,6 +189,33 @@ class PTBLSTM:
                 for _ in range(self.num_layers + 1)]
 
 
+_MODEL_CACHE = {}
+
+
+def get_model(config_, vocab_size, params=None, seed=0):
+    """A ``PTBLSTM`` for this config, reusing compiled functions within the process.
+
+    Compiling the scan graphs dominates short runs (tests, resume checks); a cached instance
+    gets fresh parameters (``params`` or a new seeded initialisation) and is otherwise
+    identical to a new one.
+    """
+    from rnnrepro.engine import NAME
+    # only what shapes the compiled graph
+    key = tuple(config_[k] for k in ("hidden_size", "num_layers", "keep_prob", "max_grad_norm")) \
+        + (vocab_size, config.floatX, NAME)
+    if params is None:
+        c = config_
+        params = init_params(vocab_size, c["hidden_size"], c["num_layers"], c["init_scale"],
+                             np.random.RandomState(seed))
+    model = _MODEL_CACHE.get(key)
+    if model is None:
+        model = _MODEL_CACHE[key] = PTBLSTM(config_, vocab_size, params=params)
+    else:
+        model.set_params(params)
+        model.config = dict(config_)
+    return model
+
+
 # ---------------------------------------------------------------------------------------------
 # language-model scorer (rnnlm score / rnnlm generate)
 
@@ -229,5 +256,5 @@ def _load(arrays, state):
     return LSTMScorer(arrays, state)
 
 
-__all__ = ["CONFIGS", "PUBLISHED", "PTBLSTM", "LSTMScorer", "learning_rate", "init_params",
+__all__ = ["CONFIGS", "PUBLISHED", "PTBLSTM", "get_model", "LSTMScorer", "learning_rate", "init_params",
            "softmax"]

@@ -14,7 +14,8 @@ def _common(p):
     p.add_argument("--resume", action="store_true", help="continue from the last checkpoint")
     p.add_argument("--seed", type=int, default=None)
     p.add_argument("--floatx", choices=("float32", "float64"), default=None,
-                   help="float type (default: float32 for ptb-lstm, float64 for ptb-rnnlm)")
+                   help="float type (default: $RNN_FLOATX, else float32 for ptb-lstm; the "
+                        "ptb-rnnlm toolkit trainer always computes in float64 like the toolkit)")
     p.add_argument("--quiet", action="store_true")
     p.add_argument("--no-test", action="store_true", help="skip the final test evaluation")
 
@@ -57,8 +58,10 @@ def _command_line():
 
 
 def _set_floatx(args, default):
+    """--floatx, else $RNN_FLOATX, else the command's default."""
+    import os
     from rnnrepro.engine import set_floatx
-    set_floatx(args.floatx or default)
+    set_floatx(args.floatx or os.environ.get("RNN_FLOATX") or default)
 
 
 def cmd_ptb_lstm(args):

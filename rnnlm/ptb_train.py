@@ -34,7 +34,8 @@ def write_result(out, run_id, what, value, published, published_source, label, c
            "hardware": runlog.hardware(), "engine": describe()["engine"],
            "engine_version": describe()["engine_version"], "floatX": config.floatX,
            "epochs": epochs, "seconds": seconds, "words_per_second": words_per_second,
-           "peak_rss_mb": round(runlog.peak_rss_mb(), 1)}
+           "peak_rss_mb": round(runlog.peak_rss_mb(), 1),
+           "load_average_1_5_15": [round(x, 2) for x in os.getloadavg()]}
     if extra:
         rec.update(extra)
     os.makedirs(out, exist_ok=True)
@@ -48,7 +49,8 @@ def write_result(out, run_id, what, value, published, published_source, label, c
 # LSTM
 
 
-def run_epoch(model, data, batch_size, num_steps, lr=None, rng=None, quiet=True, desc=None):
+def run_epoch(model, data, batch_size, num_steps, lr=None, rng=None, quiet=True, desc=None,
+              verbose=False):
     """``run_epoch``: perplexity exp(costs / iters), state carried window to window.
 
     With ``lr`` it trains (``train_step``); without it only evaluates. Returns
@@ -60,7 +62,7 @@ def run_epoch(model, data, batch_size, num_steps, lr=None, rng=None, quiet=True,
     bar = runlog.progress(ptb.ptb_producer(data, batch_size, num_steps), total=n, desc=desc,
                           quiet=quiet, unit="win")
     t0 = time.perf_counter()
-    for x, y in bar:
+    for step, (x, y) in enumerate(bar):
         if lr is None:
             cost, c, h = model.evaluate(x, y, c, h)
         else:
@@ -72,6 +74,10 @@ def run_epoch(model, data, batch_size, num_steps, lr=None, rng=None, quiet=True,
         if bar.disable is False:
             el = time.perf_counter() - t0
             bar.set_postfix(ppl=f"{np.exp(costs / iters):.1f}", wps=f"{words / max(el, 1e-9):.0f}")
+        elif verbose and n >= 10 and step % (n // 10) == 10:  # the tutorial's progress line
+            el = time.perf_counter() - t0
+            print(f"{step * 1.0 / n:.3f} perplexity: {np.exp(costs / iters):.3f} "
+                  f"speed: {words / max(el, 1e-9):.0f} wps", flush=True)
     return float(np.exp(costs / iters)), words, time.perf_counter() - t0
 
 
@@ -106,18 +112,21 @@ def train_lstm(config_name="small", data_dir=None, out=None, max_epochs=None, re
                                                                         cfg["max_max_epoch"])
     log = runlog.JsonlLog(os.path.join(out, LOG))
     ckpt_path = os.path.join(out, CKPT)
-    start_epoch, params, seconds_done = 0, None, 0.0
+    start_epoch, params, seconds_done, commands = 0, None, 0.0, []
+    command = command or " ".join(sys.argv)
     if resume and os.path.exists(ckpt_path):
         arrays, state = checkpoint.load(ckpt_path)
         if state.get("model_type") != "lstm" or state.get("config_name") != config_name:
             raise checkpoint.CheckpointError(f"{ckpt_path}: not a {config_name} LSTM checkpoint")
         start_epoch, params = state["epochs_done"], arrays
         seconds_done = state.get("seconds", 0.0)
+        commands = state.get("commands", [])
         log.truncate_after(start_epoch)
         _say(f"resuming {config_name} from epoch {start_epoch}", quiet)
     else:
         log.reset()
-    model = lstm.PTBLSTM(cfg, len(vocab), params=params, seed=seed)
+    commands = commands + [command]
+    model = lstm.get_model(cfg, len(vocab), params=params, seed=seed)
     _say(f"ptb-lstm {config_name}: vocab {len(vocab)}, train {len(train)} words, "
          f"{describe()}", quiet)
     seconds = seconds_done
@@ -126,7 +135,8 @@ def train_lstm(config_name="small", data_dir=None, out=None, max_epochs=None, re
         lr = lstm.learning_rate(cfg, epoch)
         rng = np.random.RandomState(seed * 100003 + epoch + 1)  # re-derived: resume-exact
         train_ppl, words, sec = run_epoch(model, train, cfg["batch_size"], cfg["num_steps"],
-                                          lr=lr, rng=rng, quiet=quiet, desc=f"epoch {epoch + 1}")
+                                          lr=lr, rng=rng, quiet=quiet, desc=f"epoch {epoch + 1}",
+                                          verbose=not quiet)
         valid_ppl, _, vsec = run_epoch(model, valid, cfg["batch_size"], cfg["num_steps"],
                                        quiet=quiet, desc="valid")
         seconds += sec + vsec
@@ -140,7 +150,7 @@ def train_lstm(config_name="small", data_dir=None, out=None, max_epochs=None, re
              f"Valid Perplexity: {valid_ppl:.3f} ({train_wps:.0f} wps)", quiet)
         state = {"model_type": "lstm", "config_name": config_name, "config": cfg,
                  "epochs_done": epoch + 1, "seed": seed, "vocab": vocab, "seconds": seconds,
-                 "floatX": config.floatX}
+                 "floatX": config.floatX, "commands": commands}
         checkpoint.save(ckpt_path, model.get_params(), state)
     records = log.records()
     summary = {"epochs": len(records), "valid_perplexity": records[-1]["valid_perplexity"]
@@ -156,10 +166,11 @@ def train_lstm(config_name="small", data_dir=None, out=None, max_epochs=None, re
         write_result(out, os.path.basename(os.path.normpath(out)),
                      f"LSTM {config_name} (Zaremba et al. 2014 / TF PTB tutorial)", test_ppl,
                      lstm.PUBLISHED.get(config_name), lstm.PUBLISHED_SOURCE, label,
-                     command or " ".join(sys.argv), f"PTB simple-examples ({data_dir})", done,
+                     " ; ".join(commands), f"PTB simple-examples ({data_dir})", done,
                      round(seconds, 1), round(float(np.median(wps)), 1),
-                     extra={"valid_perplexity": summary["valid_perplexity"],
-                            "config": cfg})
+                     extra={"valid_perplexity": summary["valid_perplexity"], "config": cfg,
+                            "peak_rss_mb": round(max([runlog.peak_rss_mb()] + [
+                                r.get("peak_rss_mb", 0) for r in records]), 1)})
     return summary
 
 
@@ -213,12 +224,15 @@ def train_class_rnn(data_dir=None, out=None, hidden=100, class_size=100, old_cla
             arrays["bptt_hidden_er"]
         backup = {k: arrays["backup_" + k].copy() for k in _BACKUP}
         sched = state["schedule"]
+        commands = state.get("commands", [])
         log.truncate_after(sched["iter"] + (1 if sched["done"] else 0))
         _say(f"resuming the toolkit schedule at iter {sched['iter']}", quiet)
     else:
+        commands = []
         log.reset()
         model = class_rnn.ClassRNNLM(vocab, counts, **hyper)
         backup = {k: getattr(model, k).copy() for k in _BACKUP}  # initNet calls saveWeights
+    commands = commands + [command or " ".join(sys.argv)]
     _say(f"ptb-rnnlm: vocab {len(vocab)}, classes {model.n_classes}, train {len(ids['train'])} "
          f"words, hidden {hidden}, bptt {bptt}/{bptt_block}, direct {direct} "
          f"order {model.direct_order}", quiet)
@@ -229,7 +243,8 @@ def train_class_rnn(data_dir=None, out=None, hidden=100, class_size=100, old_cla
         arrays.update(bptt_hidden_ac=model.bptt_hidden_ac, bptt_hidden_er=model.bptt_hidden_er)
         sched["done"] = state_done
         state = {"model_type": "class-rnn", "vocab": vocab, "counts": [int(c) for c in counts],
-                 "hyper": hyper, "schedule": sched, "train_words": len(ids["train"])}
+                 "hyper": hyper, "schedule": sched, "train_words": len(ids["train"]),
+                 "commands": commands}
         checkpoint.save(ckpt_path, arrays, state)
 
     stopped_by_cap = False
@@ -309,9 +324,11 @@ def train_class_rnn(data_dir=None, out=None, hidden=100, class_size=100, old_cla
         wps = [r["words_per_second"] for r in records]
         write_result(out, os.path.basename(os.path.normpath(out)), what, ppl, published,
                      class_rnn.PUBLISHED_SOURCE if published else None, label,
-                     command or " ".join(sys.argv), f"PTB simple-examples ({data_dir})",
+                     " ; ".join(commands), f"PTB simple-examples ({data_dir})",
                      len(records), round(sched["seconds"], 1), round(float(np.median(wps)), 1),
                      extra={"valid_perplexity": records[-1]["valid_perplexity"],
+                            "peak_rss_mb": round(max([runlog.peak_rss_mb()] + [
+                                r.get("peak_rss_mb", 0) for r in records]), 1),
                             "hyper": hyper, "trainer": "faithful per-word online SGD (numpy)",
                             "schedule_finished": sched["done"]})
     return summary

@@ -29,6 +29,25 @@ def _zero_grad(x):
     return th.gradient.zero_grad(x)
 
 
+def column_lookup(M, idx):
+    """``M[:, idx]`` for an int vector ``idx``, returned as rows ``(len(idx), M.shape[0])``.
+
+    Written as ``M[arange(rows)[:, None], idx[None, :]]`` on purpose: aesara rewrites the plain
+    ``M[:, idx].T`` into a row gather on the transposed (non-contiguous) matrix, whose C code
+    copies the whole matrix first (~2 ms for 128 x 8000 float32 vs ~0.02 ms here); the gradient
+    and ``inc_subtensor`` of this form scatter only into the looked-up columns.
+    """
+    rows = T.arange(M.shape[0]).dimshuffle(0, "x")
+    return M[rows, idx.dimshuffle("x", 0)].T
+
+
+def column_update(M, idx, delta_rows):
+    """``M`` with ``delta_rows`` (len(idx), M.shape[0]) added to the columns ``idx``
+    (repeated indices accumulate, as in a dense ``M + dM``)."""
+    rows = T.arange(M.shape[0]).dimshuffle(0, "x")
+    return T.inc_subtensor(M[rows, idx.dimshuffle("x", 0)], delta_rows.T)
+
+
 class LazyFunctions:
     """Compile each graph function on first use (``self.sgd_step`` etc. stay plain attributes
     for the caller). Building a model only builds the graph; unused functions cost nothing."""
@@ -71,7 +90,7 @@ class RNNTheano(LazyFunctions):
         y = T.ivector("y")
         k = self._truncate()
 
-        Ux = U.T[x]  # (T, H): the columns U[:, x_t], looked up outside the recurrence
+        Ux = column_lookup(U, x)  # (T, H): the columns U[:, x_t], outside the recurrence
 
         def forward_prop_step(ux_t, s_t_prev, W):
             return T.tanh(ux_t + W.dot(s_t_prev))
@@ -100,7 +119,7 @@ class RNNTheano(LazyFunctions):
 
         learning_rate = T.scalar("learning_rate", dtype=config.floatX)
         # U - lr * dU, written as a sparse update of the looked-up columns (same numbers)
-        new_U = T.inc_subtensor(U.T[x], -learning_rate * dUx).T
+        new_U = column_update(U, x, -learning_rate * dUx)
         self._define("sgd_step", [x, y, learning_rate], [],
                      updates=[(U, new_U), (V, V - learning_rate * dV), (W, W - learning_rate * dW)])
 
@@ -118,7 +137,7 @@ class RNNTheano(LazyFunctions):
         X = T.imatrix("X")  # (B, Tmax), padded
         Y = T.imatrix("Y")
         M = T.matrix("mask", dtype=config.floatX)  # 1 for real words, 0 for padding
-        Ux = U.T[X.T]  # (Tmax, B, H)
+        Ux = column_lookup(U, X.T.flatten()).reshape((X.shape[1], X.shape[0], self.hidden_dim))
 
         def step(ux_t, s_prev, W):
             return T.tanh(ux_t + s_prev.dot(W.T))

@@ -20,8 +20,8 @@ def sha256sum(path, chunk=1 << 20):
     return h.hexdigest()
 
 
-def fetch(urls, dest, sha256, timeout=30, quiet=False):
-    """Fetch ``dest`` from the first of ``urls`` that answers with the right sha256.
+def fetch(urls, dest, sha256, size=None, timeout=30, quiet=False):
+    """Fetch ``dest`` from the first of ``urls`` that answers with the right sha256 (and size).
 
     An existing file with the right checksum is kept; a wrong one is never overwritten in
     place (the download goes to a temporary file and is renamed only once verified).
@@ -42,9 +42,10 @@ def fetch(urls, dest, sha256, timeout=30, quiet=False):
         try:
             with os.fdopen(fd, "wb") as out, urllib.request.urlopen(url, timeout=timeout) as r:
                 shutil.copyfileobj(r, out)
-            got = sha256sum(tmp)
-            if got != sha256:
-                problems.append(f"{url}: sha256 {got} (expected {sha256})")
+            got, got_size = sha256sum(tmp), os.path.getsize(tmp)
+            if got != sha256 or (size is not None and got_size != size):
+                problems.append(f"{url}: {got_size} bytes, sha256 {got} (expected "
+                                f"{size or '?'} bytes, sha256 {sha256}; a git-lfs pointer?)")
                 continue
             os.replace(tmp, dest)
             return dest
@@ -56,15 +57,16 @@ def fetch(urls, dest, sha256, timeout=30, quiet=False):
     raise DownloadError(
         f"could not download {os.path.basename(dest)}:\n  " + "\n  ".join(problems) +
         "\nIf this machine is offline, copy the file from a machine that has it into "
-        f"{os.path.dirname(os.path.abspath(dest))} (its sha256 must be {sha256}).")
+        f"{os.path.dirname(os.path.abspath(dest))} (its sha256 must be {sha256}"
+        + (f", {size} bytes" if size else "") + ").")
 
 
 def main_fetch_all(items, quiet=False):
-    """Fetch ``[(urls, dest, sha256), ...]``; print one clear error and return 1 on failure."""
+    """Fetch ``[(urls, dest, sha256[, size]), ...]``; print one clear error, return 1 on failure."""
     status = 0
-    for urls, dest, sha in items:
+    for urls, dest, sha, *size in items:
         try:
-            fetch(urls, dest, sha, quiet=quiet)
+            fetch(urls, dest, sha, size=size[0] if size else None, quiet=quiet)
         except DownloadError as exc:
             print(f"error: {exc}", file=sys.stderr)
             status = 1

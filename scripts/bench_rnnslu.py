@@ -9,6 +9,8 @@ import json
 import os
 import sys
 
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))  # repo root
+
 from rnnrepro.bench import best_of, markdown_table, run_matrix
 from rnnrepro.runlog import git_commit, hardware
 
@@ -21,10 +23,21 @@ if __name__ == "__main__":
     ap.add_argument("--repeats", type=int, default=2)
     ap.add_argument("--sentences", type=int, default=0, help="0 = full epoch (3983)")
     ap.add_argument("--out", default="results/bench_rnnslu")
+    ap.add_argument("--note", default=None, help="conditions worth reporting (stored, shown)")
+    ap.add_argument("--render", action="store_true",
+                    help="only rewrite bench.md from the bench.json of an earlier run")
     a = ap.parse_args()
-    args = (["--data-dir", a.data_dir] if a.data_dir else []) + ["--sentences", str(a.sentences)]
-    print(f"hardware: {hardware()}  commit: {git_commit()}", flush=True)
-    rows = best_of(run_matrix("rnnslu.bench", args, CONFIGS, a.repeats), "seconds_per_epoch")
+    if a.render:
+        with open(os.path.join(a.out, "bench.json")) as f:
+            old = json.load(f)
+        rows, command, commit, hw, a.repeats = (old["rows"], old["command"], old["commit"],
+                                                old["hardware"], old["repeats"])
+        a.note = a.note or old.get("note")
+    else:
+        args = (["--data-dir", a.data_dir] if a.data_dir else []) + ["--sentences", str(a.sentences)]
+        command, commit, hw = " ".join(["python"] + sys.argv), git_commit(), hardware()
+        print(f"hardware: {hw}  commit: {commit}", flush=True)
+        rows = best_of(run_matrix("rnnslu.bench", args, CONFIGS, a.repeats), "seconds_per_epoch")
     base = next(r["seconds_per_epoch"] for r in rows if r["engine"] == "aesara"
                 and r["floatX"] == "float64" and r["blas"] == "auto")
     table = markdown_table(rows, [
@@ -32,17 +45,18 @@ if __name__ == "__main__":
         ("BLAS", lambda r: r["blas_flags"]),
         ("s / epoch", lambda r: f"{r['seconds_per_epoch']:.2f}"),
         ("ms / sentence", lambda r: f"{r['ms_per_sentence']:.3f}"),
-        ("vs aesara f64", lambda r: f"{r['seconds_per_epoch'] / base:.2f}x"),
+        ("time vs aesara f64", lambda r: f"{r['seconds_per_epoch'] / base:.2f}x"),
         # published: 34.5 s for the 3983 sentences of a fold-3 epoch
         ("vs published", lambda r: f"{34.5 / 3983 / (r['seconds_per_epoch'] / r['sentences']):.1f}x faster"),
         ("peak RSS MB", lambda r: f"{r['peak_rss_mb']:.0f}")])
     print(table)
     os.makedirs(a.out, exist_ok=True)
-    with open(os.path.join(a.out, "bench.json"), "w") as f:
-        json.dump(dict(command=" ".join(["python"] + sys.argv), commit=git_commit(),
-                       hardware=hardware(), repeats=a.repeats, rows=rows), f, indent=1)
+    if not a.render:
+        with open(os.path.join(a.out, "bench.json"), "w") as f:
+            json.dump(dict(command=command, commit=commit, hardware=hw, repeats=a.repeats,
+                           note=a.note, rows=rows), f, indent=1)
     with open(os.path.join(a.out, "bench.md"), "w") as f:
-        f.write(f"Command: `python {' '.join(sys.argv)}`  \nCommit: {git_commit()}  \n"
-                f"Hardware: {hardware()}  \nData: {rows[0]['data']}, {rows[0]['sentences']} "
+        f.write(f"Command: `{command}`  \nCommit: {commit}  \n"
+                f"Hardware: {hw}  \nData: {rows[0]['data']}, {rows[0]['sentences']} "
                 f"sentences per epoch, best of {a.repeats} interleaved repeats, 1 BLAS thread.\n\n"
-                + table + "\n")
+                + (f"\nNote: {a.note}\n" if a.note else "") + "\n" + table + "\n")

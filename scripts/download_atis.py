@@ -1,7 +1,9 @@
 #!/usr/bin/env python3
 """Download Mesnil's ATIS pickles (the five folds and the full split) into data/atis/."""
 import argparse
+import os
 import sys
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))  # repo root
 
 from rnnslu.data import data_dir
 from rnnslu.download import SHA256, download_atis

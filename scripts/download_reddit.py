@@ -9,18 +9,18 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))  # repo root
 
-from rnnlm.download import REDDIT_SHA256, REDDIT_SIZE, REDDIT_URL, download_checked
+from rnnlm.download import REDDIT_URLS, download_reddit
 from rnnlm.data import REDDIT_CSV, data_dir
 
 
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--data-dir", default=None, help="default $RNNLM_DATA or data/")
-    p.add_argument("--url", default=REDDIT_URL)
+    p.add_argument("--url", action="append", help="try this address (repeatable) instead of "
+                   "the tutorial repository's")
     a = p.parse_args(argv)
-    import os
     dest = os.path.join(data_dir(a.data_dir), REDDIT_CSV)
-    return download_checked(a.url, dest, REDDIT_SHA256, REDDIT_SIZE)
+    return download_reddit(dest, a.url or REDDIT_URLS)
 
 
 if __name__ == "__main__":

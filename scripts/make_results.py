@@ -1,6 +1,9 @@
 #!/usr/bin/env python3
 """Regenerate results/RESULTS.md from the run records in results/*/run.json."""
 import argparse
+import os
+import sys
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))  # repo root
 
 from rnnrepro.results import results_markdown
 

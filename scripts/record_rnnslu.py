@@ -8,6 +8,9 @@ import argparse
 import json
 import os
 
+import sys
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))  # repo root
+
 from rnnrepro.results import write_record
 
 if __name__ == "__main__":

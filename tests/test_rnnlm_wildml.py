@@ -460,3 +460,43 @@ def test_cli_generate_and_score(trained_checkpoint, capsys):
     assert main(["score", path, "the cat sat", "--whitespace", "--json"]) == 0
     r = json.loads(capsys.readouterr().out)
     assert r["tokens"] == 4 and r["perplexity"] > 1
+
+
+def test_minibatch_mode_is_opt_in():
+    """train_with_sgd calls sgd_step per sentence unless batch_size is given."""
+    calls = []
+
+    class Stub:
+        model_type = "stub"
+
+        def sgd_step(self, x, y, lr):
+            calls.append(("one", len(x)))
+
+        def sgd_step_batch(self, X, Y, lr):
+            calls.append(("batch", len(X)))
+
+        def calculate_loss(self, X, Y):
+            return 1.0
+
+    X = [np.arange(3)] * 5
+    train_with_sgd(Stub(), X, X, nepoch=1, evaluate_loss_after=1, quiet=True)
+    assert calls == [("one", 3)] * 5
+    calls.clear()
+    train_with_sgd(Stub(), X, X, nepoch=1, evaluate_loss_after=1, quiet=True, batch_size=2)
+    assert calls == [("batch", 2), ("batch", 2), ("batch", 1)]
+
+
+def test_cli_import_npz_wraps_a_tutorial_file(tmp_path, capsys):
+    from rnnlm.cli import main
+    rng = np.random.RandomState(0)
+    words = [D.SENTENCE_START_TOKEN, D.SENTENCE_END_TOKEN, "a", "b", D.UNKNOWN_TOKEN]
+    np.savez(tmp_path / "m.npz", U=rng.randn(3, 5), V=rng.randn(5, 3), W=rng.randn(3, 3))
+    (tmp_path / "vocab.txt").write_text("\n".join(words) + "\n")
+    out = str(tmp_path / "ck.npz")
+    assert main(["import-npz", str(tmp_path / "m.npz"), "--vocab", str(tmp_path / "vocab.txt"),
+                 "-o", out]) == 0
+    scorer = load_language_model(out)
+    assert scorer.vocab == words and scorer.model.hidden_dim == 3
+    (tmp_path / "short.txt").write_text("a\nb\n")
+    with pytest.raises(SystemExit, match="word_dim 5"):
+        main(["import-npz", str(tmp_path / "m.npz"), "--vocab", str(tmp_path / "short.txt"), "-o", out])
