@@ -4,14 +4,14 @@ Published (part 2): about 350 ms RNNNumpy, 70 ms RNNTheano on a Mac CPU, 23 ms o
 Each (engine, floatX) runs in its own subprocess, since the engine is chosen at import.
 """
 import argparse
-import json
 import os
 import statistics
-import subprocess
 import sys
 import time
 
 import numpy as np
+
+from rnnrepro.bench import report, run_config
 
 CONFIGS = [("numpy", "float64"), ("aesara", "float32"), ("aesara", "float64"),
            ("pytensor", "float32"), ("pytensor", "float64")]
@@ -69,18 +69,14 @@ def worker(engine, floatx, C, H, length, repeats, tutorial_graph=True):
 def run_all(C=8000, H=100, length=45, repeats=20, configs=CONFIGS, tutorial_graph=True):
     rows = []
     for engine, floatx in configs:
-        cmd = [sys.executable, "-m", "rnnlm.bench", "--worker", engine, floatx, "--C", str(C),
-               "--H", str(H), "--length", str(length), "--repeats", str(repeats)]
-        if not tutorial_graph:
-            cmd.append("--no-tutorial-graph")
-        env = dict(os.environ)
-        env["PYTHONPATH"] = os.pathsep.join(filter(None, [os.getcwd(), env.get("PYTHONPATH")]))
-        p = subprocess.run(cmd, capture_output=True, text=True, env=env)
-        if p.returncode != 0:
+        args = ["--worker", engine, floatx, "--C", str(C), "--H", str(H), "--length", str(length),
+                "--repeats", str(repeats)] + ([] if tutorial_graph else ["--no-tutorial-graph"])
+        try:  # the numpy rows need no engine; their process gets the default one
+            rows += run_config("rnnlm.bench", args, "aesara" if engine == "numpy" else engine,
+                               floatx)["rows"]
+        except RuntimeError as exc:
             rows.append({"model": "?", "engine": engine, "floatX": floatx,
-                         "error": p.stderr.strip().splitlines()[-1] if p.stderr.strip() else "failed"})
-            continue
-        rows += json.loads(p.stdout.strip().splitlines()[-1])
+                         "error": str(exc).strip().splitlines()[-1]})
     return rows
 
 
@@ -105,17 +101,12 @@ def main(argv=None):
     p.add_argument("--no-tutorial-graph", action="store_true")
     a = p.parse_args(argv)
     if a.worker:
-        rows = worker(a.worker[0], a.worker[1], a.C, a.H, a.length, a.repeats,
-                      not a.no_tutorial_graph)
-        print(json.dumps(rows))
+        report({"rows": worker(a.worker[0], a.worker[1], a.C, a.H, a.length, a.repeats,
+                               not a.no_tutorial_graph)})
         return 0
     rows = run_all(a.C, a.H, a.length, a.repeats, tutorial_graph=not a.no_tutorial_graph)
     print(format_table(rows))
     return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())
 
 
 def write_results(results_dir, rows, table, options, argv):
@@ -145,3 +136,7 @@ def write_results(results_dir, rows, table, options, argv):
         "threads": {k: os.environ.get(k) for k in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS")},
     }
     return write_run_json(results_dir, record, None, [])
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,7 +1,6 @@
 """Loss-curve plots (PNG) and the ``results/<run-id>/run.json`` record."""
 import json
 import os
-import shutil
 
 # part 2: numpy RNN, hidden 100, first 100 sentences, 10 epochs, loss before every epoch
 PUBLISHED_PART2_CURVE = [8.987425, 8.976270, 8.960212, 8.930430, 8.862264,
@@ -46,18 +45,11 @@ def curve_from_log(path, kinds=("epoch", "monitor", "final"), x="num_examples_se
 
 def write_run_json(results_dir, record, log_path=None, pngs=()):
     """Write ``run.json`` (+ a copy of the JSONL log and the PNGs) into ``results_dir``."""
-    os.makedirs(results_dir, exist_ok=True)
+    from rnnrepro.results import write_record
+    files = list(pngs)
     if log_path and os.path.exists(log_path):
-        dst = os.path.join(results_dir, "log.jsonl")
-        if os.path.abspath(dst) != os.path.abspath(log_path):
-            shutil.copyfile(log_path, dst)
+        files.append((log_path, "log.jsonl"))
         record.setdefault("log", "log.jsonl")
-    for p in pngs:
-        dst = os.path.join(results_dir, os.path.basename(p))
-        if os.path.abspath(dst) != os.path.abspath(p):
-            shutil.copyfile(p, dst)
     record.setdefault("plots", [os.path.basename(p) for p in pngs])
-    with open(os.path.join(results_dir, "run.json"), "w") as f:
-        json.dump(record, f, indent=2)
-        f.write("\n")
+    write_record(results_dir, record, files)
     return os.path.join(results_dir, "run.json")

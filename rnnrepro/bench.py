@@ -17,9 +17,16 @@ def report(result):
     print(MARK + json.dumps(result), flush=True)
 
 
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
 def run_config(module, args, engine="aesara", floatx="float64", blas="auto", timeout=3600):
+    """Run ``python -m module *args`` in a fresh interpreter with the given engine, floatX and
+    BLAS choice (one BLAS thread unless OMP_NUM_THREADS says otherwise); return the dict it
+    reported with ``report``."""
     env = dict(os.environ, RNN_ENGINE=engine, RNN_FLOATX=floatx,
-               OMP_NUM_THREADS=os.environ.get("OMP_NUM_THREADS", "1"))
+               OMP_NUM_THREADS=os.environ.get("OMP_NUM_THREADS", "1"),
+               PYTHONPATH=os.pathsep.join(filter(None, [ROOT, os.environ.get("PYTHONPATH")])))
     if blas == "none":
         env["RNN_BLAS"] = "none"
     proc = subprocess.run([sys.executable, "-m", module, *args], env=env, capture_output=True,

@@ -15,13 +15,17 @@ REQUIRED = ("id", "package", "what", "metric", "value", "published", "published_
 
 
 def write_record(folder, record, copy_files=()):
+    """Write ``folder/run.json`` atomically, after copying ``copy_files`` (paths, or
+    ``(path, name)`` pairs) beside it; missing files are skipped."""
     missing = [k for k in REQUIRED if k not in record]
     if missing:
         raise ValueError(f"run record for {folder} lacks {missing}")
     os.makedirs(folder, exist_ok=True)
-    for src in copy_files:
-        if os.path.exists(src):
-            shutil.copy2(src, os.path.join(folder, os.path.basename(src)))
+    for item in copy_files:
+        src, name = item if isinstance(item, tuple) else (item, os.path.basename(item))
+        dst = os.path.join(folder, name)
+        if os.path.exists(src) and os.path.abspath(src) != os.path.abspath(dst):
+            shutil.copy2(src, dst)
     tmp = os.path.join(folder, "run.json.tmp")
     with open(tmp, "w") as f:
         json.dump(record, f, indent=1, default=str)

@@ -16,9 +16,6 @@ epoch and ends exactly where an uninterrupted run would.
 import json
 import os
 import random
-import shutil
-import sys
-import time
 
 import numpy as np
 

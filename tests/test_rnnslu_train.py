@@ -3,7 +3,6 @@ import json
 import os
 
 import numpy as np
-import pytest
 
 from rnnrepro import checkpoint
 from rnnslu import cli
