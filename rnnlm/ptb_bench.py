@@ -1,16 +1,17 @@
 """Words per second of the PTB models, per engine (used by ``scripts/bench_ptb.py``).
 
 The engine is chosen when ``rnnrepro.engine`` is first imported, so ``compare`` runs one
-subprocess per engine (``python -m rnnlm.ptb_bench --worker``) and gathers their JSON lines.
+subprocess per engine (``python -m rnnlm.ptb_bench --worker``, via ``rnnrepro.bench``).
 """
 import argparse
 import json
 import os
-import subprocess
 import sys
 import time
 
 import numpy as np
+
+from rnnrepro.bench import markdown_table, report, run_config
 
 
 def _data(data_dir, n_words):
@@ -103,16 +104,13 @@ def compare(engines=("aesara", "pytensor"), windows=30, data_dir=None, out_path=
     from rnnrepro import runlog
     rows = []
     for eng in engines:
-        env = dict(os.environ, RNN_ENGINE=eng)
-        cmd = [sys.executable, "-m", "rnnlm.ptb_bench", "--worker", "--windows", str(windows)]
-        if data_dir:
-            cmd += ["--data-dir", data_dir]
-        res = subprocess.run(cmd, env=env, capture_output=True, text=True)
-        if res.returncode != 0:
-            print(f"{eng}: worker failed\n{res.stderr[-2000:]}", file=sys.stderr)
+        args = ["--worker", "--windows", str(windows)] + (["--data-dir", data_dir] if data_dir else [])
+        try:
+            res = run_config("rnnlm.ptb_bench", args, eng, "float32")
+        except RuntimeError as exc:
+            print(f"{eng}: worker failed\n{exc}", file=sys.stderr)
             continue
-        lines = [ln for ln in res.stdout.splitlines() if ln.startswith("{")]
-        for r in (json.loads(ln) for ln in lines):
+        for r in res["rows"]:
             if r["engine"] == "numpy" and any(x["engine"] == "numpy" for x in rows):
                 continue
             rows.append(r)
@@ -128,6 +126,15 @@ def compare(engines=("aesara", "pytensor"), windows=30, data_dir=None, out_path=
         with open(out_path, "w") as f:
             json.dump(record, f, indent=2)
             f.write("\n")
+        table = markdown_table(rows, [
+            ("model", lambda r: r["model"]), ("engine", lambda r: r["engine"]),
+            ("floatX", lambda r: r["floatX"]),
+            ("words / s", lambda r: f"{r['words_per_second']:.0f}")])
+        with open(os.path.join(os.path.dirname(os.path.abspath(out_path)), "bench.md"), "w") as f:
+            f.write(f"Command: `python {' '.join(sys.argv)}`  \nCommit: {record['commit']}  \n"
+                    f"Hardware: {record['hardware']}  \nThreads: 1; load average at the end: "
+                    f"{record['load_average'][0]:.1f}; {windows} windows of 20x20 words per model."
+                    f"\n\n{table}\n")
     return record
 
 
@@ -138,8 +145,7 @@ def main(argv=None):
     p.add_argument("--data-dir", default=None)
     args = p.parse_args(argv)
     if args.worker:
-        for r in worker(args.windows, args.data_dir):
-            print(json.dumps(r), flush=True)
+        report({"rows": worker(args.windows, args.data_dir)})
 
 
 if __name__ == "__main__":

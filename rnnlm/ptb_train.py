@@ -330,5 +330,6 @@ def train_class_rnn(data_dir=None, out=None, hidden=100, class_size=100, old_cla
                             "peak_rss_mb": round(max([runlog.peak_rss_mb()] + [
                                 r.get("peak_rss_mb", 0) for r in records]), 1),
                             "hyper": hyper, "trainer": "faithful per-word online SGD (numpy)",
+                            "engine": "numpy", "engine_version": np.__version__,
                             "schedule_finished": sched["done"]})
     return summary

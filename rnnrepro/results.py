@@ -65,8 +65,11 @@ def results_markdown(results_dir="results"):
                 "|---|---|---|---|---|---|---|---|---|---|---|"]
         for r in rows:
             spe = r.get("seconds_per_epoch")
+            ours = _fmt(r["value"])
+            if r.get("valid_f1") is not None:
+                ours += f" (valid {_fmt(r['valid_f1'])}, best epoch {r.get('best_epoch')})"
             out.append("| " + " | ".join([
-                r["what"], r["metric"], _fmt(r["value"]), _fmt(r["published"]),
+                r["what"], r["metric"], ours, _fmt(r["published"]),
                 r["published_source"] or "—", r["label"], _fmt(r.get("epochs")),
                 _fmt(spe, 1) if spe is not None else "—", _fmt(r.get("peak_rss_mb"), 0),
                 f"{r['engine']}, {r['floatX']}", f"[{r['_dir']}]({r['_dir']}/run.json)"]) + " |")
