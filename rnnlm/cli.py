@@ -291,11 +291,8 @@ def main(argv=None):
     a.argv = argv
     _set_engine(a)
     from rnnlm.data import DataError
-    try:
-        return a.func(a)
-    except DataError as exc:
-        print(f"rnnlm: error: {exc}", file=sys.stderr)
-        return 2
+    from rnnrepro.cli import run_command
+    return run_command("rnnlm", a.func, a, (DataError,))
 
 
 if __name__ == "__main__":

@@ -104,13 +104,10 @@ def build_parser():
 
 
 def main(argv=None):
-    a = build_parser().parse_args(argv)
+    from rnnrepro.cli import run_command
     from .data import DataError
-    try:
-        return a.fn(a)
-    except DataError as exc:
-        print(f"rnnslu: error: {exc}", file=sys.stderr)
-        return 2
+    a = build_parser().parse_args(argv)
+    return run_command("rnnslu", a.fn, a, (DataError,))
 
 
 if __name__ == "__main__":

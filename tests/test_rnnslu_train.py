@@ -87,3 +87,13 @@ def test_search_space_is_the_tutorials():
               for i, (t, f) in enumerate(zip(trials[:2], [90.0, 95.0]))]
     table = format_ranking(sorted(ranked, key=lambda r: -r["valid_f1"])).splitlines()
     assert table[2].split()[:2] == ["1", "1"] and len(table) == 4
+
+
+def test_cli_corrupt_checkpoint_is_one_clear_error(tmp_path, capsys):
+    out = tmp_path / "run"
+    out.mkdir()
+    (out / "checkpoint.npz").write_bytes(b"torn")
+    assert cli.main(["train", "--data", "toy", "--nhidden", "24", "--emb", "12", "--win", "3",
+                     "--quiet", "--resume", "--out", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert "checkpoint.npz: unreadable checkpoint" in err and "Traceback" not in err
