@@ -40,7 +40,7 @@ def main(argv=None):
     setup = time.perf_counter() - t0
     order = list(range(a.sentences or len(lex)))
     t = time.perf_counter()
-    train_epoch(rnn, s, lex, y, order, s["lr"], "bench")
+    train_epoch(rnn, s, [rnn.windows(x) for x in lex], y, order, s["lr"], "bench")
     secs = time.perf_counter() - t
     report(dict(data=data, sentences=len(order), seconds_per_epoch=round(secs, 3),
                 ms_per_sentence=round(1e3 * secs / len(order), 4),

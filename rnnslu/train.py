@@ -68,26 +68,29 @@ def _say(s, *args):
         print(*args, flush=True)
 
 
-def evaluate(rnn, lex, y, idx2label, idx2word, filename):
-    """Predict every sentence, write the conlleval file, return {'p','r','f1'}."""
-    predictions = [[idx2label[i] for i in rnn.predict(x)] for x in lex]
+def evaluate(rnn, windows, lex, y, idx2label, idx2word, filename):
+    """Predict every sentence (``windows``: its context windows, built once per run), write the
+    conlleval file, return {'p','r','f1'}."""
+    predictions = [[idx2label[i] for i in rnn.classify(w)] for w in windows]
     groundtruth = [[idx2label[i] for i in t] for t in y]
     words = [[idx2word[i] for i in w] for w in lex]
     return conlleval(predictions, groundtruth, words, filename)
 
 
-def train_epoch(rnn, s, train_lex, train_y, order, clr, desc):
-    """One pass over the training sentences in ``order``; returns the mean training cost."""
+def train_epoch(rnn, s, train_windows, train_y, order, clr, desc):
+    """One pass over the training sentences in ``order``; returns the mean training cost.
+
+    ``train_windows`` are the sentences' context windows (``rnn.windows``), built once per run
+    rather than every epoch."""
     costs = []
     if s["regime"] == "sentence":
         step = rnn._compile("sentence_train_normalize")
         for i in progress(order, desc=desc, quiet=not s["verbose"], unit="sent"):
-            costs.append(step(rnn.windows(train_lex[i]), train_y[i], clr))
+            costs.append(step(train_windows[i], train_y[i], clr))
     else:
         step = rnn._compile("word_train_normalize")
         for i in progress(order, desc=desc, quiet=not s["verbose"], unit="sent"):
-            windows = rnn.windows(train_lex[i])
-            for word_batch, label in zip(minibatch(windows, s["bs"]), train_y[i]):
+            for word_batch, label in zip(minibatch(train_windows[i], s["bs"]), train_y[i]):
                 costs.append(step(word_batch, int(label), clr))
     return float(np.mean(costs))
 
@@ -154,6 +157,8 @@ def main(s, resume=False):
         _say(s, f"resuming {folder} at epoch {st['epoch']} (lr {st['clr']:.6g})")
     else:
         log.reset()
+    windows = {name: [rnn.windows(x) for x in lex] for name, lex in
+               (("train", train_lex), ("valid", valid_lex), ("test", test_lex))}
     s.setdefault("commit", git_commit())   # the code this run started from
     with open(os.path.join(folder, "config.json"), "w") as f:
         json.dump(dict(s, **engine.describe()), f, indent=1)
@@ -165,12 +170,12 @@ def main(s, resume=False):
         order = st["order"]
         shuffle([order], s["seed"])
         with Timer() as t_train:
-            cost = train_epoch(rnn, s, train_lex, train_y, order, st["clr"], f"epoch {e}")
+            cost = train_epoch(rnn, s, windows["train"], train_y, order, st["clr"], f"epoch {e}")
         _say(s, f"[learning] epoch {e} >> 100.00% completed in {t_train.seconds:.2f} (sec) <<")
         with Timer() as t_eval:
-            res_test = evaluate(rnn, test_lex, test_y, idx2label, idx2word,
+            res_test = evaluate(rnn, windows["test"], test_lex, test_y, idx2label, idx2word,
                                 os.path.join(folder, "current.test.txt"))
-            res_valid = evaluate(rnn, valid_lex, valid_y, idx2label, idx2word,
+            res_valid = evaluate(rnn, windows["valid"], valid_lex, valid_y, idx2label, idx2word,
                                  os.path.join(folder, "current.valid.txt"))
         lr_used = st["clr"]
         if res_valid["f1"] > st["best_f1"]:
