@@ -26,10 +26,14 @@ bit-trick exponential, used for every sigmoid and softmax; ``fast_exp=False`` us
 the flushed state is 0.1 (``netFlush``) but a reset state is 1.0 (``netReset``), BPTT buffers
 carried from one epoch to the next, the validation pass starting with the n-gram history left
 by training, rejected epochs not restoring ``syn_d``, the schedule's ``llogp`` taking the value
-of a rejected epoch, and 32-bit wrap-around in the feature hash.
+of a rejected epoch, 32-bit wrap-around in the feature hash, the word part of the hash dropping
+an order once it wraps to index 0 (``word_spans``), and ``min_improvement`` being a C float.
 
-Differences (named): initial weights come from numpy's RandomState(seed), not glibc ``rand()``;
-the test pass starts from the flushed state instead of the hidden vector stored in the model
+Initial weights are the toolkit's own for the seed (``toolkit_init``: glibc ``rand()`` after
+``srand(seed)``, reimplemented so any platform gets them); ``init="numpy"`` draws the same
+distribution from numpy's RandomState instead.
+
+Differences (named): the test pass starts from the flushed state instead of the hidden vector stored in the model
 file; the order in which colliding ``syn_d`` entries of different n-gram orders are updated
 within one word (differences of order alpha*beta).
 """
@@ -52,6 +56,65 @@ P01 = (PRIMES[0] * PRIMES[1]) & U32
 _clip = np.core.umath.clip  # the ufunc itself: np.clip's wrapper costs more than the work
 PUBLISHED = {"rnn": 124.7}
 PUBLISHED_SOURCE = "Mikolov 2012 PhD thesis (PTB, RNN 124.7, KN5 141.2)"
+
+def word_spans(hw, n, D):
+    """The ``syn_d`` slices ``(start, length)`` that the word part of the hash touches for a
+    class of ``n`` words, one per n-gram order.
+
+    Toolkit oddity, reproduced: ``computeNet``/``learnNet`` walk the class word by word with
+    ``if (hash[b]) {...; hash[b]++; hash[b] = hash[b] % direct_size;} else break;``, so once
+    the hash of order b wraps to index 0, order b and every higher order are dropped for the
+    rest of the class (index 0 is never used). Hence the running minimum of the lengths.
+    """
+    lim = n
+    for hb in hw:
+        lim = min(lim, D - hb)
+        yield hb, lim
+
+
+def glibc_rand(seed, n):
+    """The first ``n`` values of glibc's ``rand()`` after ``srand(seed)``, in pure Python so
+    the toolkit's initial weights come out the same on any platform.
+
+    glibc's default generator (TYPE_3): r[0] = seed, r[i] = 16807 r[i-1] mod (2**31 - 1)
+    (Schrage's method, 32-bit signed) for i < 31, r[31..33] = r[0..2], then
+    r[i] = r[i-3] + r[i-31] mod 2**32; the outputs are r[344:] >> 1.
+    """
+    from array import array
+    seed &= U32
+    seed = seed or 1
+    word = seed - (1 << 32) if seed >= (1 << 31) else seed  # int32_t
+    r = array("I", [seed])
+    for _ in range(1, 31):
+        hi = int(word / 127773)  # C division truncates toward zero
+        lo = word - hi * 127773
+        word = 16807 * lo - 2836 * hi
+        if word < 0:
+            word += 2147483647
+        r.append(word)
+    r.extend(r[0:3])
+    for i in range(34, 344 + n):
+        r.append((r[i - 31] + r[i - 3]) & U32)
+    return np.frombuffer(r, dtype=np.uint32)[344:] >> 1
+
+
+def toolkit_init(vocab_size, hidden, class_size, seed):
+    """``initNet`` after ``srand(seed)``: every weight is random(-0.1,0.1) drawn three times and
+    summed, with ``random(min,max) = rand()/(real)RAND_MAX*(max-min)+min`` in double.
+
+    Draw order: ``syn0`` row by row (hidden unit b: the vocab_size word inputs, then the hidden
+    inputs), then ``syn1`` row by row (the vocab_size word outputs, then the class outputs).
+    Returns (U, W, V1, C1) in this module's layout.
+    """
+    V, H, C = vocab_size, hidden, class_size
+    n0, n1 = H * (V + H), (V + C) * H
+    x = glibc_rand(seed, 3 * (n0 + n1)).astype(np.float64) / 2147483647.0 * 0.2 + (-0.1)
+    x = x.reshape(-1, 3)
+    w = (x[:, 0] + x[:, 1]) + x[:, 2]
+    syn0 = w[:n0].reshape(H, V + H)
+    syn1 = w[n0:].reshape(V + C, H)
+    return syn0[:, :V].T.copy(), syn0[:, V:].copy(), syn1[:V].copy(), syn1[V:].copy()
+
 
 # FAST_EXP(y): high 32 bits of a double set to EXP_A*y + (1072693248 - EXP_C), low bits 0.
 EXP_A = 1048576 / math.log(2)
@@ -106,7 +169,8 @@ class ClassRNNLM:
 
     def __init__(self, vocab, counts, hidden=100, class_size=100, old_classes=False,
                  direct_size=0, direct_order=3, bptt=4, bptt_block=10, gradient_cutoff=15.0,
-                 beta=1e-7, independent=False, seed=1, fast_exp=True, arrays=None):
+                 beta=1e-7, independent=False, seed=1, fast_exp=True, init="toolkit",
+                 arrays=None):
         self.vocab = list(vocab)
         self.counts = np.asarray(counts, dtype=np.int64)
         self.hidden, self.class_size = hidden, class_size
@@ -125,12 +189,18 @@ class ClassRNNLM:
         self.cstart = np.searchsorted(self.word_class, np.arange(C), side="left")
         self.cend = np.searchsorted(self.word_class, np.arange(C), side="right")
         self._mult = _ngram_multipliers(max(self.direct_order, 1))
+        if init not in ("toolkit", "numpy"):
+            raise ValueError(f"init must be 'toolkit' or 'numpy', not {init!r}")
+        self.init = init
         if arrays is None:
-            rng = np.random.RandomState(seed)
-            r = lambda *s: (rng.uniform(-0.1, 0.1, s) + rng.uniform(-0.1, 0.1, s)
-                            + rng.uniform(-0.1, 0.1, s))  # random()+random()+random()
-            arrays = {"U": r(V, H), "W": r(H, H), "V1": r(V, H), "C1": r(class_size, H),
-                      "syn_d": np.zeros(self.direct_size)}
+            if init == "toolkit":  # the toolkit's own weights for this seed (glibc rand())
+                U, W, V1, C1 = toolkit_init(V, H, class_size, seed)
+            else:  # same distribution from numpy's RandomState (the choice before toolkit_init)
+                rng = np.random.RandomState(seed)
+                r = lambda *s: (rng.uniform(-0.1, 0.1, s) + rng.uniform(-0.1, 0.1, s)
+                                + rng.uniform(-0.1, 0.1, s))  # random()+random()+random()
+                U, W, V1, C1 = r(V, H), r(H, H), r(V, H), r(class_size, H)
+            arrays = {"U": U, "W": W, "V1": V1, "C1": C1, "syn_d": np.zeros(self.direct_size)}
         self.U, self.W, self.V1, self.C1, self.syn_d = (
             np.array(arrays[k], dtype=np.float64) for k in ("U", "W", "V1", "C1", "syn_d"))
         self.reset_training_state()
@@ -141,7 +211,7 @@ class ClassRNNLM:
                     direct_size=self.direct_size, direct_order=self.direct_order, bptt=self.bptt,
                     bptt_block=self.bptt_block, gradient_cutoff=self.gradient_cutoff,
                     beta=self.beta, independent=self.independent, seed=self.seed,
-                    fast_exp=self.fast_exp)
+                    fast_exp=self.fast_exp, init=self.init)
 
     def arrays(self):
         return {"U": self.U, "W": self.W, "V1": self.V1, "C1": self.C1, "syn_d": self.syn_d}
@@ -203,12 +273,8 @@ class ClassRNNLM:
     def word_probs(self, h, c, hw):
         s, e = self.cstart[c], self.cend[c]
         z = self.V1[s:e] @ h
-        D = self.direct_size
-        for hb in hw:
-            if hb + (e - s) <= D:
-                z += self.syn_d[hb:hb + (e - s)]
-            else:  # the word part of the hash wraps around (hash[b] % direct_size)
-                z += self.syn_d[(hb + np.arange(e - s)) % D]
+        for hb, lim in word_spans(hw, e - s, self.direct_size):
+            z[:lim] += self.syn_d[hb:hb + lim]
         return self._softmax(z)
 
     # -- training: one epoch of trainNet's inner loop -------------------------------------
@@ -267,13 +333,9 @@ class ClassRNNLM:
                 er_c = -pc
                 er_c[c] += 1.0
                 if direct:
-                    n = e - s
-                    for hb in hw:
-                        if hb + n <= D:
-                            sl = slice(hb, hb + n)
-                        else:
-                            sl = (hb + np.arange(n)) % D
-                        syn_d[sl] += alpha * er_w - syn_d[sl] * beta3
+                    for hb, lim in word_spans(hw, e - s, D):
+                        sl = slice(hb, hb + lim)
+                        syn_d[sl] += alpha * er_w[:lim] - syn_d[sl] * beta3
                     for hb in hc:
                         sl = slice(hb, hb + self.class_size)
                         syn_d[sl] += alpha * er_c - syn_d[sl] * beta3

@@ -267,6 +267,9 @@ def load_corpus(corpus="reddit", path=None, directory=None, vocabulary_size=8000
     root = data_dir(directory)
     if path is None:
         path = os.path.join(root, REDDIT_CSV if corpus == "reddit" else PTB_FILES[split])
+        flat = os.path.join(root, os.path.basename(PTB_FILES[split]))
+        if corpus == "ptb" and not os.path.exists(path) and os.path.exists(flat):
+            path = flat  # --data-dir named the ptb folder itself (as for `rnnlm ptb-*`)
     options = {"corpus": corpus, "vocabulary_size": int(vocabulary_size), "style": style,
                "min_sent_characters": int(min_sent_characters), "max_sentences": max_sentences,
                "file": os.path.basename(path)}

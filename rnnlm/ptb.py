@@ -19,8 +19,21 @@ SPLITS = ("train", "valid", "test")
 
 
 def resolve_data_dir(data_dir=None):
-    """``--data-dir``, else ``$PTBDATA``, else ``data/ptb``."""
-    return data_dir or os.environ.get("PTBDATA") or DEFAULT_DATA_DIR
+    """The folder holding ``ptb.train.txt``: ``--data-dir``, else ``$PTBDATA``, else
+    ``$RNNLM_DATA/ptb``, else ``data/ptb``.
+
+    A folder that holds ``ptb/ptb.train.txt`` instead (the layout ``rnnlm train`` and the
+    download scripts use: one data folder with ``reddit/`` and ``ptb/`` inside) is accepted
+    too, so the same ``--data-dir`` works for every ``rnnlm`` subcommand.
+    """
+    d = data_dir or os.environ.get("PTBDATA")
+    if d is None:
+        root = os.environ.get("RNNLM_DATA")
+        d = os.path.join(root, "ptb") if root else DEFAULT_DATA_DIR
+    if not os.path.isfile(split_path(d, "train")) and os.path.isfile(
+            split_path(os.path.join(d, "ptb"), "train")):
+        d = os.path.join(d, "ptb")
+    return d
 
 
 def split_path(data_dir, split):

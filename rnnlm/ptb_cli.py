@@ -9,7 +9,8 @@ import sys
 
 def _common(p):
     p.add_argument("--data-dir", default=None,
-                   help="folder with ptb.{train,valid,test}.txt (default: $PTBDATA or data/ptb)")
+                   help="folder with ptb.{train,valid,test}.txt, or the data folder holding ptb/ "
+                        "(default: $PTBDATA, else $RNNLM_DATA/ptb, else data/ptb)")
     p.add_argument("--out", default=None, help="run folder (checkpoint, log.jsonl, run.json)")
     p.add_argument("--resume", action="store_true", help="continue from the last checkpoint")
     p.add_argument("--seed", type=int, default=None)
@@ -43,6 +44,9 @@ def add_subcommands(subparsers):
     p.add_argument("--beta", type=float, default=1e-7)
     p.add_argument("--gradient-cutoff", type=float, default=15.0)
     p.add_argument("--min-improvement", type=float, default=1.003)
+    p.add_argument("--init", choices=("toolkit", "numpy"), default="toolkit",
+                   help="initial weights: the toolkit's own for --seed (glibc rand(), default) "
+                        "or the same distribution from numpy")
     p.add_argument("--independent", action="store_true",
                    help="reset the state at sentence ends (toolkit -independent)")
     p.add_argument("--max-epochs", type=int, default=None,
@@ -83,7 +87,8 @@ def cmd_ptb_rnnlm(args):
         alpha=args.alpha, beta=args.beta, gradient_cutoff=args.gradient_cutoff,
         min_improvement=args.min_improvement, independent=args.independent,
         max_epochs=args.max_epochs, train_words=args.train_words,
-        seed=1 if args.seed is None else args.seed, resume=args.resume, quiet=args.quiet,
+        seed=1 if args.seed is None else args.seed, init=args.init, resume=args.resume,
+        quiet=args.quiet,
         command=_command_line(), evaluate_test=not args.no_test)
     return 0 if s["epochs"] else 1
 

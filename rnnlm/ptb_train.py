@@ -192,7 +192,8 @@ def _toolkit_data(data_dir, train_words=None):
 def train_class_rnn(data_dir=None, out=None, hidden=100, class_size=100, old_classes=False,
                     bptt=4, bptt_block=10, direct=0, direct_order=3, alpha=0.1, beta=1e-7,
                     gradient_cutoff=15.0, min_improvement=1.003, independent=False,
-                    max_epochs=None, train_words=None, seed=1, fast_exp=True, resume=False,
+                    max_epochs=None, train_words=None, seed=1, fast_exp=True, init="toolkit",
+                    resume=False,
                     quiet=False, command=None, evaluate_test=True):
     """The toolkit's ``trainNet`` schedule around ``ClassRNNLM.train_epoch``.
 
@@ -212,7 +213,7 @@ def train_class_rnn(data_dir=None, out=None, hidden=100, class_size=100, old_cla
     hyper = dict(hidden=hidden, class_size=class_size, old_classes=old_classes,
                  direct_size=direct, direct_order=direct_order, bptt=bptt, bptt_block=bptt_block,
                  gradient_cutoff=gradient_cutoff, beta=beta, independent=independent, seed=seed,
-                 fast_exp=fast_exp)
+                 fast_exp=fast_exp, init=init)
     sched = {"alpha": alpha, "alpha_divide": 0, "llogp": -100000000.0, "iter": 0,
              "done": False, "seconds": 0.0}
     if resume and os.path.exists(ckpt_path):
@@ -276,7 +277,9 @@ def train_class_rnn(data_dir=None, out=None, hidden=100, class_size=100, old_cla
         else:
             backup = {k: getattr(model, k).copy() for k in _BACKUP}
         finished = False
-        if vlogp * min_improvement < llogp:
+        # rnnlmlib.h declares ``float min_improvement``: the comparison uses 1.003 rounded to
+        # float32 (1.00300002098...), reproduced here.
+        if vlogp * float(np.float32(min_improvement)) < llogp:
             if sched["alpha_divide"] == 0:
                 sched["alpha_divide"] = 1
             else:

@@ -68,6 +68,22 @@ def test_reader_errors_name_the_file(tmp_path):
         ptb.build_vocab(str(tmp_path / "ptb.train.txt"))
 
 
+def test_data_dir_accepts_the_ptb_folder_or_its_parent(corpus, monkeypatch):
+    parent = os.path.dirname(corpus)
+    os.symlink(corpus, os.path.join(parent, "ptb"))
+    assert ptb.resolve_data_dir(corpus) == corpus
+    assert ptb.resolve_data_dir(parent) == os.path.join(parent, "ptb")
+    monkeypatch.delenv("PTBDATA", raising=False)
+    monkeypatch.setenv("RNNLM_DATA", parent)
+    assert ptb.resolve_data_dir() == os.path.join(parent, "ptb")
+    monkeypatch.setenv("PTBDATA", corpus)
+    assert ptb.resolve_data_dir() == corpus
+    from rnnlm.data import load_corpus  # the WildML pipeline takes either folder as well
+    a = load_corpus("ptb", directory=parent, vocabulary_size=8, use_cache=False, verbose=False)
+    b = load_corpus("ptb", directory=corpus, vocabulary_size=8, use_cache=False, verbose=False)
+    assert a.X_train and [list(x) for x in a.X_train] == [list(x) for x in b.X_train]
+
+
 def test_toolkit_vocab_order(tmp_path):
     p = tmp_path / "t.txt"
     p.write_text(" b a c \n c a d \n a \n")
@@ -92,6 +108,48 @@ def test_class_assignment_toy():
     # never more classes than asked, classes contiguous
     cl = class_rnn.assign_classes(np.arange(50, 0, -1), 7)
     assert cl.max() == 6 and np.all(np.diff(cl) >= 0)
+
+
+def test_glibc_rand_matches_the_c_library():
+    ctypes = pytest.importorskip("ctypes")
+    try:
+        libc = ctypes.CDLL("libc.so.6")
+        libc.gnu_get_libc_version  # glibc only
+    except (OSError, AttributeError):
+        pytest.skip("not glibc")
+    for seed in (1, 0, 12345, 2 ** 31 + 7):
+        libc.srand(ctypes.c_uint(seed))
+        expect = [libc.rand() for _ in range(700)]
+        assert class_rnn.glibc_rand(seed, 700).tolist() == expect
+
+
+def test_toolkit_init_is_initnet_draw_order():
+    """initNet's loops, literally, with random() = rand()/(real)RAND_MAX*(max-min)+min."""
+    V, H, C, seed = 5, 3, 2, 1
+    draws = iter(class_rnn.glibc_rand(seed, 3 * (H * (V + H) + (V + C) * H)).tolist())
+
+    def random(lo, hi):
+        return next(draws) / float(2147483647) * (hi - lo) + lo
+
+    syn0 = np.zeros((V + H) * H)
+    for b in range(H):
+        for a in range(V + H):
+            syn0[a + b * (V + H)] = random(-0.1, 0.1) + random(-0.1, 0.1) + random(-0.1, 0.1)
+    syn1 = np.zeros(H * (V + C))
+    for b in range(V + C):
+        for a in range(H):
+            syn1[a + b * H] = random(-0.1, 0.1) + random(-0.1, 0.1) + random(-0.1, 0.1)
+    U, W, V1, C1 = class_rnn.toolkit_init(V, H, C, seed)
+    for w in range(V):  # U[w] feeds hidden unit b from input word w: syn0[w + b*layer0_size]
+        np.testing.assert_array_equal(U[w], [syn0[w + b * (V + H)] for b in range(H)])
+    for b in range(H):  # W[b, j]: hidden j at t-1 -> hidden b
+        np.testing.assert_array_equal(W[b], [syn0[V + j + b * (V + H)] for j in range(H)])
+    np.testing.assert_array_equal(V1, syn1[:V * H].reshape(V, H))
+    np.testing.assert_array_equal(C1, syn1[V * H:].reshape(C, H))
+    m = class_rnn.ClassRNNLM([f"w{i}" for i in range(V)], [5, 4, 3, 2, 1], hidden=H,
+                             class_size=C, seed=seed)
+    np.testing.assert_array_equal(m.U, U)
+    assert np.abs(m.W).max() <= 0.3
 
 
 def test_fast_exp_is_schraudolph():
@@ -151,6 +209,31 @@ def test_class_rnn_updates_are_gradients(direct):
             a[k][p] -= 2 * eps
             fd = (fp - logprob(a)) / (2 * eps)
             assert abs(fd - upd[p]) < 1e-6, (k, p, fd, upd[p])
+
+
+def test_word_hash_wrap_drops_orders_like_the_toolkit():
+    """computeNet's word loop, literally: ``if (hash[b]) {ac += syn_d[hash[b]]; hash[b]++;
+    hash[b] %= direct_size;} else break;`` -- an order that wraps to 0 is dropped, with every
+    higher order, for the rest of the class."""
+    D = 40
+    m = _toy_model(D, seed=5, fast_exp=False)
+    m.syn_d[:] = np.random.RandomState(6).uniform(-1, 1, D)
+    m.V1[:] = 0.0
+    c = int(np.argmax(m.cend - m.cstart))
+    n = int(m.cend[c] - m.cstart[c])
+    assert n >= 3
+    for hw in ([D - 1, 25, 30], [25, D - 2, 21], [20, 21, 22], [D - n + 1, D - 1]):
+        hash_ = list(hw)
+        z = np.zeros(n)
+        for a in range(n):
+            for b in range(len(hash_)):
+                if not hash_[b]:
+                    break
+                z[a] += m.syn_d[hash_[b]]
+                hash_[b] = (hash_[b] + 1) % D
+        expect = np.exp(z - z.max())
+        np.testing.assert_allclose(m.word_probs(np.zeros(m.hidden), c, hw),
+                                   expect / expect.sum(), rtol=1e-12)
 
 
 @pytest.fixture(scope="module")
