@@ -16,8 +16,10 @@ def read_jsonl(path):
 
 
 def plot_curves(curves, out_png, title="", xlabel="examples seen", published=None,
-                published_label="published (reddit)"):
-    """``curves``: list of (label, xs, ys). ``published``: optional (xs, ys) drawn dashed."""
+                published_label="published (reddit)",
+                ylabel="loss (cross-entropy per word, nats)", hlines=(), logy=False):
+    """``curves``: list of (label, xs, ys). ``published``: optional (xs, ys) drawn dashed;
+    ``hlines``: (label, y) reference levels drawn as dotted lines in the curves' colours."""
     import matplotlib
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
@@ -26,8 +28,12 @@ def plot_curves(curves, out_png, title="", xlabel="examples seen", published=Non
         ax.plot(xs, ys, marker="o", ms=3, label=label)
     if published is not None:
         ax.plot(published[0], published[1], "k--", marker="s", ms=3, label=published_label)
+    for i, (label, y) in enumerate(hlines):
+        ax.axhline(y, color=f"C{i}", ls=":", lw=1.2, label=label)
+    if logy:
+        ax.set_yscale("log")
     ax.set_xlabel(xlabel)
-    ax.set_ylabel("loss (cross-entropy per word, nats)")
+    ax.set_ylabel(ylabel)
     ax.set_title(title, fontsize=10)
     ax.grid(alpha=0.3)
     ax.legend(fontsize=8)
