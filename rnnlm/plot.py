@@ -44,6 +44,30 @@ def plot_curves(curves, out_png, title="", xlabel="examples seen", published=Non
     return out_png
 
 
+def plot_ptb_runs(runs, out_png, title="Penn Treebank: validation perplexity by epoch"):
+    """Validation perplexity by epoch for PTB run folders (``log.jsonl``; ``run.json`` gives the
+    published test perplexity, drawn dotted in the run's colour). ``runs``: (label, folder)."""
+    curves, levels = [], []
+    for label, run in runs:
+        log = os.path.join(run, "log.jsonl")
+        if not os.path.exists(log):
+            raise FileNotFoundError(f"{log}: no log.jsonl in this run folder")
+        recs = [r for r in read_jsonl(log) if "valid_perplexity" in r]
+        curves.append((label, [r["epoch"] for r in recs], [r["valid_perplexity"] for r in recs]))
+        rj = os.path.join(run, "run.json")
+        pub = read_json(rj).get("published") if os.path.exists(rj) else None
+        # a NaN level keeps the colours of the dotted lines aligned with the curves
+        levels.append((f"{label}: published test {pub}", pub) if pub else
+                      ("_nolegend_", float("nan")))
+    return plot_curves(curves, out_png, title=title, xlabel="epoch",
+                       ylabel="validation perplexity", hlines=levels)
+
+
+def read_json(path):
+    with open(path) as f:
+        return json.load(f)
+
+
 def curve_from_log(path, kinds=("epoch", "monitor", "final"), x="num_examples_seen"):
     recs = [r for r in read_jsonl(path) if r.get("kind", "epoch") in kinds]
     return [r[x] for r in recs], [r["loss"] for r in recs]

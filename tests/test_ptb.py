@@ -400,3 +400,16 @@ def test_cli_parses(corpus, tmp_path):
         (8, 4, 0.002, 2, True)
     args = parser.parse_args(["ptb-lstm", "--config", "medium", "--max-epochs", "2", "--resume"])
     assert args.config == "medium" and args.max_epochs == 2 and args.resume
+
+
+def test_plot_ptb_runs(tmp_path):
+    from rnnlm.plot import plot_ptb_runs
+    run = tmp_path / "run"
+    run.mkdir()
+    (run / "log.jsonl").write_text("".join(
+        json.dumps({"epoch": e, "valid_perplexity": 300.0 / e}) + "\n" for e in (1, 2, 3)))
+    (run / "run.json").write_text(json.dumps({"published": 115.91}))
+    png = plot_ptb_runs([("small", str(run))], str(tmp_path / "p.png"))
+    assert os.path.getsize(png) > 1000
+    with pytest.raises(FileNotFoundError, match="log.jsonl"):
+        plot_ptb_runs([("none", str(tmp_path / "missing"))], str(tmp_path / "q.png"))
