@@ -3,7 +3,6 @@
 ``train_lstm`` follows ``ptb_word_lm.main``/``run_epoch``; ``train_class_rnn`` follows the
 RNNLM toolkit's ``trainNet`` (see ``rnnlm.class_rnn``).
 """
-import json
 import math
 import os
 import sys
@@ -11,7 +10,7 @@ import time
 
 import numpy as np
 
-from rnnrepro import checkpoint, runlog
+from rnnrepro import checkpoint, results, runlog
 from rnnrepro.engine import asfloat, config, describe
 
 from rnnlm import ptb
@@ -26,7 +25,7 @@ def _say(msg, quiet=False):
 
 
 def write_result(out, run_id, what, value, published, published_source, label, command, data,
-                 epochs, seconds, words_per_second, extra=None, name="run.json"):
+                 epochs, seconds, words_per_second, extra=None):
     """One ``run.json`` per reported number (keys as in the project's results layout)."""
     rec = {"id": run_id, "package": "rnnlm", "what": what, "metric": "test perplexity",
            "value": value, "published": published, "published_source": published_source,
@@ -38,10 +37,7 @@ def write_result(out, run_id, what, value, published, published_source, label, c
            "load_average_1_5_15": [round(x, 2) for x in os.getloadavg()]}
     if extra:
         rec.update(extra)
-    os.makedirs(out, exist_ok=True)
-    with open(os.path.join(out, name), "w") as f:
-        json.dump(rec, f, indent=2)
-        f.write("\n")
+    results.write_record(out, rec)  # atomic, checks the required keys
     return rec
 
 

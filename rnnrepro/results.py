@@ -3,7 +3,8 @@
 Each reproduced number lives in ``results/<id>/run.json`` (written by the run's own command or
 by ``scripts/record_run.py``), with at least: id, package, what, metric, value, published,
 published_source, label, command, commit, data, hardware, engine, floatX. ``results/RESULTS.md``
-is generated from those records by ``scripts/make_results.py`` and never edited by hand.
+is generated from those records by ``scripts/make_results.py`` and never edited by hand; figures
+saved at the top of ``results/`` (``*.png``, e.g. from ``scripts/plot_ptb.py``) are shown too.
 """
 import glob
 import json
@@ -79,6 +80,12 @@ def results_markdown(results_dir="results"):
                        f"data: {r['data']}; hardware: {r['hardware']}"
                        + (f"; note: {r['note']}" if r.get("note") else ""))
         out.append("")
+    figures = sorted(glob.glob(os.path.join(results_dir, "*.png")))
+    if figures:
+        out += ["## Figures", ""]
+        for png in figures:
+            name = os.path.basename(png)
+            out += [f"![{name}]({name})", ""]
     for bench in sorted(glob.glob(os.path.join(results_dir, "bench*", "bench.md"))):
         name = os.path.basename(os.path.dirname(bench))
         with open(bench) as f:

@@ -63,3 +63,18 @@ def test_unknown_engine_is_a_clear_error():
     out = subprocess.run([sys.executable, "-c", "import rnnrepro.engine"], capture_output=True,
                          text=True, env=dict(os.environ, RNN_ENGINE="theano"))
     assert out.returncode != 0 and "RNN_ENGINE='theano'" in out.stderr
+
+
+def test_results_records_table_and_figures(tmp_path):
+    from rnnrepro import results
+    rec = dict(id="x", package="pkg", what="thing", metric="ppl", value=114.866, published=115.91,
+               published_source="paper", label="full", command="cmd --a", commit="abc",
+               data="d", hardware="h", engine="aesara", floatX="float32")
+    with pytest.raises(ValueError, match="lacks"):
+        results.write_record(str(tmp_path / "bad"), {"id": "bad"})
+    results.write_record(str(tmp_path / "x"), rec)
+    assert not os.path.exists(tmp_path / "x" / "run.json.tmp")
+    (tmp_path / "curve.png").write_bytes(b"\x89PNG")
+    md = results.results_markdown(str(tmp_path))
+    assert "| thing | ppl | 114.87 | 115.91 | paper | full |" in md
+    assert "`cmd --a` — commit abc" in md and "![curve.png](curve.png)" in md
