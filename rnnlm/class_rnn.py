@@ -33,9 +33,9 @@ Initial weights are the toolkit's own for the seed (``toolkit_init``: glibc ``ra
 ``srand(seed)``, reimplemented so any platform gets them); ``init="numpy"`` draws the same
 distribution from numpy's RandomState instead.
 
-Differences (named): the test pass starts from the flushed state instead of the hidden vector stored in the model
-file; the order in which colliding ``syn_d`` entries of different n-gram orders are updated
-within one word (differences of order alpha*beta).
+Differences (named): the test pass starts from the flushed state instead of the hidden vector
+stored in the model file; the order in which colliding ``syn_d`` entries of different n-gram
+orders are updated within one word (differences of order alpha*beta).
 """
 import math
 
@@ -56,6 +56,7 @@ P01 = (PRIMES[0] * PRIMES[1]) & U32
 _clip = np.core.umath.clip  # the ufunc itself: np.clip's wrapper costs more than the work
 PUBLISHED = {"rnn": 124.7}
 PUBLISHED_SOURCE = "Mikolov 2012 PhD thesis (PTB, RNN 124.7, KN5 141.2)"
+
 
 def word_spans(hw, n, D):
     """The ``syn_d`` slices ``(start, length)`` that the word part of the hash touches for a

@@ -244,10 +244,8 @@ def train_class_rnn(data_dir=None, out=None, hidden=100, class_size=100, old_cla
                  "commands": commands}
         checkpoint.save(ckpt_path, arrays, state)
 
-    stopped_by_cap = False
     while not sched["done"]:
         if max_epochs is not None and sched["iter"] >= max_epochs:
-            stopped_by_cap = True
             break
         a = sched["alpha"]
         bar = runlog.progress(None, total=len(ids["train"]), desc=f"iter {sched['iter']}",
