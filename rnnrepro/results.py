@@ -1,7 +1,7 @@
 """Run records under ``results/`` and the table that puts them beside the published numbers.
 
 Each reproduced number lives in ``results/<id>/run.json`` (written by the run's own command or
-by ``scripts/record_run.py``), with at least: id, package, what, metric, value, published,
+by a recording script such as ``scripts/record_rnnslu.py``), with at least: id, package, what, metric, value, published,
 published_source, label, command, commit, data, hardware, engine, floatX. ``results/RESULTS.md``
 is generated from those records by ``scripts/make_results.py`` and never edited by hand; figures
 saved at the top of ``results/`` (``*.png``, e.g. from ``scripts/plot_ptb.py``) are shown too.
@@ -66,6 +66,8 @@ def results_markdown(results_dir="results"):
                 "|---|---|---|---|---|---|---|---|---|---|---|"]
         for r in rows:
             spe = r.get("seconds_per_epoch")
+            if spe is None and r.get("seconds") and r.get("epochs"):
+                spe = r["seconds"] / r["epochs"]  # records that keep only the total
             ours = _fmt(r["value"])
             if r.get("valid_f1") is not None:
                 ours += f" (valid {_fmt(r['valid_f1'])}, best epoch {r.get('best_epoch')})"
