@@ -104,6 +104,8 @@ def check_dataset(path, splits, dicts):
                         f"(words2idx, tables2idx, labels2idx)")
     for name, split in splits.items():
         _check_split(path, name, split, dicts)
+        if len(split[0]) == 0:  # an empty valid split would keep F1 0.0 "best" forever
+            raise DataError(f"{path}: split '{name}' is empty (no sentences)")
 
 
 def load_atis(fold=3, directory=None, path=None):
