@@ -93,11 +93,10 @@ def _train_with_sgd(model, X_train, y_train, learning_rate, nepoch, evaluate_los
                     log_path, checkpoint_path, resume, vocab_state, subsample_loss,
                     evaluate_every, shuffle, batch_size, quiet, run_info, evaluate_at_end,
                     run_options, overwrite):
-    identity = run_identity(model, X_train, y_train, vocab_state, run_options,
-                            learning_rate=learning_rate, evaluate_loss_after=evaluate_loss_after,
-                            decay=decay, subsample_loss=subsample_loss,
-                            evaluate_every=evaluate_every, shuffle=shuffle,
-                            batch_size=batch_size)
+    identity = None if not checkpoint_path else run_identity(
+        model, X_train, y_train, vocab_state, run_options, learning_rate=learning_rate,
+        evaluate_loss_after=evaluate_loss_after, decay=decay, subsample_loss=subsample_loss,
+        evaluate_every=evaluate_every, shuffle=shuffle, batch_size=batch_size)
     log = runlog.JsonlLog(log_path) if log_path else None
     losses = []
     num_examples_seen = 0
@@ -173,7 +172,8 @@ def _train_with_sgd(model, X_train, y_train, learning_rate, nepoch, evaluate_los
                         print("  monitor: num_examples_seen=%d loss %f" % (num_examples_seen, loss))
                     t0 = time.perf_counter()
         train_seconds += time.perf_counter() - t0
-        runsafe.check_finite("parameter", model_arrays(model), epoch)
+        if hasattr(model, "get_parameters"):
+            runsafe.check_finite("parameter", model_arrays(model), epoch)
         if checkpoint_path:
             training = {"epochs_done": epoch + 1, "num_examples_seen": num_examples_seen,
                         "learning_rate": learning_rate, "losses": losses,

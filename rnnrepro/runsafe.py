@@ -152,9 +152,9 @@ def check_finite(what, value, epoch=None, hint="try a smaller learning rate"):
             where = f" at epoch {epoch}" if epoch is not None else ""
             label = f"{what} {name}" if name is not None else what
             bad = "nan" if np.isnan(a).any() else "inf"
-            raise NonFiniteError(f"training diverged{where}: {label} is {bad}; stopped before "
-                                 f"writing anything, the last good checkpoint and best model "
-                                 f"are kept ({hint})")
+            raise NonFiniteError(f"training diverged{where}: {label} is {bad}; stopped, "
+                                 f"nothing of this epoch saved: the last good checkpoint and "
+                                 f"best model are kept ({hint})")
 
 
 def finite_or_none(x):
