@@ -25,7 +25,7 @@ $(VENV)/.installed: setup.cfg pyproject.toml
 setup: $(VENV)/.installed
 
 demo: setup
-	$(BIN)/rnnslu train --data toy --plot
+	$(BIN)/rnnslu train --data toy --plot --overwrite
 
 test: setup
 	RNN_ENGINE=aesara $(BIN)/python -m pytest -q

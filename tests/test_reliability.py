@@ -371,6 +371,15 @@ def test_header_only_csv_and_empty_validation_split_refused(tmp_path, capsys):
         check_dataset("f.pkl", {"train": split, "valid": ([], [], []), "test": split}, dicts)
 
 
+def test_atis_dict_index_out_of_range_refused():
+    from rnnslu.data import DataError, check_dataset
+    split = ([np.array([0, 1], dtype="int32")], [np.zeros(2, dtype="int32")],
+             [np.array([0, 0], dtype="int32")])
+    dicts = {"words2idx": {"a": 0, "b": 7}, "labels2idx": {"O": 0}}
+    with pytest.raises(DataError, match="words2idx has index 7"):
+        check_dataset("f.pkl", {"train": split, "valid": split, "test": split}, dicts)
+
+
 def test_neighbors_unknown_word_is_an_input_error():
     from rnnslu.neighbors import nearest_neighbors
     with pytest.raises(runsafe.RunError, match="'zzz' is not in the vocabulary"):
