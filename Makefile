@@ -30,7 +30,7 @@ $(VENV)/.installed: setup.cfg pyproject.toml
 setup: $(VENV)/.installed
 
 demo: setup
-	$(BIN)/rnnslu train --data toy --plot
+	$(BIN)/rnnslu train --data toy --plot --overwrite
 
 # The suite once per engine installed in this venv (aesara where the Python has it, PyTensor always).
 test: setup

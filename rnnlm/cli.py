@@ -16,6 +16,8 @@ import shlex
 import sys
 import time
 
+from rnnrepro.cli import nonnegative_int, positive_float, positive_int
+
 MODELS = ("rnn-numpy", "rnn-theano", "gru-theano")
 
 
@@ -42,12 +44,12 @@ def _corpus_args(p):
                    help="folder holding reddit/ and ptb/ (default $RNNLM_DATA or data/)")
     g.add_argument("--path", default=None, help="explicit input file (overrides --data-dir)")
     g.add_argument("--split", default="train", choices=("train", "valid", "test"), help="PTB split")
-    g.add_argument("--vocabulary-size", type=int, default=8000)
+    g.add_argument("--vocabulary-size", type=positive_int, default=8000)
     g.add_argument("--style", choices=("rnnlm", "gru"), default=None,
                    help="preprocessing of part 2 (rnnlm) or part 4 (gru: no 'http' sentences, "
                         "<MASK/> + UNK first); default: gru for --model gru-theano")
-    g.add_argument("--min-sent-characters", type=int, default=0)
-    g.add_argument("--max-sentences", type=int, default=None,
+    g.add_argument("--min-sent-characters", type=nonnegative_int, default=0)
+    g.add_argument("--max-sentences", type=positive_int, default=None,
                    help="keep the first N sentences before building the vocabulary")
     g.add_argument("--cache-dir", default=None, help="default $RNNLM_CACHE or ~/.cache/rnnlm")
     g.add_argument("--no-cache", action="store_true")
@@ -124,7 +126,8 @@ def cmd_train(a):
             subsample_loss=a.subsample_loss, evaluate_every=a.evaluate_every,
             shuffle=a.shuffle or (a.model == "gru-theano" and not a.no_shuffle),
             batch_size=a.batch_size, quiet=a.quiet, run_info=run_info,
-            evaluate_at_end=a.evaluate_at_end)
+            evaluate_at_end=a.evaluate_at_end, overwrite=a.overwrite,
+            run_options={"seed": a.seed, "corpus": corpus.options})
     xs, ys = curve_from_log(log_path)
     png = plot_curves([(f"{a.model} H={model.hidden_dim}", xs, ys)], os.path.join(out, "loss.png"),
                       title=f"{a.model} on {a.corpus} ({len(corpus)} sentences)")
@@ -168,13 +171,11 @@ def cmd_generate(a):
 def cmd_score(a):
     from rnnlm.generate import score_sentences
     from rnnlm.registry import load_language_model
-    scorer = load_language_model(a.checkpoint)
-    texts = list(a.text)
-    if a.file:
-        with open(a.file, encoding="utf-8") as f:
-            texts += [l.strip() for l in f if l.strip()]
+    from rnnlm.generate import read_sentences
+    texts = list(a.text) + (read_sentences(a.file) if a.file else [])
     if not texts:
         raise SystemExit("rnnlm score: give TEXT arguments or --file")
+    scorer = load_language_model(a.checkpoint)
     tok = (lambda t: t.split()) if a.whitespace else None
     r = score_sentences(scorer, texts, tokenizer=tok)
     if a.json:
@@ -189,22 +190,8 @@ def cmd_score(a):
 
 def cmd_import_npz(a):
     """Wrap a tutorial npz (U, V, W) and a vocabulary file into a checkpoint."""
-    import numpy as np
-    from rnnrepro import checkpoint
-    from rnnlm.data import SENTENCE_END_TOKEN, SENTENCE_START_TOKEN, UNKNOWN_TOKEN
-    with np.load(a.npz) as z:
-        arrays = {k: z[k] for k in z.files if k != checkpoint.STATE_KEY}
-    with open(a.vocab, encoding="utf-8") as f:
-        vocab = [l.rstrip("\n") for l in f if l.rstrip("\n")]
-    kind = "gru-theano" if "E" in arrays else "rnn-theano"
-    word_dim = arrays["E" if kind == "gru-theano" else "U"].shape[1]
-    if len(vocab) != word_dim:
-        raise SystemExit(f"{a.vocab}: {len(vocab)} words but {a.npz} has word_dim {word_dim}")
-    hidden = arrays["E" if kind == "gru-theano" else "U"].shape[0]
-    checkpoint.save(a.output, arrays, {
-        "model_type": kind, "config": {"word_dim": word_dim, "hidden_dim": hidden},
-        "index_to_word": vocab, "begin_token": SENTENCE_START_TOKEN,
-        "end_token": SENTENCE_END_TOKEN, "unknown_token": UNKNOWN_TOKEN, "imported_from": a.npz})
+    from rnnlm.registry import import_tutorial_npz
+    kind, hidden, word_dim = import_tutorial_npz(a.npz, a.vocab, a.output)
     print(f"wrote {a.output} ({kind}, hidden {hidden}, vocabulary {word_dim})")
     return 0
 
@@ -223,29 +210,31 @@ def build_parser():
     _corpus_args(pt)
     _engine_args(pt)
     pt.add_argument("--model", choices=MODELS, default="rnn-theano")
-    pt.add_argument("--hidden-dim", type=int, default=None, help="default 100 (RNN), 128 (GRU)")
+    pt.add_argument("--hidden-dim", type=positive_int, default=None, help="default 100 (RNN), 128 (GRU)")
     pt.add_argument("--bptt-truncate", type=int, default=None,
                     help="default 4 (RNN, as the tutorial), -1 = full BPTT (GRU default)")
     pt.add_argument("--per-output-dv", action="store_true",
                     help="RNNTheano: keep the dV terms of outputs outside the truncation window")
-    pt.add_argument("--learning-rate", type=float, default=None, help="default 0.005 (RNN), 0.001 (GRU)")
+    pt.add_argument("--learning-rate", type=positive_float, default=None, help="default 0.005 (RNN), 0.001 (GRU)")
     pt.add_argument("--decay", type=float, default=None, help="GRU RMSProp decay (default 0.9)")
-    pt.add_argument("--nepoch", type=int, default=100)
-    pt.add_argument("--evaluate-loss-after", type=int, default=5)
-    pt.add_argument("--evaluate-every", type=int, default=None,
+    pt.add_argument("--nepoch", type=nonnegative_int, default=100)
+    pt.add_argument("--evaluate-loss-after", type=positive_int, default=5)
+    pt.add_argument("--evaluate-every", type=positive_int, default=None,
                     help="also record the loss every N examples (monitoring only)")
     pt.add_argument("--evaluate-at-end", action="store_true", help="one more evaluation after training")
-    pt.add_argument("--subsample-loss", type=int, default=None,
+    pt.add_argument("--subsample-loss", type=positive_int, default=None,
                     help="evaluate on the first N sentences only (part 4)")
-    pt.add_argument("--head", type=int, default=None,
+    pt.add_argument("--head", type=positive_int, default=None,
                     help="train on the first N sentences (part 2: X_train[:100])")
     pt.add_argument("--shuffle", action="store_true", help="permute sentences every epoch (part 4)")
     pt.add_argument("--no-shuffle", action="store_true", help="GRU: keep corpus order")
-    pt.add_argument("--batch-size", type=int, default=None,
+    pt.add_argument("--batch-size", type=positive_int, default=None,
                     help="opt-in mini-batches (RNNTheano only; changes the algorithm, see docs)")
     pt.add_argument("--seed", type=int, default=10, help="np.random.seed before init (tutorial: 10)")
     pt.add_argument("--out-dir", default=None, help="checkpoint + log folder (default runs/...)")
     pt.add_argument("--resume", action="store_true", help="continue from <out-dir>/checkpoint.npz")
+    pt.add_argument("--overwrite", action="store_true",
+                    help="replace the run already in --out-dir (default: refuse)")
     pt.add_argument("--results-dir", default=None, help="also write run.json, log, PNG here")
     pt.add_argument("--what", default=None)
     pt.add_argument("--label", default=None)
@@ -256,9 +245,9 @@ def build_parser():
 
     pg = sub.add_parser("generate", help="sample sentences from a checkpoint")
     pg.add_argument("checkpoint")
-    pg.add_argument("-n", "--num-sentences", type=int, default=10)
-    pg.add_argument("--min-length", type=int, default=7, help="part 2: senten_min_length = 7")
-    pg.add_argument("--max-length", type=int, default=100)
+    pg.add_argument("-n", "--num-sentences", type=nonnegative_int, default=10)
+    pg.add_argument("--min-length", type=nonnegative_int, default=7, help="part 2: senten_min_length = 7")
+    pg.add_argument("--max-length", type=positive_int, default=100)
     pg.add_argument("--seed", type=int, default=None)
     pg.add_argument("--prefix", default=None, help="words to start the sentence with")
     pg.add_argument("--avoid", nargs="*", default=None, help="more words never to emit")

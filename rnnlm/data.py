@@ -165,8 +165,11 @@ class Corpus:
                       dict(self.options, head=n))
 
     def vocab_state(self):
+        # the tokenizer goes into the checkpoint: `rnnlm score` must split text the same way
+        tokenizer = "whitespace" if self.options.get("corpus") == "ptb" else "nltk"
         return {"index_to_word": self.index_to_word, "begin_token": SENTENCE_START_TOKEN,
-                "end_token": SENTENCE_END_TOKEN, "unknown_token": UNKNOWN_TOKEN}
+                "end_token": SENTENCE_END_TOKEN, "unknown_token": UNKNOWN_TOKEN,
+                "tokenizer": tokenizer}
 
 
 def build_vocabulary(tokenized_sentences, vocabulary_size, style="rnnlm"):
@@ -303,6 +306,9 @@ def load_corpus(corpus="reddit", path=None, directory=None, vocabulary_size=8000
         sentences = filter_sentences_gru(sentences, min_sent_characters)
     if max_sentences:
         sentences = sentences[:int(max_sentences)]
+    if not sentences:  # e.g. a header-only CSV: the loss would be NaN
+        raise DataError(f"{path}: no sentences to train on"
+                        + (" after the part-4 filters" if style == "gru" else ""))
     c = build_corpus(sentences, vocabulary_size, style, tokenizer, options, verbose)
     c.stats["source"] = os.path.abspath(path)
     if use_cache:

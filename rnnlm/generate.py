@@ -58,12 +58,32 @@ def generate_sentence(scorer, min_length=7, max_length=100, rng=None, avoid=None
     raise RuntimeError(f"no sentence of {min_length}..{max_length} words in {max_tries} tries")
 
 
+TOKENIZERS = ("nltk", "whitespace")
+
+
 def default_tokenizer(scorer):
-    """nltk.word_tokenize (+ lowercasing) for the WildML vocabularies, whitespace otherwise."""
+    """The tokenizer the model was trained with: ``scorer.tokenizer`` (from its checkpoint,
+    see ``rnnlm.registry``) when known; else nltk.word_tokenize (+ lowercasing) for the WildML
+    vocabularies and whitespace otherwise."""
     from rnnlm.data import SENTENCE_START_TOKEN, word_tokenize
-    if scorer.begin_token == SENTENCE_START_TOKEN:
+    kind = getattr(scorer, "tokenizer", None)
+    if kind == "whitespace":
+        return lambda text: text.split()
+    if kind == "nltk" or scorer.begin_token == SENTENCE_START_TOKEN:
         return lambda text: word_tokenize(text.lower())
     return lambda text: text.split()
+
+
+def read_sentences(path):
+    """Non-empty lines of a UTF-8 text file; a missing or undecodable file is a DataError."""
+    from rnnlm.data import DataError
+    try:
+        with open(path, encoding="utf-8") as f:
+            return [line.strip() for line in f if line.strip()]
+    except UnicodeDecodeError as exc:
+        raise DataError(f"{path}: not valid UTF-8 ({exc.reason} at byte {exc.start})") from None
+    except OSError as exc:
+        raise DataError(f"{path}: cannot read ({exc.strerror or exc})") from None
 
 
 def score_sentences(scorer, sentences, tokenizer=None):

@@ -23,25 +23,10 @@ from rnnrepro.engine import T, asfloat, config, function, grad, scan, shared, si
 
 from rnnlm.registry import register
 
-# The tutorial's configurations (SmallConfig, MediumConfig, LargeConfig, TestConfig).
-CONFIGS = {
-    "small": dict(init_scale=0.1, learning_rate=1.0, max_grad_norm=5, num_layers=2, num_steps=20,
-                  hidden_size=200, max_epoch=4, max_max_epoch=13, keep_prob=1.0, lr_decay=0.5,
-                  batch_size=20, vocab_size=10000),
-    "medium": dict(init_scale=0.05, learning_rate=1.0, max_grad_norm=5, num_layers=2,
-                   num_steps=35, hidden_size=650, max_epoch=6, max_max_epoch=39, keep_prob=0.5,
-                   lr_decay=0.8, batch_size=20, vocab_size=10000),
-    "large": dict(init_scale=0.04, learning_rate=1.0, max_grad_norm=10, num_layers=2,
-                  num_steps=35, hidden_size=1500, max_epoch=14, max_max_epoch=55,
-                  keep_prob=0.35, lr_decay=1 / 1.15, batch_size=20, vocab_size=10000),
-    "test": dict(init_scale=0.1, learning_rate=1.0, max_grad_norm=1, num_layers=1, num_steps=2,
-                 hidden_size=2, max_epoch=1, max_max_epoch=1, keep_prob=1.0, lr_decay=0.5,
-                 batch_size=20, vocab_size=10000),
-}
-# Test perplexities in the tutorial's docstring.
-PUBLISHED = {"small": 115.91, "medium": 82.07, "large": 78.29}
-PUBLISHED_SOURCE = ("tensorflow/models tutorials/rnn/ptb/ptb_word_lm.py docstring "
-                    "(Zaremba et al. 2014 configs)")
+# The tutorial's configurations and published numbers live in rnnlm.lstm_configs (no engine
+# import there, so the command line can list them before --engine is applied).
+from rnnlm.lstm_configs import CONFIGS, PUBLISHED, PUBLISHED_SOURCE  # noqa: E402,F401
+
 FORGET_BIAS = 0.0
 
 

@@ -48,7 +48,8 @@ def _read_text(path):
     with open(path, encoding="utf-8") as f:
         text = f.read()
     if not text.split():
-        raise ValueError(f"{path}: file is empty (no words)")
+        from rnnlm.data import DataError  # a ValueError: one line from the command line
+        raise DataError(f"{path}: file is empty (no words)")
     return text
 
 

@@ -6,6 +6,8 @@ import argparse
 import shlex
 import sys
 
+from rnnrepro.cli import positive_float, positive_int
+
 
 def _common(p):
     p.add_argument("--data-dir", default=None,
@@ -13,6 +15,8 @@ def _common(p):
                         "(default: $PTBDATA, else $RNNLM_DATA/ptb, else data/ptb)")
     p.add_argument("--out", default=None, help="run folder (checkpoint, log.jsonl, run.json)")
     p.add_argument("--resume", action="store_true", help="continue from the last checkpoint")
+    p.add_argument("--overwrite", action="store_true",
+                   help="replace the run already in --out (default: refuse)")
     p.add_argument("--seed", type=int, default=None)
     p.add_argument("--floatx", choices=("float32", "float64"), default=None,
                    help="float type (default: $RNN_FLOATX, else float32 for ptb-lstm; the "
@@ -22,36 +26,36 @@ def _common(p):
 
 
 def add_subcommands(subparsers):
-    from rnnlm.lstm import CONFIGS
+    from rnnlm.lstm_configs import CONFIGS
     p = subparsers.add_parser("ptb-lstm", help="Zaremba LSTM on PTB (TF tutorial configs)")
     p.add_argument("--config", choices=sorted(CONFIGS), default="small")
-    p.add_argument("--max-epochs", type=int, default=None,
+    p.add_argument("--max-epochs", type=positive_int, default=None,
                    help="stop after this many epochs (default: the config's max_max_epoch)")
     _common(p)
     p.set_defaults(func=cmd_ptb_lstm)
 
     p = subparsers.add_parser("ptb-rnnlm", help="RNNLM toolkit recipe on PTB (class RNN / RNNME)")
-    p.add_argument("--hidden", type=int, default=100)
-    p.add_argument("--class", dest="class_size", type=int, default=100)
+    p.add_argument("--hidden", type=positive_int, default=100)
+    p.add_argument("--class", dest="class_size", type=positive_int, default=100)
     p.add_argument("--old-classes", action="store_true",
                    help="plain-frequency class binning (toolkit -old-classes)")
-    p.add_argument("--bptt", type=int, default=4)
-    p.add_argument("--bptt-block", type=int, default=10)
+    p.add_argument("--bptt", type=positive_int, default=4)
+    p.add_argument("--bptt-block", type=positive_int, default=10)
     p.add_argument("--direct", type=float, default=0,
                    help="size of the direct-connection hash in millions (toolkit -direct)")
-    p.add_argument("--direct-order", type=int, default=3)
-    p.add_argument("--alpha", type=float, default=0.1)
+    p.add_argument("--direct-order", type=positive_int, default=3)
+    p.add_argument("--alpha", type=positive_float, default=0.1)
     p.add_argument("--beta", type=float, default=1e-7)
     p.add_argument("--gradient-cutoff", type=float, default=15.0)
-    p.add_argument("--min-improvement", type=float, default=1.003)
+    p.add_argument("--min-improvement", type=positive_float, default=1.003)
     p.add_argument("--init", choices=("toolkit", "numpy"), default="toolkit",
                    help="initial weights: the toolkit's own for --seed (glibc rand(), default) "
                         "or the same distribution from numpy")
     p.add_argument("--independent", action="store_true",
                    help="reset the state at sentence ends (toolkit -independent)")
-    p.add_argument("--max-epochs", type=int, default=None,
+    p.add_argument("--max-epochs", type=positive_int, default=None,
                    help="stop after this many epochs even if the schedule has not ended")
-    p.add_argument("--train-words", type=int, default=None,
+    p.add_argument("--train-words", type=positive_int, default=None,
                    help="train on the first N training words only (a labelled smaller run)")
     _common(p)
     p.set_defaults(func=cmd_ptb_rnnlm)
@@ -72,7 +76,7 @@ def cmd_ptb_lstm(args):
     _set_floatx(args, "float32")
     from rnnlm.ptb_train import train_lstm
     s = train_lstm(args.config, data_dir=args.data_dir, out=args.out, max_epochs=args.max_epochs,
-                   resume=args.resume, seed=0 if args.seed is None else args.seed,
+                   resume=args.resume, overwrite=args.overwrite, seed=0 if args.seed is None else args.seed,
                    quiet=args.quiet, command=_command_line(), evaluate_test=not args.no_test)
     return 0 if s["epochs"] else 1
 
@@ -88,6 +92,7 @@ def cmd_ptb_rnnlm(args):
         min_improvement=args.min_improvement, independent=args.independent,
         max_epochs=args.max_epochs, train_words=args.train_words,
         seed=1 if args.seed is None else args.seed, init=args.init, resume=args.resume,
+        overwrite=args.overwrite,
         quiet=args.quiet,
         command=_command_line(), evaluate_test=not args.no_test)
     return 0 if s["epochs"] else 1
@@ -97,7 +102,9 @@ def main(argv=None):
     parser = argparse.ArgumentParser(prog="rnnlm")
     add_subcommands(parser.add_subparsers(dest="command", required=True))
     args = parser.parse_args(argv)
-    return args.func(args)
+    from rnnlm.data import DataError
+    from rnnrepro.cli import run_command
+    return run_command("rnnlm", args.func, args, (DataError,))
 
 
 if __name__ == "__main__":

@@ -10,7 +10,7 @@ import time
 
 import numpy as np
 
-from rnnrepro import checkpoint, results, runlog
+from rnnrepro import checkpoint, results, runlog, runsafe
 from rnnrepro.engine import asfloat, config, describe
 
 from rnnlm import ptb
@@ -91,19 +91,31 @@ def evaluate_stream(model, data, num_steps=100):
 
 
 def train_lstm(config_name="small", data_dir=None, out=None, max_epochs=None, resume=False,
-               seed=0, quiet=False, command=None, evaluate_test=True, config_overrides=None):
+               seed=0, quiet=False, command=None, evaluate_test=True, config_overrides=None,
+               overwrite=False):
     """Train (or resume) an LSTM config on PTB; returns a summary dict.
 
     ``max_epochs`` stops after that many epochs in total (the learning-rate schedule is still the
-    config's ``max_max_epoch`` one, so a stopped run can be resumed to completion).
+    config's ``max_max_epoch`` one, so a stopped run can be resumed to completion). The run
+    folder is claimed (``rnnrepro.runsafe.claim``) and ``resume`` refuses another identity.
     """
+    out = out or os.path.join("results", f"ptb-lstm-{config_name}")
+    with runsafe.claim(out, resume=resume, overwrite=overwrite, markers=(CKPT, LOG),
+                       say=lambda m: _say(m, quiet)):
+        return _train_lstm(config_name, data_dir, out, max_epochs, resume, seed, quiet, command,
+                           evaluate_test, config_overrides)
+
+
+def _train_lstm(config_name, data_dir, out, max_epochs, resume, seed, quiet, command,
+                evaluate_test, config_overrides):
     from rnnlm import lstm
     cfg = dict(lstm.CONFIGS[config_name])
     cfg.update(config_overrides or {})
     data_dir = ptb.resolve_data_dir(data_dir)
-    out = out or os.path.join("results", f"ptb-lstm-{config_name}")
-    os.makedirs(out, exist_ok=True)
     train, valid, test, vocab = ptb.ptb_raw_data(data_dir)
+    identity = runsafe.run_identity(
+        dict(model_type="lstm", config_name=config_name, config=cfg, seed=seed),
+        data=runsafe.fingerprint(train, valid, test, vocab))
     total_epochs = cfg["max_max_epoch"] if max_epochs is None else min(max_epochs,
                                                                         cfg["max_max_epoch"])
     log = runlog.JsonlLog(os.path.join(out, LOG))
@@ -114,6 +126,7 @@ def train_lstm(config_name="small", data_dir=None, out=None, max_epochs=None, re
         arrays, state = checkpoint.load(ckpt_path)
         if state.get("model_type") != "lstm" or state.get("config_name") != config_name:
             raise checkpoint.CheckpointError(f"{ckpt_path}: not a {config_name} LSTM checkpoint")
+        runsafe.check_resume(ckpt_path, state, identity)
         start_epoch, params = state["epochs_done"], arrays
         seconds_done = state.get("seconds", 0.0)
         commands = state.get("commands", [])
@@ -135,6 +148,10 @@ def train_lstm(config_name="small", data_dir=None, out=None, max_epochs=None, re
                                           verbose=not quiet)
         valid_ppl, _, vsec = run_epoch(model, valid, cfg["batch_size"], cfg["num_steps"],
                                        quiet=quiet, desc="valid")
+        runsafe.check_finite("the training perplexity", train_ppl, epoch + 1)
+        runsafe.check_finite("the validation perplexity", valid_ppl, epoch + 1)
+        params = model.get_params()
+        runsafe.check_finite("parameter", params, epoch + 1)
         seconds += sec + vsec
         train_wps = words / sec
         rec = {"epoch": epoch + 1, "lr": lr, "train_perplexity": train_ppl,
@@ -146,8 +163,9 @@ def train_lstm(config_name="small", data_dir=None, out=None, max_epochs=None, re
              f"Valid Perplexity: {valid_ppl:.3f} ({train_wps:.0f} wps)", quiet)
         state = {"model_type": "lstm", "config_name": config_name, "config": cfg,
                  "epochs_done": epoch + 1, "seed": seed, "vocab": vocab, "seconds": seconds,
-                 "floatX": config.floatX, "commands": commands}
-        checkpoint.save(ckpt_path, model.get_params(), state)
+                 "floatX": config.floatX, "commands": commands, "tokenizer": "whitespace",
+                 "identity": identity}
+        checkpoint.save(ckpt_path, params, state)
     records = log.records()
     summary = {"epochs": len(records), "valid_perplexity": records[-1]["valid_perplexity"]
                if records else None, "seconds": seconds, "out": out, "records": records}
@@ -190,7 +208,7 @@ def train_class_rnn(data_dir=None, out=None, hidden=100, class_size=100, old_cla
                     gradient_cutoff=15.0, min_improvement=1.003, independent=False,
                     max_epochs=None, train_words=None, seed=1, fast_exp=True, init="toolkit",
                     resume=False,
-                    quiet=False, command=None, evaluate_test=True):
+                    quiet=False, command=None, evaluate_test=True, overwrite=False):
     """The toolkit's ``trainNet`` schedule around ``ClassRNNLM.train_epoch``.
 
     After every epoch: validation log-probability ``logp``; if worse than the last one
@@ -198,11 +216,21 @@ def train_class_rnn(data_dir=None, out=None, hidden=100, class_size=100, old_cla
     ``logp * min_improvement < llogp`` alpha is halved every epoch, and the second time it
     happens training stops. ``max_epochs`` cuts the run short (labelled as such).
     """
-    from rnnlm import class_rnn
-    data_dir = ptb.resolve_data_dir(data_dir)
     name = "ptb-rnnme" if direct else "ptb-rnnlm"
     out = out or os.path.join("results", f"{name}-h{hidden}-c{class_size}")
-    os.makedirs(out, exist_ok=True)
+    kwargs = dict(locals())
+    del kwargs["name"], kwargs["overwrite"]
+    with runsafe.claim(out, resume=resume, overwrite=overwrite, markers=(CKPT, LOG),
+                       say=lambda m: _say(m, quiet)):
+        return _train_class_rnn(**kwargs)
+
+
+def _train_class_rnn(data_dir, out, hidden, class_size, old_classes, bptt, bptt_block, direct,
+                     direct_order, alpha, beta, gradient_cutoff, min_improvement, independent,
+                     max_epochs, train_words, seed, fast_exp, init, resume, quiet, command,
+                     evaluate_test):
+    from rnnlm import class_rnn
+    data_dir = ptb.resolve_data_dir(data_dir)
     vocab, counts, ids = _toolkit_data(data_dir, train_words)
     log = runlog.JsonlLog(os.path.join(out, LOG))
     ckpt_path = os.path.join(out, CKPT)
@@ -210,12 +238,16 @@ def train_class_rnn(data_dir=None, out=None, hidden=100, class_size=100, old_cla
                  direct_size=direct, direct_order=direct_order, bptt=bptt, bptt_block=bptt_block,
                  gradient_cutoff=gradient_cutoff, beta=beta, independent=independent, seed=seed,
                  fast_exp=fast_exp, init=init)
+    identity = runsafe.run_identity(
+        dict(model_type="class-rnn", hyper=hyper, alpha=alpha, min_improvement=min_improvement),
+        data=runsafe.fingerprint(vocab, counts, ids), symbolic=False)
     sched = {"alpha": alpha, "alpha_divide": 0, "llogp": -100000000.0, "iter": 0,
              "done": False, "seconds": 0.0}
     if resume and os.path.exists(ckpt_path):
         arrays, state = checkpoint.load(ckpt_path)
         if state.get("model_type") != "class-rnn":
             raise checkpoint.CheckpointError(f"{ckpt_path}: not a class-rnn checkpoint")
+        runsafe.check_resume(ckpt_path, state, identity)
         model = class_rnn.load_model(arrays, state)
         model.bptt_hidden_ac, model.bptt_hidden_er = arrays["bptt_hidden_ac"], \
             arrays["bptt_hidden_er"]
@@ -241,7 +273,7 @@ def train_class_rnn(data_dir=None, out=None, hidden=100, class_size=100, old_cla
         sched["done"] = state_done
         state = {"model_type": "class-rnn", "vocab": vocab, "counts": [int(c) for c in counts],
                  "hyper": hyper, "schedule": sched, "train_words": len(ids["train"]),
-                 "commands": commands}
+                 "commands": commands, "tokenizer": "whitespace", "identity": identity}
         checkpoint.save(ckpt_path, arrays, state)
 
     while not sched["done"]:
@@ -262,6 +294,10 @@ def train_class_rnn(data_dir=None, out=None, hidden=100, class_size=100, old_cla
         t1 = time.perf_counter()
         vlogp, vn = model.evaluate(ids["valid"], history=history)  # trainNet keeps history
         vsec = time.perf_counter() - t1
+        # a NaN logp would pass the toolkit's "worse than last time" test and be kept
+        runsafe.check_finite("the training log-probability", tlogp, sched["iter"] + 1)
+        runsafe.check_finite("the validation log-probability", vlogp, sched["iter"] + 1)
+        runsafe.check_finite("parameter", dict(model.arrays()), sched["iter"] + 1)
         sched["seconds"] += sec + vsec
         llogp = sched["llogp"]
         rejected = vlogp < llogp

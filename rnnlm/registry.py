@@ -44,12 +44,82 @@ def _import_all():
                 raise
 
 
+# Tokenizer of checkpoints written before it was stored: the PTB models were trained on
+# whitespace-split text; the WildML ones (reddit) with nltk, except ``rnnlm train --corpus ptb``,
+# whose old checkpoints keep ``corpus.options`` (see ``tokenizer_of``).
+WHITESPACE_MODELS = ("lstm", "class-rnn")
+
+
+def tokenizer_of(state):
+    """'whitespace' or 'nltk': how the text of this checkpoint's model was tokenised."""
+    if state.get("tokenizer"):
+        return state["tokenizer"]
+    if state.get("model_type") in WHITESPACE_MODELS or \
+            (state.get("corpus") or {}).get("corpus") == "ptb":
+        return "whitespace"
+    return "nltk"
+
+
 def load_language_model(path):
-    """Load any registered rnnlm checkpoint as a language-model scorer (see module doc)."""
+    """Load any registered rnnlm checkpoint as a language-model scorer (see module doc); the
+    scorer's ``tokenizer`` is the one the model was trained with (``tokenizer_of``)."""
     arrays, state = checkpoint.load(path)
     model_type = state.get("model_type")
     _import_all()
     if model_type not in LOADERS:
         raise checkpoint.CheckpointError(
             f"{path}: model_type {model_type!r} is not one of {sorted(LOADERS)}")
-    return LOADERS[model_type](arrays, state)
+    try:
+        scorer = LOADERS[model_type](arrays, state)
+    except (KeyError, ValueError, IndexError) as exc:
+        raise checkpoint.CheckpointError(f"{path}: not a usable {model_type} checkpoint "
+                                         f"({type(exc).__name__}: {exc})") from None
+    scorer.tokenizer = tokenizer_of(state)
+    return scorer
+
+
+def import_tutorial_npz(npz, vocab_path, output):
+    """Wrap a tutorial npz (``U, V, W`` or the GRU's ``E, U, W, V, b, c``) and its vocabulary
+    file (index_to_word, one word per line) into a checkpoint; returns (kind, hidden, words).
+    Every problem with the inputs is a ``CheckpointError`` naming the file."""
+    import numpy as np
+    from rnnlm.data import SENTENCE_END_TOKEN, SENTENCE_START_TOKEN, UNKNOWN_TOKEN
+    try:
+        with np.load(npz, allow_pickle=False) as z:
+            if not hasattr(z, "files"):
+                raise ValueError("a single array, not an npz archive")
+            arrays = {k: z[k] for k in z.files if k != checkpoint.STATE_KEY}
+    except (OSError, ValueError, EOFError, __import__("zipfile").BadZipFile) as exc:
+        raise checkpoint.CheckpointError(f"{npz}: not a readable npz file ({exc})") from None
+    kind = "gru-theano" if "E" in arrays else "rnn-theano"
+    need = ("E", "U", "W", "V", "b", "c") if kind == "gru-theano" else ("U", "V", "W")
+    missing = [k for k in need if k not in arrays]
+    if missing:
+        raise checkpoint.CheckpointError(f"{npz}: lacks the array(s) {', '.join(missing)} of a "
+                                         f"tutorial {kind} model")
+    first = arrays["E" if kind == "gru-theano" else "U"]
+    if first.ndim != 2:
+        raise checkpoint.CheckpointError(f"{npz}: {'E' if kind == 'gru-theano' else 'U'} "
+                                         f"has shape {first.shape}, expected (hidden, words)")
+    hidden, word_dim = first.shape
+    try:
+        with open(vocab_path, encoding="utf-8") as f:
+            vocab = [l.rstrip("\n") for l in f if l.rstrip("\n")]
+    except UnicodeDecodeError as exc:
+        raise checkpoint.CheckpointError(f"{vocab_path}: not valid UTF-8 ({exc.reason})") from None
+    except OSError as exc:
+        raise checkpoint.CheckpointError(f"{vocab_path}: cannot read ({exc.strerror})") from None
+    if len(vocab) != word_dim:
+        raise checkpoint.CheckpointError(f"{vocab_path}: {len(vocab)} words but {npz} has "
+                                         f"word_dim {word_dim}")
+    absent = [t for t in (SENTENCE_START_TOKEN, SENTENCE_END_TOKEN, UNKNOWN_TOKEN)
+              if t not in vocab]
+    if absent:
+        raise checkpoint.CheckpointError(f"{vocab_path}: the vocabulary lacks {', '.join(absent)} "
+                                         f"(the tutorial's begin, end and unknown tokens)")
+    checkpoint.save(output, arrays, {
+        "model_type": kind, "config": {"word_dim": word_dim, "hidden_dim": hidden},
+        "index_to_word": vocab, "begin_token": SENTENCE_START_TOKEN,
+        "end_token": SENTENCE_END_TOKEN, "unknown_token": UNKNOWN_TOKEN, "tokenizer": "nltk",
+        "imported_from": npz})
+    return kind, hidden, word_dim

@@ -21,7 +21,7 @@ from datetime import datetime
 import numpy as np
 
 from rnnrepro import checkpoint as ckpt
-from rnnrepro import runlog
+from rnnrepro import runlog, runsafe
 
 
 def model_arrays(model):
@@ -51,8 +51,16 @@ def _rng_state_from_json(st):
 def train_with_sgd(model, X_train, y_train, learning_rate=0.005, nepoch=100, evaluate_loss_after=5,
                    decay=None, log_path=None, checkpoint_path=None, resume=False, vocab_state=None,
                    subsample_loss=None, evaluate_every=None, shuffle=False, batch_size=None,
-                   quiet=False, run_info=None, evaluate_at_end=False):
+                   quiet=False, run_info=None, evaluate_at_end=False, run_options=None,
+                   overwrite=False):
     """Train ``model`` in place; returns the list of ``(num_examples_seen, loss)``.
+
+    With a ``checkpoint_path`` its folder is claimed for the run (``rnnrepro.runsafe.claim``:
+    locked; an existing run there is refused unless ``resume`` or ``overwrite``), and the
+    run's identity (the model, the options below, ``run_options`` such as the seed and the
+    corpus options, a fingerprint of the data and vocabulary, the engine) is stored in the
+    checkpoint; ``resume`` refuses a different one. A NaN or infinite loss or parameter stops
+    training with ``runsafe.NonFiniteError`` before the epoch is logged or saved.
 
     ``evaluate_at_end=True`` adds one evaluation after the last epoch (kind "final").
     ``decay`` is passed to ``sgd_step`` (RMSProp decay of ``GRUTheano``; None: the model's
@@ -60,6 +68,35 @@ def train_with_sgd(model, X_train, y_train, learning_rate=0.005, nepoch=100, eva
     learning rate, losses, example count, RNG state; the JSONL log is cut back to the
     checkpointed epoch, so a killed-and-resumed run logs the same as an uninterrupted one.
     """
+    kwargs = dict(locals())
+    if not checkpoint_path:
+        return _train_with_sgd(**kwargs)
+    folder = os.path.dirname(os.path.abspath(checkpoint_path))
+    markers = [os.path.basename(checkpoint_path)]
+    if log_path and os.path.dirname(os.path.abspath(log_path)) == folder:
+        markers.append(os.path.basename(log_path))
+    with runsafe.claim(folder, resume=resume, overwrite=overwrite, markers=markers,
+                       say=None if quiet else print):
+        return _train_with_sgd(**kwargs)
+
+
+def run_identity(model, X_train, y_train, vocab_state, run_options, **options):
+    """The WildML run's identity (see ``rnnrepro.runsafe.run_identity``)."""
+    vocab = (vocab_state or {}).get("index_to_word")
+    return runsafe.run_identity(
+        dict(run_options or {}, model_type=model.model_type, model=model.config(), **options),
+        data=runsafe.fingerprint(X_train, y_train, vocab),
+        symbolic=model.model_type != "rnn-numpy")
+
+
+def _train_with_sgd(model, X_train, y_train, learning_rate, nepoch, evaluate_loss_after, decay,
+                    log_path, checkpoint_path, resume, vocab_state, subsample_loss,
+                    evaluate_every, shuffle, batch_size, quiet, run_info, evaluate_at_end,
+                    run_options, overwrite):
+    identity = None if not checkpoint_path else run_identity(
+        model, X_train, y_train, vocab_state, run_options, learning_rate=learning_rate,
+        evaluate_loss_after=evaluate_loss_after, decay=decay, subsample_loss=subsample_loss,
+        evaluate_every=evaluate_every, shuffle=shuffle, batch_size=batch_size)
     log = runlog.JsonlLog(log_path) if log_path else None
     losses = []
     num_examples_seen = 0
@@ -70,6 +107,7 @@ def train_with_sgd(model, X_train, y_train, learning_rate=0.005, nepoch=100, eva
         if state.get("model_type") != model.model_type:
             raise ckpt.CheckpointError(f"{checkpoint_path}: a {state.get('model_type')} checkpoint, "
                                        f"not {model.model_type}")
+        runsafe.check_resume(checkpoint_path, state, identity)
         model.set_parameters(arrays)
         tr = state["training"]
         start_epoch, num_examples_seen = tr["epochs_done"], tr["num_examples_seen"]
@@ -95,6 +133,7 @@ def train_with_sgd(model, X_train, y_train, learning_rate=0.005, nepoch=100, eva
     def evaluate(epoch, kind):
         t0 = time.perf_counter()
         loss = float(model.calculate_loss(Xe, Ye))
+        runsafe.check_finite("the training-data loss", loss, epoch)
         rec = {"epoch": epoch, "num_examples_seen": num_examples_seen, "loss": loss,
                "learning_rate": learning_rate, "kind": kind, "train_seconds": round(train_seconds, 3),
                "eval_seconds": round(time.perf_counter() - t0, 3)}
@@ -133,11 +172,14 @@ def train_with_sgd(model, X_train, y_train, learning_rate=0.005, nepoch=100, eva
                         print("  monitor: num_examples_seen=%d loss %f" % (num_examples_seen, loss))
                     t0 = time.perf_counter()
         train_seconds += time.perf_counter() - t0
+        if hasattr(model, "get_parameters"):
+            runsafe.check_finite("parameter", model_arrays(model), epoch)
         if checkpoint_path:
             training = {"epochs_done": epoch + 1, "num_examples_seen": num_examples_seen,
                         "learning_rate": learning_rate, "losses": losses,
                         "seconds": train_seconds, "rng": _rng_state_to_json() if shuffle else None}
-            extra = {"training": training, **(vocab_state or {}), **(run_info or {})}
+            extra = {"training": training, **(vocab_state or {}), **(run_info or {}),
+                     "identity": identity}
             save_model(checkpoint_path, model, extra)
     if evaluate_at_end:
         # not in the tutorial (its last loss is measured *before* the last epoch)

@@ -8,6 +8,7 @@ saved at the top of ``results/`` (``*.png``, e.g. from ``scripts/plot_ptb.py``) 
 """
 import glob
 import json
+import math
 import os
 import shutil
 
@@ -27,9 +28,16 @@ def write_record(folder, record, copy_files=()):
         dst = os.path.join(folder, name)
         if os.path.exists(src) and os.path.abspath(src) != os.path.abspath(dst):
             shutil.copy2(src, dst)
+    try:  # a NaN or infinity never reaches a record (json would write NaN/Infinity)
+        text = json.dumps(record, indent=1, default=str, allow_nan=False)
+    except ValueError:
+        from .runsafe import RunError
+        bad = [k for k, v in record.items() if isinstance(v, float) and not math.isfinite(v)]
+        raise RunError(f"{folder}/run.json: not written, non-finite value(s) in "
+                       f"{', '.join(bad) or 'a nested field'}") from None
     tmp = os.path.join(folder, "run.json.tmp")
     with open(tmp, "w") as f:
-        json.dump(record, f, indent=1, default=str)
+        f.write(text)
     os.replace(tmp, os.path.join(folder, "run.json"))
 
 

@@ -82,9 +82,12 @@ class JsonlLog:
             os.remove(self.path)
 
     def write(self, record):
-        with open(self.path, "a") as f:
-            f.write(json.dumps(record) + "\n")
-            f.flush()
+        try:
+            with open(self.path, "a") as f:
+                f.write(json.dumps(record) + "\n")
+                f.flush()
+        except OSError as exc:  # a full disk: name the file (a bare write error does not)
+            raise OSError(exc.errno, exc.strerror, self.path) from exc
 
 
 def progress(iterable, total=None, desc=None, quiet=False, unit="it"):

@@ -4,22 +4,33 @@ import json
 import os
 import sys
 
+from rnnrepro.cli import odd_positive_int, positive_float, positive_int
+
+
+def fold_type(text):
+    """An ATIS fold: 0-4, or 'full' for atis.pkl.gz."""
+    if text == "full":
+        return text
+    if text in ("0", "1", "2", "3", "4"):
+        return int(text)
+    raise argparse.ArgumentTypeError(f"{text!r}: choose a fold 0-4 or 'full'")
+
 
 def _common(p):
     p.add_argument("--data", choices=["atis", "toy"], default="atis",
                    help="atis: Mesnil's pickles; toy: the embedded ATIS-like corpus (no download)")
-    p.add_argument("--fold", default="3", help="ATIS fold 0-4, or 'full' for atis.pkl.gz")
+    p.add_argument("--fold", type=fold_type, default=3, help="ATIS fold 0-4, or 'full' for atis.pkl.gz")
     p.add_argument("--data-dir", help="folder with atis.fold*.pkl.gz (default $ATISDATA or data/atis)")
     p.add_argument("--preset", choices=["dlt", "is13"], default="dlt",
                    help="dlt: rnnslu.py (per-sentence SGD, decay); is13: elman/jordan-forward.py "
                         "(per-word SGD over bs windows)")
     p.add_argument("--model", choices=["elman", "jordan"], default="elman")
-    p.add_argument("--epochs", type=int, dest="nepochs")
-    p.add_argument("--lr", type=float)
-    p.add_argument("--win", type=int)
-    p.add_argument("--nhidden", type=int)
-    p.add_argument("--emb", type=int, dest="emb_dimension")
-    p.add_argument("--bs", type=int, help="is13: BPTT window in words")
+    p.add_argument("--epochs", type=positive_int, dest="nepochs")
+    p.add_argument("--lr", type=positive_float)
+    p.add_argument("--win", type=odd_positive_int, help="context window (odd)")
+    p.add_argument("--nhidden", type=positive_int)
+    p.add_argument("--emb", type=positive_int, dest="emb_dimension")
+    p.add_argument("--bs", type=positive_int, help="is13: BPTT window in words")
     p.add_argument("--seed", type=int)
     p.add_argument("--no-decay", dest="decay", action="store_false", default=None)
     p.add_argument("--reset", choices=["aliased", "always"],
@@ -32,8 +43,7 @@ def _common(p):
 
 def _config(a):
     from .train import make_config
-    fold = a.fold if a.fold == "full" else int(a.fold)
-    return make_config(a.preset, model=a.model, data=a.data, fold=fold, data_dir=a.data_dir,
+    return make_config(a.preset, model=a.model, data=a.data, fold=a.fold, data_dir=a.data_dir,
                        nepochs=a.nepochs, lr=a.lr, win=a.win, nhidden=a.nhidden,
                        emb_dimension=a.emb_dimension, bs=a.bs, seed=a.seed, decay=a.decay,
                        reset=a.reset, out=a.out, floatX=a.floatX, verbose=0 if a.quiet else 1)
@@ -42,7 +52,7 @@ def _config(a):
 def cmd_train(a):
     from .train import main, summary
     s = _config(a)
-    s, _ = main(s, resume=a.resume)
+    s, _ = main(s, resume=a.resume, overwrite=a.overwrite)
     summ = summary(s)
     with open(os.path.join(s["out"], "result.json"), "w") as f:
         json.dump(dict(config=s, summary=summ), f, indent=1, default=str)
@@ -64,16 +74,8 @@ def cmd_search(a):
 
 
 def cmd_neighbors(a):
-    import numpy as np
-    from .data import load_atis
-    from .neighbors import format_table, nearest_neighbors
-    from .toy import toy_corpus
-    emb = np.load(os.path.join(a.run, "best", "embeddings.npy"))
-    with open(os.path.join(a.run, "config.json")) as f:
-        cfg = json.load(f)
-    dicts = toy_corpus()[3] if cfg["data"] == "toy" else \
-        load_atis(cfg["fold"], a.data_dir or cfg.get("data_dir"))[3]
-    print(format_table(nearest_neighbors(emb, dicts["words2idx"], a.words, k=a.k)))
+    from .neighbors import neighbors_of_run
+    print(neighbors_of_run(a.run, a.words, k=a.k, data_dir=a.data_dir))
     return 0
 
 
@@ -83,18 +85,20 @@ def build_parser():
     p = sub.add_parser("train", help="train an Elman/Jordan RNN with early stopping")
     _common(p)
     p.add_argument("--resume", action="store_true", help="continue from the run's checkpoint")
+    p.add_argument("--overwrite", action="store_true",
+                   help="replace the run already in --out (default: refuse)")
     p.add_argument("--plot", action="store_true", help="write a PNG of the F1 curves")
     p.set_defaults(fn=cmd_train)
     p = sub.add_parser("search", help="KISS random hyper-parameter search (parallel trials)")
     _common(p)
-    p.add_argument("--trials", type=int, default=8)
-    p.add_argument("--jobs", type=int, default=2)
+    p.add_argument("--trials", type=positive_int, default=8)
+    p.add_argument("--jobs", type=positive_int, default=2)
     p.add_argument("--search-seed", type=int, default=1234)
     p.set_defaults(fn=cmd_search)
     p = sub.add_parser("neighbors", help="nearest neighbours of learned embeddings (cosine)")
     p.add_argument("run", help="a run folder written by 'rnnslu train'")
     p.add_argument("words", nargs="+")
-    p.add_argument("-k", type=int, default=10)
+    p.add_argument("-k", type=positive_int, default=10)
     p.add_argument("--data-dir")
     p.set_defaults(fn=cmd_neighbors)
     p = sub.add_parser("conlleval", help="conlleval.pl port (reads stdin)", add_help=False)

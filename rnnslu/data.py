@@ -102,8 +102,16 @@ def check_dataset(path, splits, dicts):
     if not isinstance(dicts, dict) or not {"words2idx", "labels2idx"} <= set(dicts):
         raise DataError(f"{path}: the last element should be the dicts "
                         f"(words2idx, tables2idx, labels2idx)")
+    for name in ("words2idx", "labels2idx"):
+        values = sorted(dicts[name].values())
+        if values != list(range(len(values))):  # index_to_name would fail or mislabel
+            bad = next(v for i, v in enumerate(values) if v != i)
+            raise DataError(f"{path}: {name} has index {bad!r}; its indices must be "
+                            f"0..{len(values) - 1}, each once")
     for name, split in splits.items():
         _check_split(path, name, split, dicts)
+        if len(split[0]) == 0:  # an empty valid split would keep F1 0.0 "best" forever
+            raise DataError(f"{path}: split '{name}' is empty (no sentences)")
 
 
 def load_atis(fold=3, directory=None, path=None):

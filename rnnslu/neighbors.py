@@ -1,5 +1,10 @@
 """Nearest neighbours of word embeddings by cosine similarity (the tutorial's table)."""
+import json
+import os
+
 import numpy as np
+
+from rnnrepro.runsafe import RunError
 
 from .data import index_to_name
 
@@ -10,12 +15,17 @@ def nearest_neighbors(emb, words2idx, words, k=10):
     ``emb`` has one row per word index plus the padding row, which is never a neighbour.
     """
     idx2word = index_to_name(words2idx)
+    if len(emb) < len(idx2word):
+        raise RunError(f"the embeddings have {len(emb)} rows but the vocabulary has "
+                       f"{len(idx2word)} words: not this run's data")
+    if k < 1:
+        raise RunError(f"k must be >= 1, not {k}")
     e = np.asarray(emb[: len(idx2word)], dtype="float64")
     e = e / np.maximum(np.linalg.norm(e, axis=1, keepdims=True), 1e-12)
     table = {}
     for w in words:
         if w not in words2idx:
-            raise KeyError(f"word {w!r} is not in the vocabulary")
+            raise RunError(f"word {w!r} is not in the vocabulary")
         sims = e @ e[words2idx[w]]
         sims[words2idx[w]] = -np.inf
         table[w] = [idx2word[i] for i in np.argsort(-sims, kind="stable")[:k]]
@@ -31,3 +41,23 @@ def format_table(table):
     for row in zip(*table.values()):
         lines.append("".join(n.ljust(width) for n in row).rstrip())
     return "\n".join(lines)
+
+
+def neighbors_of_run(run, words, k=10, data_dir=None):
+    """The neighbour table of ``words`` under the best embeddings of the run folder ``run``."""
+    from .data import load_atis
+    from .toy import toy_corpus
+    emb_path = os.path.join(run, "best", "embeddings.npy")
+    cfg_path = os.path.join(run, "config.json")
+    for path in (cfg_path, emb_path):
+        if not os.path.isfile(path):
+            raise RunError(f"{path}: not found; is {run} a run folder written by 'rnnslu train'?")
+    try:
+        emb = np.load(emb_path, allow_pickle=False)
+        with open(cfg_path, encoding="utf-8") as f:
+            cfg = json.load(f)
+    except (ValueError, OSError) as exc:
+        raise RunError(f"{run}: unreadable run folder ({exc})") from None
+    dicts = toy_corpus()[3] if cfg.get("data") == "toy" else \
+        load_atis(cfg.get("fold", 3), data_dir or cfg.get("data_dir"))[3]
+    return format_table(nearest_neighbors(emb, dicts["words2idx"], words, k=k))

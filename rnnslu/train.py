@@ -19,7 +19,7 @@ import random
 
 import numpy as np
 
-from rnnrepro import checkpoint, engine
+from rnnrepro import checkpoint, engine, runsafe
 from rnnrepro.runlog import JsonlLog, Timer, git_commit, hardware, peak_rss_mb, progress
 
 from .conlleval import conlleval
@@ -117,8 +117,20 @@ def _snapshot(rnn):
     return {k: v.copy() for k, v in rnn.get_params().items()}
 
 
-def main(s, resume=False):
-    """Train with early stopping on validation F1 (the tutorials' ``main``); returns ``s``."""
+# keys ``main`` adds to ``s`` (results, provenance): not part of the run's identity
+RESULT_KEYS = ("be", "vf1", "tf1", "vp", "vr", "tp", "tr", "epochs_run")
+
+
+def main(s, resume=False, overwrite=False):
+    """Train with early stopping on validation F1 (the tutorials' ``main``); returns
+    ``(s, rnn)``. The run folder ``s['out']`` is locked for the run; a run already there is
+    refused unless ``resume`` (same identity only) or ``overwrite``."""
+    with runsafe.claim(s["out"], resume=resume, overwrite=overwrite,
+                       say=lambda m: _say(s, m)):
+        return _train(s, resume)
+
+
+def _train(s, resume):
     if s.get("floatX"):
         engine.set_floatx(s["floatX"])
     train_set, valid_set, test_set, dic = load_data(s)
@@ -130,6 +142,8 @@ def main(s, resume=False):
     # Sizes from the dicts. (rnnslu.py counted the *distinct indices used* in the data, which
     # undercounts whenever a label never occurs; is13 used the dicts, as we do.)
     vocsize, nclasses = len(dic["words2idx"]), len(dic["labels2idx"])
+    identity = runsafe.run_identity(
+        s, data=runsafe.fingerprint(train_set, valid_set, test_set, dic), ignore=RESULT_KEYS)
 
     folder = s["out"]
     os.makedirs(folder, exist_ok=True)
@@ -150,6 +164,7 @@ def main(s, resume=False):
                 saved.get("config", {}).get("regime") != s["regime"]:
             raise checkpoint.CheckpointError(
                 f"{ckpt_path}: written by a different configuration; use another --out")
+        runsafe.check_resume(ckpt_path, saved, identity)
         st = saved["train_state"]
         rnn.set_params({k[len("param/"):]: v for k, v in arrays.items() if k.startswith("param/")})
         best_params = {k[len("best/"):]: v for k, v in arrays.items() if k.startswith("best/")} or None
@@ -171,6 +186,8 @@ def main(s, resume=False):
         shuffle([order], s["seed"])
         with Timer() as t_train:
             cost = train_epoch(rnn, s, windows["train"], train_y, order, st["clr"], f"epoch {e}")
+        runsafe.check_finite("the training cost", cost, e)
+        runsafe.check_finite("parameter", rnn.get_params(), e)
         _say(s, f"[learning] epoch {e} >> 100.00% completed in {t_train.seconds:.2f} (sec) <<")
         with Timer() as t_eval:
             res_test = evaluate(rnn, windows["test"], test_lex, test_y, idx2label, idx2word,
@@ -200,7 +217,7 @@ def main(s, resume=False):
                        peak_rss_mb=round(peak_rss_mb(), 1)))
         arrays = {"param/" + k: v for k, v in rnn.get_params().items()}
         arrays.update({"best/" + k: v for k, v in (best_params or {}).items()})
-        checkpoint.save(ckpt_path, arrays, dict(config=s, train_state=st))
+        checkpoint.save(ckpt_path, arrays, dict(config=s, train_state=st, identity=identity))
 
     b = st["best"]
     s.update(be=st["be"], vf1=b.get("vf1"), tf1=b.get("tf1"), vp=b.get("vp"), vr=b.get("vr"),

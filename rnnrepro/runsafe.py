@@ -1,0 +1,250 @@
+"""Run safety shared by every trainer: run identity, run-folder claim, finite checks.
+
+- ``run_identity(options, data=..., engine=...)``: what makes a run the run it is: every option
+  that shapes the result (all options except ``RESUME_MAY_CHANGE``), a fingerprint of the data
+  and vocabulary, and the engine, floatX and linker. Trainers store it in their checkpoint;
+  ``check_resume`` refuses a ``--resume`` whose identity differs, naming each differing key.
+- ``claim(folder, resume, overwrite)``: a context manager that locks the run folder (a second
+  concurrent run into it is refused), removes temporary files left by a killed run, and
+  refuses to start a new run over an existing one unless ``--resume`` or ``--overwrite``.
+- ``check_finite``: a diverging run stops with ``NonFiniteError`` before anything is written,
+  so the last good checkpoint and the best model stay as they were.
+
+All expected failures are ``RunError`` (or ``checkpoint.CheckpointError``); ``rnnrepro.cli``
+prints them as one line with exit status 2.
+"""
+import contextlib
+import errno
+import fcntl
+import glob
+import hashlib
+import json
+import math
+import os
+import sys
+
+import numpy as np
+
+# Options that may differ between a run and its ``--resume``: they change how long the run goes
+# on, where and how much it writes, or where the (fingerprinted) data is read from, never what
+# the run computes. Every other option is part of the run's identity. One list for all
+# trainers (tests/test_reliability.py checks each of these and a few that must be refused).
+RESUME_MAY_CHANGE = frozenset({
+    # how long: extend a run (rnnslu --epochs, rnnlm train --nepoch, ptb-* --max-epochs)
+    "nepochs", "nepoch", "max_epochs",
+    # output and chatter
+    "out", "out_dir", "results_dir", "verbose", "quiet", "plot", "no_test", "evaluate_at_end",
+    # where the data lives (its content is fingerprinted) and the corpus cache
+    "data_dir", "path", "cache_dir", "no_cache",
+    # provenance and bookkeeping, and the run-control flags themselves
+    "commit", "command", "argv", "func", "fn", "resume", "overwrite",
+    "what", "label", "published", "published_source",
+})
+
+LOCK_NAME = ".lock"
+# temporary files a killed run can leave behind: checkpoint.save, JsonlLog, results.write_record
+ORPHAN_PATTERNS = (".ckpt-*.npz", "*.tmp")
+
+
+class RunError(RuntimeError):
+    """An expected failure of a run (printed as one line, exit status 2)."""
+
+
+class NonFiniteError(RunError):
+    """Training produced NaN or infinity."""
+
+
+# ----------------------------------------------------------------------------- identity
+def _feed(h, obj):
+    """Hash ``obj`` (arrays, lists, dicts, scalars, strings) by content, type-tagged."""
+    if isinstance(obj, np.ndarray) or np.isscalar(obj) and isinstance(obj, np.generic):
+        a = np.ascontiguousarray(obj)
+        h.update(f"a{a.dtype.str}{a.shape}".encode())
+        h.update(a.tobytes())
+    elif isinstance(obj, dict):
+        h.update(b"d%d" % len(obj))
+        for k in sorted(obj, key=str):
+            _feed(h, str(k))
+            _feed(h, obj[k])
+    elif isinstance(obj, (list, tuple)):
+        if obj and all(isinstance(x, (int, np.integer)) and not isinstance(x, bool) for x in obj):
+            _feed(h, np.asarray(obj, dtype=np.int64))  # long id lists: hash as one array
+            return
+        h.update(b"l%d" % len(obj))
+        for x in obj:
+            _feed(h, x)
+    else:
+        h.update(f"s{type(obj).__name__}:{obj!r}".encode())
+
+
+def fingerprint(*objs):
+    """A short content hash of data and vocabularies (arrays, lists, dicts, strings)."""
+    h = hashlib.sha256()
+    for obj in objs:
+        _feed(h, obj)
+    return h.hexdigest()[:16]
+
+
+def engine_identity(symbolic=True):
+    """engine, floatX and linker of this process (``numpy`` for the numpy-only trainers)."""
+    if not symbolic:
+        return {"engine": "numpy", "floatX": "float64", "linker": None}
+    from rnnrepro import engine
+    d = engine.describe()
+    # "linker" is in describe() once the engines work lands; config.linker before that
+    linker = d.get("linker", getattr(engine.config, "linker", None))
+    return {"engine": d["engine"], "floatX": d["floatX"], "linker": linker}
+
+
+def _jsonable(obj):
+    return json.loads(json.dumps(obj, sort_keys=True, default=str))
+
+
+def run_identity(options, data=None, symbolic=True, ignore=()):
+    """The identity of a run: ``options`` (a dict) less ``RESUME_MAY_CHANGE`` and ``ignore``,
+    plus ``data`` (a fingerprint) and the engine, floatX and linker."""
+    ident = {k: v for k, v in options.items()
+             if k not in RESUME_MAY_CHANGE and k not in ignore and not callable(v)}
+    ident.pop("floatx", None)  # the option; the resolved floatX comes from the engine
+    if data is not None:
+        ident["data"] = data
+    ident.update(engine_identity(symbolic))
+    return _jsonable(ident)
+
+
+def identity_differences(old, new):
+    """``(differences, one_sided)``: 'key old -> new' for keys in both that differ, and the
+    keys present on one side only (written by another version of the code)."""
+    diffs = [f"{k} {old[k]!r} -> {new[k]!r}" for k in sorted(set(old) & set(new))
+             if old[k] != new[k]]
+    one_sided = sorted(set(old) ^ set(new))
+    return diffs, one_sided
+
+
+def check_resume(path, state, identity, warn=None):
+    """Refuse to resume from the checkpoint at ``path`` (its ``state``) with another identity.
+
+    A checkpoint written before identities were stored resumes with a warning."""
+    warn = warn or (lambda msg: print(msg, file=sys.stderr, flush=True))
+    old = state.get("identity")
+    if old is None:
+        warn(f"warning: {path} predates run identities; cannot check that --resume uses the "
+             f"same settings and data")
+        return
+    diffs, one_sided = identity_differences(old, _jsonable(identity))
+    if diffs:
+        raise RunError(f"{path}: --resume with other settings than the run ("
+                       + "; ".join(diffs) + "); resume with the run's settings, or start a new "
+                       "run (another --out, or --overwrite)")
+    if one_sided:
+        warn(f"warning: {path}: settings known to only one version of the code, not checked: "
+             + ", ".join(one_sided))
+
+
+# ----------------------------------------------------------------------------- finite
+def check_finite(what, value, epoch=None, hint="try a smaller learning rate"):
+    """Raise ``NonFiniteError`` unless ``value`` (a number, an array or a dict of arrays) is
+    finite everywhere; the message names ``what`` and the epoch."""
+    items = value.items() if isinstance(value, dict) else [(None, value)]
+    for name, v in items:
+        a = np.asarray(v)
+        if a.dtype.kind in "fc" and not np.all(np.isfinite(a)):
+            where = f" at epoch {epoch}" if epoch is not None else ""
+            label = f"{what} {name}" if name is not None else what
+            bad = "nan" if np.isnan(a).any() else "inf"
+            raise NonFiniteError(f"training diverged{where}: {label} is {bad}; stopped, "
+                                 f"nothing of this epoch saved: the last good checkpoint and "
+                                 f"best model are kept ({hint})")
+
+
+def finite_or_none(x):
+    """``x`` if it is a finite number, else None (for JSON records)."""
+    return x if isinstance(x, (int, float)) and math.isfinite(x) else None
+
+
+# ----------------------------------------------------------------------------- run folder
+def clean_orphans(folder):
+    """Remove temporary files a killed run left in ``folder``; returns their names."""
+    removed = []
+    for pattern in ORPHAN_PATTERNS:
+        for path in glob.glob(os.path.join(glob.escape(folder), pattern)):
+            with contextlib.suppress(FileNotFoundError):
+                os.remove(path)
+                removed.append(os.path.basename(path))
+    return sorted(removed)
+
+
+class _Lock:
+    def __init__(self, folder):
+        self.path = os.path.join(folder, LOCK_NAME)
+        self.fd = None
+
+    def acquire(self):
+        for _ in range(10):
+            fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except OSError as exc:
+                os.close(fd)
+                if exc.errno not in (errno.EAGAIN, errno.EACCES):
+                    raise
+                raise RunError(f"{os.path.dirname(self.path)}: another run is using this folder "
+                               f"(locked by {self._holder()}); wait for it to finish or use "
+                               f"another --out") from None
+            try:
+                same = os.stat(self.path).st_ino == os.fstat(fd).st_ino
+            except FileNotFoundError:
+                same = False
+            if same:  # not a lock file that its holder removed meanwhile
+                os.ftruncate(fd, 0)
+                os.write(fd, f"{os.getpid()}\n".encode())
+                self.fd = fd
+                return self
+            os.close(fd)
+        raise RunError(f"{self.path}: cannot take the run-folder lock")
+
+    def _holder(self):
+        try:
+            with open(self.path) as f:
+                pid = f.read().strip()
+            return f"process {pid}" if pid else "another process"
+        except OSError:
+            return "another process"
+
+    def release(self):
+        if self.fd is not None:
+            with contextlib.suppress(FileNotFoundError):
+                os.remove(self.path)  # unlink while still holding the lock, then unlock
+            os.close(self.fd)
+            self.fd = None
+
+
+@contextlib.contextmanager
+def claim(folder, resume=False, overwrite=False, markers=("checkpoint.npz", "log.jsonl"),
+          say=None):
+    """Hold ``folder`` for one run (see the module doc).
+
+    ``markers`` are the files that show a run is there; ``overwrite=True`` removes them first,
+    so a new run killed before its first checkpoint cannot be resumed as the old one.
+    """
+    if resume and overwrite:
+        raise RunError("--resume and --overwrite exclude each other")
+    try:
+        os.makedirs(folder, exist_ok=True)
+    except OSError as exc:
+        raise RunError(f"{folder}: cannot create the run folder ({exc.strerror})") from None
+    lock = _Lock(folder).acquire()
+    try:
+        removed = clean_orphans(folder)
+        if removed and say:
+            say(f"{folder}: removed temporary files of a killed run: {', '.join(removed)}")
+        present = [m for m in markers if os.path.exists(os.path.join(folder, m))]
+        if present and not resume and not overwrite:
+            raise RunError(f"{folder}: holds a run already ({', '.join(present)}); pass --resume "
+                           f"to continue it, --overwrite to replace it, or another --out")
+        if overwrite:
+            for m in present:
+                os.remove(os.path.join(folder, m))
+        yield folder
+    finally:
+        lock.release()
