@@ -20,6 +20,9 @@ def _common(p):
     p.add_argument("--nhidden", type=int)
     p.add_argument("--emb", type=int, dest="emb_dimension")
     p.add_argument("--bs", type=int, help="is13: BPTT window in words")
+    p.add_argument("--is13-trainer", choices=["fast", "word"],
+                   help="is13: 'fast' (default) runs a sentence's per-word updates in one "
+                        "compiled call; 'word' is is13's loop, one call per word (reference)")
     p.add_argument("--seed", type=int)
     p.add_argument("--no-decay", dest="decay", action="store_false", default=None)
     p.add_argument("--reset", choices=["aliased", "always"],
@@ -36,6 +39,7 @@ def _config(a):
     return make_config(a.preset, model=a.model, data=a.data, fold=fold, data_dir=a.data_dir,
                        nepochs=a.nepochs, lr=a.lr, win=a.win, nhidden=a.nhidden,
                        emb_dimension=a.emb_dimension, bs=a.bs, seed=a.seed, decay=a.decay,
+                       is13_trainer=a.is13_trainer,
                        reset=a.reset, out=a.out, floatX=a.floatX, verbose=0 if a.quiet else 1)
 
 
