@@ -124,7 +124,9 @@ def test_results_render_references(tmp_path):
     rec = dict(id="x", package="rnnlm", what="toolkit recipe", metric="ppl", value=152.4,
                published=None, published_source=None, label="full", command="c", commit="k",
                data="d", hardware="h", engine="numpy", floatX="float64",
-               references=[dict(value=153, what="rnnlm-0.4b, hidden 100", source="faster-rnnlm")])
+               references=[dict(value=153, what="rnnlm-0.4b, hidden 100", source="faster-rnnlm"),
+                           dict(value=124.7, what="hidden 300", source="thesis")])
     write_record(str(tmp_path / "x"), rec)
     text = results_markdown(str(tmp_path))
     assert "  - reference: **153**, rnnlm-0.4b, hidden 100 (faster-rnnlm)" in text
+    assert "  - reference: **124.70**, hidden 300 (thesis)" in text
