@@ -37,8 +37,9 @@ PRESETS = {
 }
 # is13 regime: "word" (default) is is13's loop, one compiled call per word; "fast" runs a
 # sentence's per-word updates in one compiled call (the same updates, equal to 1e-10 relative
-# in float64, see tests/test_sweep.py). Not faster here (results/bench_is13): the time is in the
-# arithmetic and the parameter copies, not in Python round trips, so it is not the default.
+# in float64, see tests/test_sweep.py). Only ~20% faster here (results/bench_is13*, loaded
+# machine): the time is in the arithmetic and the parameter copies scan makes, not in Python
+# round trips, so the faithful loop stays the default.
 IS13_TRAINERS = ("fast", "word")
 TOY_EPOCHS = 8  # the embedded toy corpus needs far fewer epochs than ATIS
 
