@@ -2,7 +2,8 @@
 
 Each reproduced number lives in ``results/<id>/run.json`` (written by the run's own command or
 by a recording script such as ``scripts/record_rnnslu.py``), with at least: id, package, what, metric, value, published,
-published_source, label, command, commit, data, hardware, engine, floatX. ``results/RESULTS.md``
+published_source, label, command, commit, data, hardware, engine, floatX; optionally
+``references``, a list of {value, what, source}: independent figures shown beside ours. ``results/RESULTS.md``
 is generated from those records by ``scripts/make_results.py`` and never edited by hand; figures
 saved at the top of ``results/`` (``*.png``, e.g. from ``scripts/plot_ptb.py``) are shown too.
 """
@@ -89,6 +90,9 @@ def results_markdown(results_dir="results"):
             out.append(f"- **{r['what']}**: `{r['command']}` — commit {r['commit']}; "
                        f"data: {r['data']}; hardware: {r['hardware']}"
                        + (f"; note: {r['note']}" if r.get("note") else ""))
+            for ref in r.get("references", []):  # independent figures beside ours
+                out.append(f"  - reference: **{_fmt(ref['value'])}**, {ref['what']} "
+                           f"({ref['source']})")
         out.append("")
     figures = sorted(glob.glob(os.path.join(results_dir, "*.png")))
     if figures:

@@ -1,10 +1,13 @@
-"""Command line: ``rnnslu train | search | neighbors | conlleval``."""
+"""Command line: ``rnnslu train | search | sweep | neighbors | conlleval``."""
 import argparse
 import json
 import os
 import sys
 
 from rnnrepro.cli import odd_positive_int, positive_float, positive_int
+from rnnrepro.parallel import BackendError
+
+from .sweep import SweepError
 
 
 def fold_type(text):
@@ -31,6 +34,9 @@ def _common(p):
     p.add_argument("--nhidden", type=positive_int)
     p.add_argument("--emb", type=positive_int, dest="emb_dimension")
     p.add_argument("--bs", type=positive_int, help="is13: BPTT window in words")
+    p.add_argument("--is13-trainer", choices=["fast", "word"],
+                   help="is13: 'word' (default) is is13's loop, one compiled call per word; "
+                        "'fast' runs a sentence's per-word updates in one compiled call")
     p.add_argument("--seed", type=int)
     p.add_argument("--no-decay", dest="decay", action="store_false", default=None)
     p.add_argument("--reset", choices=["aliased", "always"],
@@ -46,6 +52,7 @@ def _config(a):
     return make_config(a.preset, model=a.model, data=a.data, fold=a.fold, data_dir=a.data_dir,
                        nepochs=a.nepochs, lr=a.lr, win=a.win, nhidden=a.nhidden,
                        emb_dimension=a.emb_dimension, bs=a.bs, seed=a.seed, decay=a.decay,
+                       is13_trainer=a.is13_trainer,
                        reset=a.reset, out=a.out, floatX=a.floatX, verbose=0 if a.quiet else 1)
 
 
@@ -68,9 +75,51 @@ def cmd_search(a):
     base = {k: s[k] for k in ("preset", "model", "data", "fold", "data_dir", "nepochs", "seed",
                               "decay", "reset", "floatX", "bs") if s.get(k) is not None}
     base["out"] = a.out or os.path.join("runs", f"rnnslu-search-{s['data']}")
-    results = random_search(base, trials=a.trials, jobs=a.jobs, seed=a.search_seed)
+    results = random_search(base, trials=a.trials, jobs=a.jobs, seed=a.search_seed,
+                            backend=a.backend, scheduler=a.scheduler, address=a.address)
     print(format_ranking(results))
     return 0
+
+
+def _int_list(text, option):
+    try:
+        values = [int(v) for v in text.split(",") if v.strip()]
+    except ValueError:
+        raise SweepError(f"{option} {text!r}: expected comma-separated integers, e.g. 0,1,2")
+    if not values:
+        raise SweepError(f"{option} {text!r}: empty")
+    return values
+
+
+def cmd_sweep(a):
+    from .sweep import format_summary, plan, run_sweep
+    folds = _int_list(a.folds, "--folds")
+    if a.data == "atis" and not set(folds) <= {0, 1, 2, 3, 4}:
+        raise SweepError(f"--folds {a.folds!r}: ATIS folds are 0-4")
+    out = a.out or os.path.join("runs", f"rnnslu-sweep-{a.preset}-{a.model}-{a.data}")
+    configs = plan(a.preset, a.model, folds, _int_list(a.seeds, "--seeds"), out, data=a.data,
+                   data_dir=a.data_dir, nepochs=a.nepochs, lr=a.lr, win=a.win,
+                   nhidden=a.nhidden, emb_dimension=a.emb_dimension, bs=a.bs, decay=a.decay,
+                   reset=a.reset, floatX=a.floatX, is13_trainer=a.is13_trainer)
+    records, rows = run_sweep(configs, out, backend=a.backend, jobs=a.jobs,
+                              scheduler=a.scheduler, address=a.address,
+                              say=(lambda *x: None) if a.quiet else print)
+    print(format_summary(rows))
+    print(f"summary: {os.path.join(out, 'summary.md')} (and summary.json, sweep.jsonl)")
+    if a.plot:
+        from .plot import plot_sweep
+        print("plot:", plot_sweep(records, os.path.join(out, "test_f1.png"))[0])
+    return 0
+
+
+def _backend(p):
+    p.add_argument("--jobs", type=positive_int, default=2, help="parallel runs")
+    p.add_argument("--backend", choices=["loky", "dask", "ray"], default="loky",
+                   help="loky: local processes (default); dask: a dask.distributed cluster; "
+                        "ray: a Ray cluster (dask/ray are optional extras)")
+    p.add_argument("--scheduler", help="dask: scheduler address (default: an in-process "
+                                       "LocalCluster with --jobs workers)")
+    p.add_argument("--address", help="ray: cluster address (default: a local Ray)")
 
 
 def cmd_neighbors(a):
@@ -92,9 +141,16 @@ def build_parser():
     p = sub.add_parser("search", help="KISS random hyper-parameter search (parallel trials)")
     _common(p)
     p.add_argument("--trials", type=positive_int, default=8)
-    p.add_argument("--jobs", type=positive_int, default=2)
     p.add_argument("--search-seed", type=int, default=1234)
+    _backend(p)
     p.set_defaults(fn=cmd_search)
+    p = sub.add_parser("sweep", help="every (fold, seed) of a preset/model, with mean ± std")
+    _common(p)
+    p.add_argument("--folds", default="0,1,2,3,4", help="ATIS folds (ignored with --data toy)")
+    p.add_argument("--seeds", default="345,346,347")
+    p.add_argument("--plot", action="store_true", help="test F1 per fold and seed (PNG)")
+    _backend(p)
+    p.set_defaults(fn=cmd_sweep)
     p = sub.add_parser("neighbors", help="nearest neighbours of learned embeddings (cosine)")
     p.add_argument("run", help="a run folder written by 'rnnslu train'")
     p.add_argument("words", nargs="+")
@@ -111,7 +167,7 @@ def main(argv=None):
     from rnnrepro.cli import run_command
     from .data import DataError
     a = build_parser().parse_args(argv)
-    return run_command("rnnslu", a.fn, a, (DataError,))
+    return run_command("rnnslu", a.fn, a, (DataError, SweepError, BackendError))
 
 
 if __name__ == "__main__":

@@ -72,6 +72,55 @@ class _SLUBase:
             updates[self.emb] = e / T.sqrt((e ** 2).sum(axis=1)).dimshuffle(0, "x")
         return updates
 
+    # -- is13, fast: one compiled call per sentence ------------------------------------------
+    def _sentence_words_graph(self, bs):
+        """is13's per-word SGD over a whole sentence in one graph: returns the per-word costs
+        and the parameters after the sentence's last update.
+
+        An outer ``scan`` runs over the words and carries the parameters: word t takes its
+        ``minibatch`` (the last L = min(t + 1, bs) context windows up to t), computes the NLL
+        of word t, applies the SGD step and renormalises the embeddings, as
+        ``word_train_normalize`` does for one word, before the next word's gradient.
+
+        Same mathematics, less arithmetic (equal to rounding, see tests): the <= bs steps of a
+        word's recurrence are unrolled (a step before the window's start keeps h0 / s0, so it
+        adds exact zeros to every gradient); the embedding gradient is applied to the L * cs
+        rows it touches instead of a dense (ne+1, de) matrix; after word 0 of every sentence all
+        rows are renormalised (as is13 after every word), after the other words only the rows
+        just updated (the others are already unit length: renormalising them again changes
+        nothing but rounding).
+        """
+        n = self.idxs.shape[0]
+        de, cs = self.de, self.cs
+
+        def unit_rows(e):
+            return e / T.sqrt((e ** 2).sum(axis=1)).dimshuffle(0, "x")
+
+        def word(t, y_t, *args):
+            params, idxs, lr = list(args[:-2]), args[-2], args[-1]
+            p = {q.name: v for q, v in zip(self.params, params)}
+            lo = T.maximum(t - bs + 1, 0)
+            window = idxs[lo:t + 1]                   # minibatch(windows, bs)[t]: L rows
+            first = bs - (t + 1 - lo)                 # unrolled steps before the window starts
+            flat = window.flatten()
+            rows = p["embeddings"][flat]
+            xp = T.dot(rows.reshape((window.shape[0], de * cs)), p["wx"]) + p["bh"]
+            prob = self._unrolled_last(p, xp, first, bs)
+            cost = -T.log(prob)[y_t]
+            grads = grad(cost, [rows] + params[1:])
+            # the dense embedding gradient, as is13's (accumulated in the same order), read
+            # back only at the rows this word touched -- and at word 0 at all rows
+            dense = T.inc_subtensor(T.zeros_like(p["embeddings"])[flat], grads[0])
+            touched = T.concatenate([flat, T.arange(T.eq(t, 0) * p["embeddings"].shape[0],
+                                                    dtype=flat.dtype)])
+            new_rows = unit_rows(p["embeddings"][touched] - lr * dense[touched])
+            emb = T.set_subtensor(p["embeddings"][touched], new_rows)  # duplicates: same value
+            return [cost, emb] + [v - lr * g for v, g in zip(params[1:], grads[1:])]
+
+        out, _ = scan(fn=word, sequences=[T.arange(n), self.y_sentence],
+                      outputs_info=[None] + list(self.params), non_sequences=[self.idxs, self.lr])
+        return out[0], [o[-1] for o in out[1:]]
+
     def _compile(self, name):
         if name in self._fns:
             return self._fns[name]
@@ -87,6 +136,9 @@ class _SLUBase:
             f = function([i, y, lr], self.nll, updates=self._sgd_updates(self.nll, normalize=False))
         elif name == "word_train_normalize":
             f = function([i, y, lr], self.nll, updates=self._sgd_updates(self.nll))
+        elif name.startswith("sentence_words_train_normalize_bs"):  # is13, fast trainer
+            costs, new = self._sentence_words_graph(int(name.rsplit("bs", 1)[1]))
+            f = function([i, ys, lr], costs, updates=OrderedDict(zip(self.params, new)))
         elif name == "normalize":
             e = self.emb
             f = function([], [], updates={e: e / T.sqrt((e ** 2).sum(axis=1)).dimshuffle(0, "x")})
@@ -111,6 +163,12 @@ class _SLUBase:
 
     def normalize(self):
         self._compile("normalize")()
+
+    def sentence_words_train(self, idxs, y, lr, bs):
+        """is13's inner loop over one sentence (``word_train`` + ``normalize`` for each of its
+        ``minibatch(idxs, bs)`` windows, in order) in one compiled call; returns the per-word
+        costs."""
+        return self._compile(f"sentence_words_train_normalize_bs{int(bs)}")(idxs, y, lr)
 
     def windows(self, sentence):
         """``contextwin`` as an int32 matrix with the padding made explicit (PAD -> row ne)."""
@@ -173,6 +231,14 @@ class RNNSLU(_SLUBase):
         h, _ = scan(fn=recurrence, sequences=xp, outputs_info=[self.h0])
         return softmax(T.dot(h, self.w) + self.b, axis=-1)   # all steps at once
 
+    def _unrolled_last(self, p, xp, first, bs):
+        """The output distribution after ``bs`` unrolled steps over the rows of ``xp`` (the
+        input projections); the ``first`` steps come before the window and keep h0."""
+        h = p["h0"]
+        for k in range(bs):
+            h = T.switch(T.ge(k, first), sigmoid(xp[T.maximum(k - first, 0)] + T.dot(h, p["wh"])), h)
+        return softmax(T.dot(h, p["w"]) + p["b"], axis=-1)
+
 
 class Jordan(_SLUBase):
     """Jordan RNN (is13 ``rnn/jordan.py``): the hidden layer reads the previous output
@@ -195,6 +261,13 @@ class Jordan(_SLUBase):
             return softmax(T.dot(h_t, self.w) + self.b, axis=-1)
 
         s, _ = scan(fn=recurrence, sequences=xp, outputs_info=[self.s0])
+        return s
+
+    def _unrolled_last(self, p, xp, first, bs):
+        s = p["s0"]
+        for k in range(bs):
+            h = sigmoid(xp[T.maximum(k - first, 0)] + T.dot(s, p["ws"]))
+            s = T.switch(T.ge(k, first), softmax(T.dot(h, p["w"]) + p["b"], axis=-1), s)
         return s
 
 

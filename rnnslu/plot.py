@@ -22,3 +22,50 @@ def plot_run(folder, path=None):
     fig.savefig(path, dpi=110)
     plt.close(fig)
     return path
+
+
+PUBLISHED_SETTING = dict(fold=3, seed=345)  # the tutorials' single published run
+
+
+def plot_sweep(records, path, mark=PUBLISHED_SETTING):
+    """Test F1 per fold (x) and seed (marker), one panel per preset/model, the mean as a dashed
+    line; the run at ``mark`` (fold 3, seed 345: the published setting) is ringed. Returns
+    (path, marked) with marked = [(panel title, test F1 of the ringed run)]."""
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    panels = sorted({(r["preset"], r["model"]) for r in records})
+    seeds = sorted({r["seed"] for r in records})
+    fig, axes = plt.subplots(1, len(panels), figsize=(4.2 * len(panels), 3.6), squeeze=False,
+                             sharey=True)
+    marked = []
+    for ax, (preset, model) in zip(axes[0], panels):
+        rs = [r for r in records if (r["preset"], r["model"]) == (preset, model)]
+        title = f"{preset} {model}"
+        for k, seed in enumerate(seeds):
+            pts = [(r["fold"] if r["fold"] is not None else 0) + 0.08 * (k - (len(seeds) - 1) / 2)
+                   for r in rs if r["seed"] == seed]
+            ax.plot(pts, [r["test_f1"] for r in rs if r["seed"] == seed], "os^vD"[k % 5],
+                    color=f"C{k}", ls="none", label=f"seed {seed}")
+        f1 = [r["test_f1"] for r in rs if r["test_f1"] is not None]
+        if f1:
+            ax.axhline(sum(f1) / len(f1), color="gray", ls="--", lw=1, label="mean")
+        for k, r in enumerate(rs):
+            if r["fold"] == mark["fold"] and r["seed"] == mark["seed"]:
+                x = r["fold"] + 0.08 * (seeds.index(r["seed"]) - (len(seeds) - 1) / 2)
+                ax.plot([x], [r["test_f1"]], "o", ms=14, mfc="none", mec="k",
+                        label=f"fold {mark['fold']}, seed {mark['seed']} (published setting)")
+                marked.append((title, r["test_f1"]))
+        folds = sorted({r["fold"] for r in rs if r["fold"] is not None})
+        ax.set_xlim(min(folds or [0]) - 0.5, max(folds or [0]) + 0.5)
+        ax.set_xticks(folds or [0])
+        ax.set_xticklabels([str(f) for f in folds] or ["toy"])
+        ax.set_xlabel("ATIS fold" if folds else "toy corpus")
+        ax.set_title(title)
+        ax.grid(alpha=.3)
+    axes[0][0].set_ylabel("test F1 (conlleval) at the best valid epoch")
+    axes[0][-1].legend(fontsize=7, loc="best")
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path, marked

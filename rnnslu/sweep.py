@@ -1,0 +1,147 @@
+"""Cross-validated runs: one preset and model over ATIS folds and seeds, with the spread.
+
+Every (fold, seed) trains in its own run folder ``<out>/<preset>-<model>-fold<F>-seed<S>``
+(``-toy-seed<S>`` on the toy corpus, which has one split), through the same backends as
+``rnnslu search`` (``rnnrepro.parallel``). A finished run leaves ``result.json`` (as
+``rnnslu train`` does) and is skipped by a re-run; an unfinished one continues from its
+checkpoint (``main(s, resume=True)``), so a killed sweep recomputes nothing.
+
+The summary gives, per preset/model, the mean ± sample standard deviation (n - 1) and the
+min-max of the best validation F1, the test F1 at that epoch and the best epoch.
+"""
+import json
+import math
+import os
+
+from rnnrepro.parallel import run_tasks
+
+METRICS = (("valid_f1", "valid F1"), ("test_f1", "test F1"), ("best_epoch", "best epoch"))
+# result.json from another configuration is not a finished run of this sweep
+IDENTITY = ("preset", "model", "data", "fold", "seed", "nepochs", "lr", "win", "nhidden",
+            "emb_dimension", "bs", "decay", "reset")
+
+
+class SweepError(ValueError):
+    """A sweep folder holds a run that is not this sweep's; the message names it."""
+
+
+def run_name(preset, model, data, fold, seed):
+    where = "toy" if data == "toy" else f"fold{fold}"
+    return f"{preset}-{model}-{where}-seed{seed}"
+
+
+def plan(preset, model, folds, seeds, out, data="atis", **overrides):
+    """The configurations of a sweep, one per (fold, seed); the toy corpus has one split, so
+    only the seeds vary there."""
+    from .train import make_config
+    folds = [None] if data == "toy" else list(folds)
+    return [make_config(preset, **dict(overrides, model=model, data=data, fold=fold, seed=seed,
+                                       verbose=0,
+                                       out=os.path.join(out, run_name(preset, model, data,
+                                                                      fold, seed))))
+            for fold in folds for seed in seeds]
+
+
+def record(config, summary):
+    """One sweep row from a run's ``result.json`` contents."""
+    return dict(preset=config["preset"], model=config["model"], data=config["data"],
+                fold=config["fold"] if config["data"] != "toy" else None, seed=config["seed"],
+                valid_f1=summary["valid_f1"], test_f1=summary["test_f1"],
+                best_epoch=summary["best_epoch"], epochs_run=summary["epochs_run"],
+                seconds_per_epoch=summary["seconds_per_epoch"], out=config["out"])
+
+
+def run_one(s):
+    """Train (or resume) one run of the sweep unless its ``result.json`` exists; returns its
+    record with ``skipped`` telling which."""
+    path = os.path.join(s["out"], "result.json")
+    if os.path.exists(path):
+        with open(path) as f:
+            done = json.load(f)
+        other = [k for k in IDENTITY if done["config"].get(k) != s.get(k)]
+        if other:
+            raise SweepError(f"{path}: a finished run with other settings ({', '.join(other)}); "
+                             f"use another --out")
+        return dict(record(done["config"], done["summary"]), skipped=True)
+    from .train import main, summary   # imported in the worker: the engine loads there
+    s, _ = main(s, resume=True)
+    summ = summary(s)
+    tmp = path + ".tmp"
+    with open(tmp, "w") as f:
+        json.dump(dict(config=s, summary=summ), f, indent=1, default=str)
+    os.replace(tmp, path)
+    return dict(record(s, summ), skipped=False)
+
+
+def _stats(values):
+    values = [v for v in values if v is not None]
+    n = len(values)
+    if not n:
+        return dict(n=0, mean=None, std=None, min=None, max=None)
+    mean = sum(values) / n
+    std = math.sqrt(sum((v - mean) ** 2 for v in values) / (n - 1)) if n > 1 else None
+    return dict(n=n, mean=mean, std=std, min=min(values), max=max(values))
+
+
+def summarize(records):
+    """Per (preset, model, data): the folds and seeds covered and the statistics of each
+    metric (mean, sample std, min, max)."""
+    groups = {}
+    for r in records:
+        groups.setdefault((r["preset"], r["model"], r["data"]), []).append(r)
+    rows = []
+    for (preset, model, data), rs in sorted(groups.items()):
+        rows.append(dict(preset=preset, model=model, data=data, runs=len(rs),
+                         folds=sorted({r["fold"] for r in rs if r["fold"] is not None}),
+                         seeds=sorted({r["seed"] for r in rs}),
+                         **{m: _stats([r[m] for r in rs]) for m, _ in METRICS}))
+    return rows
+
+
+def _pm(st, nd):
+    if st["mean"] is None:
+        return "—"
+    sd = "—" if st["std"] is None else f"{st['std']:.{nd}f}"
+    return f"{st['mean']:.{nd}f} ± {sd}"
+
+
+def _range(st, nd):
+    return "—" if st["min"] is None else f"{st['min']:.{nd}f}–{st['max']:.{nd}f}"
+
+
+def format_summary(rows):
+    """Markdown table: mean ± sample std (n - 1) and min–max of each metric."""
+    head = ["preset", "model", "data", "folds", "seeds", "runs"]
+    for _, title in METRICS:
+        head += [f"{title} mean ± std", f"{title} min–max"]
+    out = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    for r in rows:
+        cells = [r["preset"], r["model"], r["data"],
+                 ",".join(map(str, r["folds"])) or "—", ",".join(map(str, r["seeds"])),
+                 str(r["runs"])]
+        for m, _ in METRICS:
+            nd = 1 if m == "best_epoch" else 2
+            cells += [_pm(r[m], nd), _range(r[m], nd)]
+        out.append("| " + " | ".join(cells) + " |")
+    return "\n".join(out)
+
+
+def run_sweep(configs, out, backend="loky", jobs=2, scheduler=None, address=None, say=print):
+    """Run ``configs`` (from ``plan``) on ``backend``; writes ``sweep.jsonl`` (one record per
+    run), ``summary.json`` and ``summary.md`` into ``out``; returns (records, summary rows)."""
+    os.makedirs(out, exist_ok=True)
+    records = []
+    for r in run_tasks(run_one, configs, backend, jobs, scheduler, address):
+        records.append(r)
+        say(f"{os.path.basename(r['out'])}: {'finished before' if r['skipped'] else 'done'}, "
+            f"valid F1 {r['valid_f1']}, test F1 {r['test_f1']}, best epoch {r['best_epoch']}")
+    records.sort(key=lambda r: (r["preset"], r["model"], r["fold"] or 0, r["seed"]))
+    rows = summarize(records)
+    with open(os.path.join(out, "sweep.jsonl"), "w") as f:
+        for r in records:
+            f.write(json.dumps(r) + "\n")
+    with open(os.path.join(out, "summary.json"), "w") as f:
+        json.dump(rows, f, indent=1)
+    with open(os.path.join(out, "summary.md"), "w") as f:
+        f.write(format_summary(rows) + "\n")
+    return records, rows

@@ -1,0 +1,132 @@
+"""Sweeps and searches on joblib backends, the sweep summary and figure, the fast is13 trainer."""
+import json
+import os
+
+import numpy as np
+import pytest
+
+from rnnrepro import engine
+from rnnslu.model import MODELS
+from rnnslu.plot import plot_sweep
+from rnnslu.search import random_search
+from rnnslu.sweep import format_summary, plan, run_sweep, summarize
+from rnnslu.toy import toy_corpus
+from rnnslu.train import main, train_epoch
+
+SMALL = dict(nhidden=8, emb_dimension=6, win=3)
+
+
+# -- fast is13 trainer -------------------------------------------------------------------------
+@pytest.mark.parametrize("kind", ["elman", "jordan"])
+def test_fast_is13_equals_the_per_word_loop(kind):
+    old = engine.floatx()
+    engine.set_floatx("float64")
+    try:
+        (lex, _, y), _, _, dic = toy_corpus()
+        ne, nc = len(dic["words2idx"]), len(dic["labels2idx"])
+        models = {t: MODELS[kind](nh=7, nc=nc, ne=ne, de=5, cs=3, seed=4) for t in ("word", "fast")}
+        start = models["word"].get_params()
+        order = [3, 0, 1]   # sentences of 7, 9, 10 words (bs 4: short windows first)
+        costs = {}
+        for t, m in models.items():
+            s = dict(regime="word", bs=4, verbose=0, is13_trainer=t)
+            windows = [m.windows(x) for x in lex]
+            costs[t] = train_epoch(m, s, windows, y, order, 0.3, "test")
+        assert abs(costs["fast"] - costs["word"]) <= 1e-10 * abs(costs["word"])
+        word, fast = models["word"].get_params(), models["fast"].get_params()
+        for name, ref in word.items():
+            assert np.abs(ref - start[name]).max() > 1e-3, name      # it did train
+            err = np.abs(fast[name] - ref).max() / np.abs(ref).max()
+            assert err <= 1e-10, (name, err)
+    finally:
+        engine.set_floatx(old)
+
+
+# -- search on two backends --------------------------------------------------------------------
+def test_search_same_ranking_on_loky_and_a_local_dask_cluster(tmp_path):
+    pytest.importorskip("dask.distributed")
+    base = dict(preset="dlt", model="elman", data="toy", nepochs=1, seed=345)
+    tables = {}
+    for backend in ("loky", "dask"):
+        out = str(tmp_path / backend)
+        ranked = random_search(dict(base, out=out), trials=2, jobs=2, seed=7, backend=backend)
+        assert [r["blas_threads"] for r in ranked] == [1, 1], ranked    # set before numpy
+        assert all(r["engine"] == engine.NAME for r in ranked)
+        tables[backend] = [{k: v for k, v in r.items() if k != "out"} for r in ranked]
+        with open(os.path.join(out, "search.jsonl")) as f:
+            assert len(f.readlines()) == 2
+    assert tables["loky"] == tables["dask"]
+    assert tables["loky"][0]["valid_f1"] >= tables["loky"][1]["valid_f1"]
+
+
+# -- sweep summary arithmetic --------------------------------------------------------------------
+def _rec(model, fold, seed, vf1, tf1, be):
+    return dict(preset="is13", model=model, data="atis", fold=fold, seed=seed, valid_f1=vf1,
+                test_f1=tf1, best_epoch=be)
+
+
+def test_sweep_summary_arithmetic():
+    recs = [_rec("elman", 0, 345, 96.0, 90.0, 3), _rec("elman", 1, 345, 97.0, 92.0, 5),
+            _rec("elman", 1, 346, 98.0, 94.0, 10), _rec("jordan", 3, 345, 95.5, 93.25, 7)]
+    rows = summarize(recs)
+    assert [(r["model"], r["runs"], r["folds"], r["seeds"]) for r in rows] == \
+        [("elman", 3, [0, 1], [345, 346]), ("jordan", 1, [3], [345])]
+    t = rows[0]["test_f1"]
+    assert (t["n"], t["mean"], t["min"], t["max"]) == (3, 92.0, 90.0, 94.0)
+    assert t["std"] == pytest.approx(2.0)                          # sample std (n - 1)
+    assert rows[0]["best_epoch"]["std"] == pytest.approx(np.std([3, 5, 10], ddof=1))
+    assert rows[1]["test_f1"]["std"] is None                       # one run: no spread
+    table = format_summary(rows)
+    assert "| 92.00 ± 2.00 | 90.00–94.00 |" in table and "| 93.25 ± — | 93.25–93.25 |" in table
+    assert "| 6.0 ± 3.6 |" in table
+
+
+# -- a killed sweep resumes ------------------------------------------------------------------------
+def test_killed_sweep_skips_finished_runs_and_resumes_the_rest(tmp_path):
+    out = str(tmp_path / "sweep")
+    configs = plan("dlt", "elman", [0], [11, 12], out, data="toy", nepochs=2, **SMALL)
+    run_sweep(configs[:1], out, jobs=1, say=lambda *a: None)      # seed 11 finished
+    main(dict(configs[1], nepochs=1))                              # seed 12 killed after epoch 0
+    done, killed = configs[0]["out"], configs[1]["out"]
+    files = ("result.json", "log.jsonl", "checkpoint.npz", "config.json")
+    before = {n: (os.stat(os.path.join(done, n)).st_mtime_ns,
+                  open(os.path.join(done, n), "rb").read()) for n in files}
+    with open(os.path.join(killed, "log.jsonl")) as f:
+        first_epoch = f.readline()
+    records, rows = run_sweep(configs, out, jobs=1, say=lambda *a: None)
+    assert [(r["seed"], r["skipped"], r["epochs_run"]) for r in records] == \
+        [(11, True, 2), (12, False, 2)]
+    for n, (mtime, data) in before.items():                        # untouched, not retrained
+        assert os.stat(os.path.join(done, n)).st_mtime_ns == mtime, n
+        assert open(os.path.join(done, n), "rb").read() == data, n
+    with open(os.path.join(killed, "log.jsonl")) as f:
+        lines = f.readlines()
+    assert len(lines) == 2 and lines[0] == first_epoch             # epoch 0 not recomputed
+    assert rows[0]["runs"] == 2 and rows[0]["seeds"] == [11, 12]
+    with open(os.path.join(out, "summary.json")) as f:
+        assert json.load(f) == rows
+
+
+# -- the cross-validation figure ---------------------------------------------------------------------
+def test_sweep_figure_marks_the_published_setting(tmp_path):
+    recs = [_rec(m, f, s, 95.0, 90.0 + f + 0.1 * (s - 345) + (m == "jordan"), 5)
+            for m in ("elman", "jordan") for f in range(5) for s in (345, 346, 347)]
+    path, marked = plot_sweep(recs, str(tmp_path / "f1.png"))
+    assert os.path.getsize(path) > 10000
+    assert marked == [("is13 elman", 93.0), ("is13 jordan", 94.0)]
+    toy = [dict(r, data="toy", fold=None) for r in recs if r["fold"] == 0]
+    assert plot_sweep(toy, str(tmp_path / "toy.png"))[1] == []
+
+
+# -- independent references beside our rows in RESULTS.md ------------------------------------------
+def test_results_render_references(tmp_path):
+    from rnnrepro.results import results_markdown, write_record
+    rec = dict(id="x", package="rnnlm", what="toolkit recipe", metric="ppl", value=152.4,
+               published=None, published_source=None, label="full", command="c", commit="k",
+               data="d", hardware="h", engine="numpy", floatX="float64",
+               references=[dict(value=153, what="rnnlm-0.4b, hidden 100", source="faster-rnnlm"),
+                           dict(value=124.7, what="hidden 300", source="thesis")])
+    write_record(str(tmp_path / "x"), rec)
+    text = results_markdown(str(tmp_path))
+    assert "  - reference: **153**, rnnlm-0.4b, hidden 100 (faster-rnnlm)" in text
+    assert "  - reference: **124.70**, hidden 300 (thesis)" in text
