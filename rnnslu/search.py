@@ -24,7 +24,7 @@ def _run_trial(args):
     from .train import main, make_config   # imported in the worker: the engine loads there
     s = make_config(**dict(base, **trial, out=os.path.join(base["out"], f"trial{i:03d}"),
                            verbose=0))
-    s, _ = main(s)
+    s, _ = main(s, resume=True)  # a re-run of the same search continues its trials
     return dict(trial=i, **trial, best_epoch=s["be"], valid_f1=s["vf1"], test_f1=s["tf1"],
                 out=s["out"], engine=engine.NAME, floatX=engine.floatx())
 
