@@ -60,7 +60,8 @@ class LazyFunctions:
         if name not in graphs:
             raise AttributeError(name)
         inputs, outputs, updates = graphs[name]
-        fn = function(inputs, outputs, updates=updates or [], allow_input_downcast=True)
+        fn = function(inputs, outputs, updates=updates or [], allow_input_downcast=True,
+                      model=self.model_type)
         setattr(self, name, fn)
         return fn
 
@@ -151,7 +152,7 @@ class RNNTheano(LazyFunctions):
         cost = -T.sum(lp[T.arange(yt.shape[0]), yt] * M.T.flatten())
         dU, dV, dW = grad(cost, [U, V, W])
         lr = T.scalar("learning_rate", dtype=config.floatX)
-        return function([X, Y, M, lr], cost,
+        return function([X, Y, M, lr], cost, model=self.model_type,
                         updates=[(U, U - lr * dU), (V, V - lr * dV), (W, W - lr * dW)],
                         allow_input_downcast=True)
 
@@ -283,10 +284,12 @@ def tutorial_graph(model, with_sgd=True):
                      non_sequences=[U, V, W], truncate_gradient=model._truncate(), strict=True)
     o_error = -T.sum(T.log(o[T.arange(y.shape[0]), y]))  # = sum categorical_crossentropy(o, y)
     dU, dV, dW = grad(o_error, [U, V, W])
-    out = {"ce_error": function([x, y], o_error), "bptt": function([x, y], [dU, dV, dW])}
+    kind = {"model": model.model_type}
+    out = {"ce_error": function([x, y], o_error, **kind),
+           "bptt": function([x, y], [dU, dV, dW], **kind)}
     if with_sgd:
         lr = T.scalar("learning_rate", dtype=config.floatX)
         out["sgd_step"] = function([x, y, lr], [], updates=[(U, U - lr * dU), (V, V - lr * dV),
                                                             (W, W - lr * dW)],
-                                   allow_input_downcast=True)
+                                   allow_input_downcast=True, **kind)
     return out

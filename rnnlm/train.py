@@ -87,6 +87,12 @@ def train_with_sgd(model, X_train, y_train, learning_rate=0.005, nepoch=100, eva
     elif log and resume:
         log.reset()  # nothing to resume from: start clean
 
+    graphs = model.__dict__.get("_graphs", {})  # graph models compile lazily: do it now, visibly
+    if any(k in graphs for k in ("ce_error", "sgd_step", "_rmsprop_step")):
+        with runlog.compiling(quiet):  # and out of the epoch times
+            for name in ("ce_error", "sgd_step", "_rmsprop_step"):
+                if name in graphs:
+                    getattr(model, name)
     step_kw = {} if decay is None else {"decay": decay}
     Xe = X_train[:subsample_loss] if subsample_loss else X_train
     Ye = y_train[:subsample_loss] if subsample_loss else y_train

@@ -4,6 +4,8 @@ import json
 import os
 import sys
 
+from rnnrepro.cli import LINKER_HELP, use_linker
+
 
 def _common(p):
     p.add_argument("--data", choices=["atis", "toy"], default="atis",
@@ -26,11 +28,13 @@ def _common(p):
                    help="dlt decay reset: 'aliased' as rnnslu.py (default), 'always' restores "
                         "the best model at every decay")
     p.add_argument("--floatX", choices=["float32", "float64"])
+    p.add_argument("--linker", choices=["c", "numba", "jax"], help=LINKER_HELP)
     p.add_argument("--out", help="run folder (default runs/rnnslu-<preset>-<model>-<data>)")
     p.add_argument("--quiet", action="store_true")
 
 
 def _config(a):
+    use_linker("rnnslu", a.linker, "rnnslu")
     from .train import make_config
     fold = a.fold if a.fold == "full" else int(a.fold)
     return make_config(a.preset, model=a.model, data=a.data, fold=fold, data_dir=a.data_dir,

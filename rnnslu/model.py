@@ -14,12 +14,16 @@ Only what truly recurs stays inside ``scan``: the input projection x_t Wx + bh i
 all steps at once before it, and for Elman the output softmax after it (same mathematics as
 the tutorials' step function, matrix-matrix products instead of many vector ones).
 """
+import functools
 import os
 from collections import OrderedDict
 
 import numpy as np
 
-from rnnrepro.engine import T, function, grad, scan, shared, softmax, sigmoid, config
+from rnnrepro import engine
+from rnnrepro.engine import T, grad, scan, shared, softmax, sigmoid, config
+
+function = functools.partial(engine.function, model="rnnslu")  # rnnslu's linker for every graph
 
 from .data import PAD
 

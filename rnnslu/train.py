@@ -20,7 +20,8 @@ import random
 import numpy as np
 
 from rnnrepro import checkpoint, engine
-from rnnrepro.runlog import JsonlLog, Timer, git_commit, hardware, peak_rss_mb, progress
+from rnnrepro.runlog import JsonlLog, Timer, compiling, git_commit, hardware, peak_rss_mb, \
+    progress
 
 from .conlleval import conlleval
 from .data import index_to_name, load_atis, minibatch, shuffle
@@ -163,6 +164,10 @@ def main(s, resume=False):
     with open(os.path.join(folder, "config.json"), "w") as f:
         json.dump(dict(s, **engine.describe()), f, indent=1)
 
+    with compiling(quiet=not s["verbose"]):  # eagerly: keeps compilation out of epoch times
+        rnn._compile("sentence_train_normalize" if s["regime"] == "sentence" else
+                     "word_train_normalize")
+        rnn._compile("classify")
     for e in range(st["epoch"], s["nepochs"]):
         if st["done"]:
             break
