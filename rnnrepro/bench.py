@@ -62,13 +62,15 @@ def installed_engines(engines=("aesara", "pytensor")):
 
 
 def run_matrix(module, args, configs, repeats=1):
-    """Run every (engine, floatX, blas) in ``configs`` ``repeats`` times, interleaved."""
+    """Run every (engine, floatX, blas[, linker]) in ``configs`` ``repeats`` times,
+    interleaved."""
     out = []
     for r in range(repeats):
-        for engine, floatx, blas in configs:
-            res = run_config(module, args, engine, floatx, blas)
+        for engine, floatx, blas, *lk in configs:
+            res = run_config(module, args, engine, floatx, blas, linker=(lk or [None])[0])
             res["repeat"] = r
-            print(f"  {engine:8s} {floatx:7s} blas={blas:4s} repeat {r}: "
+            print(f"  {engine:8s} {floatx:7s} blas={blas:4s} linker={res.get('linker')} "
+                  f"repeat {r}: "
                   + ", ".join(f"{k}={v}" for k, v in res.items()
                               if isinstance(v, (int, float)) and k != "repeat"), flush=True)
             out.append(res)
@@ -79,7 +81,7 @@ def best_of(results, key, lower_is_better=True):
     """Collapse repeats: the best ``key`` per configuration (the least disturbed run)."""
     by = {}
     for r in results:
-        c = (r["engine"], r["floatX"], r["blas"])
+        c = (r["engine"], r["floatX"], r["blas"], r.get("linker"))
         if c not in by or (r[key] < by[c][key]) == lower_is_better:
             by[c] = r
     return list(by.values())

@@ -45,7 +45,8 @@ def main(argv=None):
     report(dict(data=data, sentences=len(order), seconds_per_epoch=round(secs, 3),
                 ms_per_sentence=round(1e3 * secs / len(order), 4),
                 setup_seconds=round(setup, 1), peak_rss_mb=round(peak_rss_mb(), 1),
-                blas_flags=engine.config.blas__ldflags or "numpy C-API fallback"))
+                blas_flags=engine.config.blas__ldflags or "numpy C-API fallback",
+                engine=engine.NAME, linker=engine.linker("rnnslu")))
 
 
 if __name__ == "__main__":
