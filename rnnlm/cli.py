@@ -114,7 +114,7 @@ def cmd_train(a):
     ckpt_path = os.path.join(out, "checkpoint.npz")
     log_path = os.path.join(out, "log.jsonl")
     model = build_model(a.model, corpus.vocabulary_size, a)
-    eng = describe() if a.model != "rnn-numpy" else {"engine": "numpy", "floatX": "float64",
+    eng = describe(a.model) if a.model != "rnn-numpy" else {"engine": "numpy", "floatX": "float64",
                                                      "linker": None}
     if not a.quiet:
         print(f"{a.model}: word_dim={corpus.vocabulary_size} hidden_dim={model.hidden_dim} "

@@ -15,6 +15,17 @@ not even to dV. ``faithful_truncation=True`` (default) reproduces exactly that: 
 before T-k are cut out of the gradient. ``faithful_truncation=False`` keeps their dV term (the
 numpy tutorial's ``bptt`` does, and it truncates per output instead: each output goes back k+1
 steps). The three agree whenever nothing is truncated (k = -1, or k >= T; numpy: k >= T-1).
+
+Linkers: C (default) and Numba. There is no JAX graph for ``RNNTheano`` or ``GRUTheano``
+(``--linker jax`` is refused in one line, ``rnnrepro.engine.UNSUPPORTED``). One call takes one
+sentence of its own length, and PyTensor's JAX backend needs static shapes: with symbolic
+lengths tracing fails (``truncate_gradient``'s slice of the last k steps: "Array slice indices
+must have static start/stop/step"; full BPTT: "Shapes must be 1D sequences of concrete
+values", PyTensor 3.3.7 / JAX 0.12). Static shapes would mean one compiled function per
+sentence length (tens of lengths, seconds each), or length buckets with a mask. Buckets can
+keep the arithmetic only with the padding *in front* (held at a zero state), so that
+"the last k steps" stay the sentence's own; that is a different graph from the tutorial's,
+left undone here.
 """
 import warnings
 

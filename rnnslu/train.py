@@ -162,7 +162,7 @@ def main(s, resume=False):
                (("train", train_lex), ("valid", valid_lex), ("test", test_lex))}
     s.setdefault("commit", git_commit())   # the code this run started from
     with open(os.path.join(folder, "config.json"), "w") as f:
-        json.dump(dict(s, **engine.describe()), f, indent=1)
+        json.dump(dict(s, **engine.describe("rnnslu")), f, indent=1)
 
     with compiling(quiet=not s["verbose"]):  # eagerly: keeps compilation out of epoch times
         rnn._compile("sentence_train_normalize" if s["regime"] == "sentence" else
@@ -226,4 +226,4 @@ def summary(s, folder=None):
                 seconds_per_epoch=round(float(np.mean(secs)), 2) if secs else None,
                 peak_rss_mb=max((r["peak_rss_mb"] for r in recs), default=None),
                 commit=s.get("commit") or git_commit(), hardware=hardware(),
-                **engine.describe())
+                **engine.describe("rnnslu"))

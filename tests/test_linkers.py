@@ -157,3 +157,27 @@ def test_ptb_lstm_test_config_same_perplexity_under_c_and_jax(tmp_path, floatx, 
     assert runs["jax"]["value"] == pytest.approx(runs["c"]["value"], rel=1e-5)
     assert runs["jax"]["valid_perplexity"] == pytest.approx(runs["c"]["valid_perplexity"],
                                                             rel=1e-5)
+
+
+# ------------------------------------------------------------ compile time out of the epochs
+
+def test_rnnslu_compiles_before_the_first_epoch(tmp_path, capsys, monkeypatch, linker_env):
+    """First run as a newcomer sees it: a line says graphs are compiling, and every compile
+    happens before the first epoch's timer starts; the run records the linker."""
+    from rnnslu import cli
+    real = engine.th.function
+
+    def spy(*args, **kwargs):
+        print("<compile>")
+        return real(*args, **kwargs)
+    monkeypatch.setattr(engine.th, "function", spy)
+    out = tmp_path / "run"
+    assert cli.main(["train", "--data", "toy", "--epochs", "1", "--nhidden", "8", "--emb", "6",
+                     "--win", "3", "--linker", "c", "--out", str(out)]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    first_epoch = next(i for i, l in enumerate(lines) if l.startswith("[learning] epoch 0"))
+    compiles = [i for i, l in enumerate(lines) if l == "<compile>"]
+    start = lines.index("compiling graphs (first run only; cached afterwards)...")
+    assert compiles and start < min(compiles) and max(compiles) < first_epoch
+    assert any(l.startswith("compiled in ") for l in lines[max(compiles):first_epoch])
+    assert json.loads((out / "config.json").read_text())["linker"] == "c"
