@@ -20,7 +20,7 @@ input projection, the softmax and the loss run for all steps at once (BLAS-3).
 import numpy as np
 
 from rnnrepro.engine import T, asfloat, config, function, grad, linker, scan, shared, sigmoid, \
-    softmax
+    softmax, tensor
 
 from rnnlm.registry import register
 
@@ -165,14 +165,14 @@ class PTBLSTM:
         batch-1 test stream)."""
         B, N = shape or (None, None)
         L, H = self.num_layers, self.hidden_size
-        x, y = T.tensor("x", dtype="int32", shape=(B, N)), T.tensor("y", dtype="int32", shape=(B, N))
-        c0, h0 = (T.tensor(n, dtype=config.floatX, shape=(L, B, H)) for n in ("c0", "h0"))
+        x, y = (tensor(n, "int32", (B, N)) for n in ("x", "y"))
+        c0, h0 = (tensor(n, config.floatX, (L, B, H)) for n in ("c0", "h0"))
         cost, c_n, h_n, _ = self._forward(x, y, c0, h0, None)
         evaluate = function([x, y, c0, h0], [cost, c_n, h_n], linker_name=self.linker)
         if not self._compile_train:
             return evaluate, None
         lr = T.scalar("lr")
-        masks = [T.tensor(f"mask{i}", dtype=config.floatX, shape=(N, B, H))
+        masks = [tensor(f"mask{i}", config.floatX, (N, B, H))
                  for i in range(self.num_layers + 1)] if self.use_dropout else None
         cost, c_n, h_n, emb = self._forward(x, y, c0, h0, masks)
         dense = [k for k in self.params if k != "embedding"]
@@ -200,9 +200,9 @@ class PTBLSTM:
         if fn is None:
             B, N = key or (None, None)
             L, H = self.num_layers, self.hidden_size
-            xv, yv = (T.tensor(n, dtype="int32", shape=(B, N)) for n in ("x", "y"))
-            cv, hv = (T.tensor(n, dtype=config.floatX, shape=(L, B, H)) for n in ("c0", "h0"))
-            mv = [T.tensor(f"mask{i}", dtype=config.floatX, shape=(N, B, H))
+            xv, yv = (tensor(n, "int32", (B, N)) for n in ("x", "y"))
+            cv, hv = (tensor(n, config.floatX, (L, B, H)) for n in ("c0", "h0"))
+            mv = [tensor(f"mask{i}", config.floatX, (N, B, H))
                   for i in range(L + 1)] if self.use_dropout else None
             cost = self._forward(xv, yv, cv, hv, mv)[0]
             fn = self._fns["grads", key] = function(

@@ -98,6 +98,12 @@ def asfloat(a):
     return np.asarray(a, dtype=config.floatX)
 
 
+def tensor(name, dtype, shape):
+    """A symbolic input of static ``shape`` (None: any length on that axis), on every engine
+    (aesara's ``T.tensor`` has another signature). JAX compiles only static shapes."""
+    return T.TensorType(dtype, shape=shape)(name)
+
+
 def hard_sigmoid(x):
     """Theano's ``T.nnet.hard_sigmoid``: clip(0.2 x + 0.5, 0, 1) (used by the WildML GRU)."""
     return T.clip(0.2 * x + 0.5, 0.0, 1.0)
