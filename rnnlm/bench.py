@@ -136,6 +136,7 @@ def write_results(results_dir, rows, table, options, argv):
     import shlex
     from rnnrepro import runlog
     from rnnlm.plot import write_run_json
+    from rnnrepro.bench import single_thread_env
     os.makedirs(results_dir, exist_ok=True)
     with open(os.path.join(results_dir, "table.txt"), "w") as f:
         f.write(table + "\n")
@@ -159,7 +160,7 @@ def write_results(results_dir, rows, table, options, argv):
         "hardware": runlog.hardware(), "engine": main_row["engine"] if main_row else None,
         "linker": "c", "floatX": "float32", "load_average_1_5_15": list(os.getloadavg()),
         "epochs": None, "seconds": None, "peak_rss_mb": None, "rows": rows,
-        "threads": {k: os.environ.get(k, "1" if k == "OMP_NUM_THREADS" else None)
+        "threads": {k: single_thread_env(dict(os.environ)).get(k)  # what the workers got
                     for k in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "XLA_FLAGS")},
     }
     return write_run_json(results_dir, record, None, [])

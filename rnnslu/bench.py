@@ -36,7 +36,7 @@ def main(argv=None):
     random.seed(s["seed"])
     rnn = RNNSLU(s["nhidden"], len(dic["labels2idx"]), len(dic["words2idx"]),
                  s["emb_dimension"], s["win"], seed=s["seed"])
-    rnn._compile("sentence_train_normalize")
+    rnn.compile_training("sentence")  # Numba: includes its first (compiling) call
     setup = time.perf_counter() - t0
     order = list(range(a.sentences or len(lex)))
     t = time.perf_counter()

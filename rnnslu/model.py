@@ -103,6 +103,21 @@ class _SLUBase:
         self._fns[name] = f
         return f
 
+    def compile_training(self, regime):
+        """Compile now the functions a training run uses (the ``regime``'s step and
+        ``classify``). Numba and JAX compile at the first call: they get one call on a
+        one-word sentence, parameters restored, so no compilation lands in an epoch."""
+        step = self._compile("sentence_train_normalize" if regime == "sentence" else
+                             "word_train_normalize")
+        classify = self._compile("classify")
+        if engine.linker("rnnslu") == "c":
+            return
+        saved = {k: v.copy() for k, v in self.get_params().items()}
+        w = self.windows(np.zeros(1, dtype="int32"))
+        classify(w)
+        step(w, np.zeros(1, dtype="int32") if regime == "sentence" else 0, 0.0)
+        self.set_params(saved)
+
     # -- the tutorials' entry points -----------------------------------------------------
     def classify(self, idxs):
         return self._compile("classify")(idxs)

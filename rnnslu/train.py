@@ -165,9 +165,7 @@ def main(s, resume=False):
         json.dump(dict(s, **engine.describe("rnnslu")), f, indent=1)
 
     with compiling(quiet=not s["verbose"]):  # eagerly: keeps compilation out of epoch times
-        rnn._compile("sentence_train_normalize" if s["regime"] == "sentence" else
-                     "word_train_normalize")
-        rnn._compile("classify")
+        rnn.compile_training(s["regime"])
     for e in range(st["epoch"], s["nepochs"]):
         if st["done"]:
             break
