@@ -112,12 +112,18 @@ def hard_sigmoid(x):
 # -- linkers ---------------------------------------------------------------------------------
 
 LINKERS = ("c", "numba", "jax")
-# Per-model defaults, measured (PyTensor 3.3.7, numpy 2, 2 shared cores, warm caches; see
-# results/bench-ptb and results/bench-rnnlm-linkers): Numba ran the PTB LSTM small train step
-# faster than C (121 vs 172 ms per 20x20 window); C ran the rnnslu step faster (0.57 vs 0.85 ms
-# per sentence). A model without an entry uses C. An explicit RNN_LINKER/--linker always wins;
-# a default that is not installed (numba on Python 3.11) falls back to C.
-DEFAULT_LINKERS = {"ptb-lstm": "numba"}
+# Per-model defaults, measured with PyTensor 3.3.7 + numpy 2 on 2 shared cores, warm caches
+# (results/bench-ptb-linkers, bench-rnnlm-linkers, bench-rnnslu-linkers):
+# - ptb-lstm: Numba. LSTM small train step 1356 words/s vs C 584 (JAX 1617, but JAX is an
+#   optional install and compiles per window shape); medium 375 vs 197; large 94 vs 55.
+# - rnn-theano: Numba. sgd_step 5.0 ms vs C 29.4 ms (C on PyTensor 2.34 was 9.8 ms).
+# - rnnslu: C. Numba measured 0.79 vs 1.38 ms per sentence here (float32) but 0.85 vs 0.57
+#   in the run, and its cold compile costs ~1 minute more than C's, which a short run
+#   (the toy demo) never earns back. C is also the reference linker.
+# - gru-theano, class RNN graph: C (not measured).
+# An explicit RNN_LINKER/--linker always wins; a default that cannot run here (no numba
+# package, or aesara, which runs C only) falls back to C.
+DEFAULT_LINKERS = {"ptb-lstm": "numba", "rnn-theano": "numba"}
 # Graphs that cannot run under a linker, and why. JAX traces with static shapes: the WildML
 # models and rnnslu take one variable-length sentence per call, and PyTensor's JAX backend
 # fails on their symbolic lengths (scan steps, arange, truncate_gradient's slice of the last k
