@@ -1,7 +1,9 @@
 """Milliseconds per ``sgd_step`` on one 45-word sentence (tutorial part 2: C=8000, H=100).
 
 Published (part 2): about 350 ms RNNNumpy, 70 ms RNNTheano on a Mac CPU, 23 ms on a GPU.
-Each (engine, floatX) runs in its own subprocess, since the engine is chosen at import.
+Each (engine, floatX, linker) runs in its own subprocess, since the engine is chosen at
+import. RNNTheano has no JAX graph (variable-length sentences; ``rnnrepro.engine.UNSUPPORTED``):
+its JAX row says so.
 """
 import argparse
 import os
@@ -15,6 +17,7 @@ from rnnrepro.bench import report, run_config
 
 CONFIGS = [("numpy", "float64"), ("aesara", "float32"), ("aesara", "float64"),
            ("pytensor", "float32"), ("pytensor", "float64")]
+LINKERS = ("c", "numba", "jax")
 
 
 def _time(fn, repeats, warmup=2):
@@ -39,12 +42,18 @@ def worker(engine, floatx, C, H, length, repeats, tutorial_graph=True):
         np.random.seed(10)
         m = RNNNumpy(C, H)
         r = _time(lambda: m.sgd_step(x, y, 0.005), max(3, repeats // 4), warmup=1)
-        rows.append({"model": "RNNNumpy", "engine": "numpy", "floatX": "float64", **r})
+        rows.append({"model": "RNNNumpy", "engine": "numpy", "floatX": "float64", "linker": None,
+                     **r})
         return rows
     os.environ["RNN_ENGINE"] = engine
     os.environ["RNN_FLOATX"] = floatx
-    from rnnrepro.engine import describe
+    from rnnrepro.engine import LinkerError, describe, linker
     from rnnlm.rnn_theano import RNNTheano, tutorial_graph as tg
+    try:
+        lk = linker("rnn-theano")
+    except LinkerError as exc:
+        return [{"model": "RNNTheano", "engine": engine, "floatX": floatx,
+                 "linker": os.environ.get("RNN_LINKER"), "error": str(exc)}]
     np.random.seed(10)
     m = RNNTheano(C, H)
     t0 = time.perf_counter()
@@ -52,7 +61,7 @@ def worker(engine, floatx, C, H, length, repeats, tutorial_graph=True):
     compile_s = time.perf_counter() - t0
     r = _time(lambda: m.sgd_step(x, y, 0.005), repeats)
     d = describe()
-    rows.append({"model": "RNNTheano", "engine": engine, "floatX": floatx,
+    rows.append({"model": "RNNTheano", "engine": d["engine"], "floatX": floatx, "linker": lk,
                  "engine_version": d["engine_version"], "blas": d.get("blas"),
                  "first_call_s": round(compile_s, 1), **r})
     if tutorial_graph:
@@ -60,34 +69,45 @@ def worker(engine, floatx, C, H, length, repeats, tutorial_graph=True):
         f = tg(m)["sgd_step"]
         compile_s = time.perf_counter() - t0
         r = _time(lambda: f(x, y, 0.005), repeats)
-        rows.append({"model": "tutorial graph (softmax in scan)", "engine": engine, "floatX": floatx,
+        rows.append({"model": "tutorial graph (softmax in scan)", "engine": d["engine"],
+                     "floatX": floatx, "linker": lk,
                      "engine_version": d["engine_version"], "blas": d.get("blas"),
                      "first_call_s": round(compile_s, 1), **r})
     return rows
 
 
-def run_all(C=8000, H=100, length=45, repeats=20, configs=CONFIGS, tutorial_graph=True):
+def run_all(C=8000, H=100, length=45, repeats=20, configs=CONFIGS, tutorial_graph=True,
+            linkers=LINKERS):
+    """One subprocess per (engine, floatX, linker); engines not installed are left out."""
+    from rnnrepro.bench import installed_engines
     rows = []
+    have = installed_engines()
     for engine, floatx in configs:
-        args = ["--worker", engine, floatx, "--C", str(C), "--H", str(H), "--length", str(length),
-                "--repeats", str(repeats)] + ([] if tutorial_graph else ["--no-tutorial-graph"])
-        try:  # the numpy rows need no engine; their process gets the default one
-            rows += run_config("rnnlm.bench", args, "aesara" if engine == "numpy" else engine,
-                               floatx)["rows"]
-        except RuntimeError as exc:
-            rows.append({"model": "?", "engine": engine, "floatX": floatx,
-                         "error": str(exc).strip().splitlines()[-1]})
+        if engine != "numpy" and engine not in have:
+            continue
+        for lk in ([None] if engine == "numpy" else linkers):
+            args = ["--worker", engine, floatx, "--C", str(C), "--H", str(H), "--length",
+                    str(length), "--repeats", str(repeats)] \
+                + ([] if tutorial_graph else ["--no-tutorial-graph"])
+            try:  # the numpy rows need no engine; their process gets the first installed one
+                rows += run_config("rnnlm.bench", args, have[0] if engine == "numpy" else engine,
+                                   floatx, linker=lk)["rows"]
+            except RuntimeError as exc:
+                rows.append({"model": "?", "engine": engine, "floatX": floatx, "linker": lk,
+                             "error": str(exc).strip().splitlines()[-1]})
     return rows
 
 
 def format_table(rows):
-    lines = [f"{'model':34s} {'engine':9s} {'floatX':8s} {'ms/step (median)':>17s} {'min':>8s}"]
+    lines = [f"{'model':34s} {'engine':9s} {'linker':6s} {'floatX':8s} {'ms/step (median)':>17s} "
+             f"{'min':>8s}"]
     for r in rows:
+        head = f"{r['model']:34s} {r['engine']:9s} {str(r.get('linker') or '-'):6s} " \
+               f"{r['floatX']:8s}"
         if "error" in r:
-            lines.append(f"{r['model']:34s} {r['engine']:9s} {r['floatX']:8s} error: {r['error']}")
+            lines.append(f"{head} error: {r['error']}")
         else:
-            lines.append(f"{r['model']:34s} {r['engine']:9s} {r['floatX']:8s} "
-                         f"{r['median_ms']:17.2f} {r['min_ms']:8.2f}")
+            lines.append(f"{head} {r['median_ms']:17.2f} {r['min_ms']:8.2f}")
     return "\n".join(lines)
 
 
@@ -99,12 +119,14 @@ def main(argv=None):
     p.add_argument("--length", type=int, default=45)
     p.add_argument("--repeats", type=int, default=20)
     p.add_argument("--no-tutorial-graph", action="store_true")
+    p.add_argument("--linker", default=",".join(LINKERS))
     a = p.parse_args(argv)
     if a.worker:
         report({"rows": worker(a.worker[0], a.worker[1], a.C, a.H, a.length, a.repeats,
                                not a.no_tutorial_graph)})
         return 0
-    rows = run_all(a.C, a.H, a.length, a.repeats, tutorial_graph=not a.no_tutorial_graph)
+    rows = run_all(a.C, a.H, a.length, a.repeats, tutorial_graph=not a.no_tutorial_graph,
+                   linkers=tuple(a.linker.split(",")))
     print(format_table(rows))
     return 0
 
@@ -114,15 +136,19 @@ def write_results(results_dir, rows, table, options, argv):
     import shlex
     from rnnrepro import runlog
     from rnnlm.plot import write_run_json
+    from rnnrepro.bench import single_thread_env
     os.makedirs(results_dir, exist_ok=True)
     with open(os.path.join(results_dir, "table.txt"), "w") as f:
         f.write(table + "\n")
     main_row = next((r for r in rows if r.get("model") == "RNNTheano" and r["engine"] == "aesara"
-                     and r["floatX"] == "float32" and "median_ms" in r), None)
+                     and r["floatX"] == "float32" and "median_ms" in r), None) or \
+        next((r for r in rows if r.get("model") == "RNNTheano" and r.get("linker") == "c"
+              and r["floatX"] == "float32" and "median_ms" in r), None)
     record = {
         "id": os.path.basename(os.path.normpath(results_dir)), "package": "rnnlm",
         "what": f"ms per sgd_step, one {options['length']}-word sentence, C={options['C']}, "
-                f"H={options['H']} (RNNTheano, aesara, float32; all rows in 'rows')",
+                f"H={options['H']} (RNNTheano, {main_row['engine'] if main_row else '?'}, C "
+                f"linker, float32; all rows in 'rows')",
         "metric": "milliseconds per sgd_step (median)",
         "value": main_row["median_ms"] if main_row else None,
         "published": 70.0,
@@ -131,9 +157,11 @@ def write_results(results_dir, rows, table, options, argv):
         "label": "full (random 45-word sentence; the tutorial used X_train[10])",
         "command": " ".join(shlex.quote(x) for x in ["python"] + list(argv)),
         "commit": runlog.git_commit(), "data": "synthetic word ids (seed 0)",
-        "hardware": runlog.hardware(), "engine": "aesara", "floatX": "float32",
+        "hardware": runlog.hardware(), "engine": main_row["engine"] if main_row else None,
+        "linker": "c", "floatX": "float32", "load_average_1_5_15": list(os.getloadavg()),
         "epochs": None, "seconds": None, "peak_rss_mb": None, "rows": rows,
-        "threads": {k: os.environ.get(k) for k in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS")},
+        "threads": {k: single_thread_env(dict(os.environ)).get(k)  # what the workers got
+                    for k in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "XLA_FLAGS")},
     }
     return write_run_json(results_dir, record, None, [])
 

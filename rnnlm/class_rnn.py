@@ -53,7 +53,13 @@ MAX_NGRAM_ORDER = 20
 U32 = 0xFFFFFFFF
 # PRIMES[0]*PRIMES[1] is an unsigned-int product in C: it wraps at 2**32 before widening.
 P01 = (PRIMES[0] * PRIMES[1]) & U32
-_clip = np.core.umath.clip  # the ufunc itself: np.clip's wrapper costs more than the work
+# The clip ufunc itself: np.clip's Python wrapper costs more than the work (5.7 vs 2.2 us on a
+# 100-vector). numpy has no public name for the ufunc; numpy._core.umath is its home in numpy 2
+# and a warning-free alias in numpy 1.26 (np.core is deprecated in numpy 2).
+try:
+    from numpy._core.umath import clip as _clip  # noqa: E402
+except ImportError:  # numpy < 1.26
+    _clip = np.core.umath.clip
 PUBLISHED = {"rnn": 124.7}
 PUBLISHED_SOURCE = "Mikolov 2012 PhD thesis (PTB, RNN 124.7, KN5 141.2)"
 

@@ -16,7 +16,7 @@ import shlex
 import sys
 import time
 
-from rnnrepro.cli import nonnegative_int, positive_float, positive_int
+from rnnrepro.cli import LINKER_HELP, nonnegative_int, positive_float, positive_int, use_linker
 
 MODELS = ("rnn-numpy", "rnn-theano", "gru-theano")
 
@@ -60,6 +60,7 @@ def _engine_args(p):
                    help="symbolic engine (default $RNN_ENGINE or aesara)")
     p.add_argument("--floatX", choices=("float32", "float64"), default=None,
                    help="float type of the graphs (default $RNN_FLOATX or the engine's)")
+    p.add_argument("--linker", choices=("c", "numba", "jax"), default=None, help=LINKER_HELP)
 
 
 def _load_corpus(a, style):
@@ -95,6 +96,7 @@ def build_model(kind, word_dim, a):
 
 
 def cmd_train(a):
+    use_linker("rnnlm", a.linker, a.model)
     from rnnrepro import runlog
     from rnnrepro.engine import describe
     from rnnlm.plot import curve_from_log, plot_curves, write_run_json
@@ -112,11 +114,12 @@ def cmd_train(a):
     ckpt_path = os.path.join(out, "checkpoint.npz")
     log_path = os.path.join(out, "log.jsonl")
     model = build_model(a.model, corpus.vocabulary_size, a)
-    eng = describe() if a.model != "rnn-numpy" else {"engine": "numpy", "floatX": "float64"}
+    eng = describe(a.model) if a.model != "rnn-numpy" else {"engine": "numpy", "floatX": "float64",
+                                                     "linker": None}
     if not a.quiet:
         print(f"{a.model}: word_dim={corpus.vocabulary_size} hidden_dim={model.hidden_dim} "
               f"bptt_truncate={model.bptt_truncate} sentences={len(corpus)} lr={lr} "
-              f"engine={eng['engine']} floatX={eng['floatX']} -> {out}")
+              f"engine={eng['engine']} linker={eng['linker']} floatX={eng['floatX']} -> {out}")
     run_info = {"corpus": corpus.options, "corpus_stats": corpus.stats}
     with runlog.Timer() as timer:
         losses = train_with_sgd(
@@ -142,6 +145,7 @@ def cmd_train(a):
         "command": "rnnlm " + " ".join(shlex.quote(x) for x in a.argv),
         "commit": runlog.git_commit(), "data": corpus.stats.get("source"),
         "hardware": runlog.hardware(), "engine": eng["engine"], "floatX": eng["floatX"],
+        "linker": eng["linker"],
         "epochs": a.nepoch, "seconds": round(timer.seconds, 1), "peak_rss_mb": round(runlog.peak_rss_mb(), 1),
         "losses": losses, "model": {"type": a.model, **model.config()}, "learning_rate": lr,
         "sentences": len(corpus), "vocabulary_size": corpus.vocabulary_size,

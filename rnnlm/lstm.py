@@ -19,7 +19,8 @@ input projection, the softmax and the loss run for all steps at once (BLAS-3).
 """
 import numpy as np
 
-from rnnrepro.engine import T, asfloat, config, function, grad, scan, shared, sigmoid, softmax
+from rnnrepro.engine import T, asfloat, config, function, grad, linker, scan, shared, sigmoid, \
+    softmax, tensor
 
 from rnnlm.registry import register
 
@@ -136,15 +137,28 @@ class PTBLSTM:
         return cost, T.stack(cs), T.stack(hs), emb
 
     def _build(self, compile_train):
-        x, y = T.imatrix("x"), T.imatrix("y")
-        c0, h0 = T.tensor3("c0"), T.tensor3("h0")
+        self._compile_train = compile_train
+        self._fns = {}
+        self.linker = linker("ptb-lstm")
+        if self.linker != "jax":  # C / Numba: shapes stay symbolic, one function each
+            self._fns[None] = self._compile(None)
+
+    def _compile(self, shape):
+        """(evaluate, train_step) for windows of ``shape`` = (batch, steps), or any shape
+        (None). JAX needs static shapes: there the inputs are typed with them and one pair is
+        compiled per window shape met (the training windows, a last partial window, the
+        batch-1 test stream)."""
+        B, N = shape or (None, None)
+        L, H = self.num_layers, self.hidden_size
+        x, y = (tensor(n, "int32", (B, N)) for n in ("x", "y"))
+        c0, h0 = (tensor(n, config.floatX, (L, B, H)) for n in ("c0", "h0"))
         cost, c_n, h_n, _ = self._forward(x, y, c0, h0, None)
-        self.evaluate = function([x, y, c0, h0], [cost, c_n, h_n])
-        if not compile_train:
-            return
+        evaluate = function([x, y, c0, h0], [cost, c_n, h_n], linker_name=self.linker)
+        if not self._compile_train:
+            return evaluate, None
         lr = T.scalar("lr")
-        masks = [T.tensor3(f"mask{i}") for i in range(self.num_layers + 1)] \
-            if self.use_dropout else None
+        masks = [tensor(f"mask{i}", config.floatX, (N, B, H))
+                 for i in range(self.num_layers + 1)] if self.use_dropout else None
         cost, c_n, h_n, emb = self._forward(x, y, c0, h0, masks)
         dense = [k for k in self.params if k != "embedding"]
         grads = grad(cost, [self.params[k] for k in dense] + [emb])
@@ -159,7 +173,60 @@ class PTBLSTM:
         updates.append((E, T.inc_subtensor(E[x.T.flatten()],
                                            -lr * scale * g_emb.reshape((-1, self.hidden_size)))))
         inputs = [x, y, c0, h0, lr] + (masks or [])
-        self.train_step = function(inputs, [cost, c_n, h_n, global_norm], updates=updates)
+        train_step = function(inputs, [cost, c_n, h_n, global_norm], updates=updates,
+                              linker_name=self.linker)
+        return evaluate, train_step
+
+    def loss_and_gradients(self, x, y, c0, h0, *masks):
+        """[cost, d cost / d param for each of ``param_names()``] (dense gradients, with the
+        dropout ``masks`` if the config has dropout); for tests across linkers."""
+        key = None if self.linker != "jax" else tuple(np.shape(x))
+        fn = self._fns.get(("grads", key))
+        if fn is None:
+            B, N = key or (None, None)
+            L, H = self.num_layers, self.hidden_size
+            xv, yv = (tensor(n, "int32", (B, N)) for n in ("x", "y"))
+            cv, hv = (tensor(n, config.floatX, (L, B, H)) for n in ("c0", "h0"))
+            mv = [tensor(f"mask{i}", config.floatX, (N, B, H))
+                  for i in range(L + 1)] if self.use_dropout else None
+            cost = self._forward(xv, yv, cv, hv, mv)[0]
+            fn = self._fns["grads", key] = function(
+                [xv, yv, cv, hv] + (mv or []),
+                [cost] + grad(cost, [self.params[k] for k in self.params]),
+                linker_name=self.linker)
+        return fn(x, y, c0, h0, *masks)
+
+    def _functions(self, x):
+        key = None if self.linker != "jax" else tuple(np.shape(x))
+        fns = self._fns.get(key)
+        if fns is None:
+            fns = self._fns[key] = self._compile(key)
+        return fns
+
+    def compile_for(self, batch_size, num_steps):
+        """Compile now, not at the first call, the functions for this window shape. Numba and
+        JAX compile at the first call: they get one call on zeros, parameters restored."""
+        evaluate, train_step = self._functions(np.zeros((batch_size, num_steps)))
+        if self.linker == "c":
+            return
+        x = np.zeros((batch_size, num_steps), dtype=np.int32)
+        c, h = self.zero_state(batch_size)
+        evaluate(x, x, c, h)
+        if train_step is not None:
+            saved = self.get_params()
+            masks = self.dropout_masks(np.random.RandomState(0), batch_size, num_steps) \
+                if self.use_dropout else []
+            train_step(x, x, c, h, asfloat(0.0), *masks)
+            self.set_params(saved)
+
+    def evaluate(self, x, y, c0, h0):
+        return self._functions(x)[0](x, y, c0, h0)
+
+    def train_step(self, x, y, c0, h0, lr, *masks):
+        fn = self._functions(x)[1]
+        if fn is None:
+            raise RuntimeError("this PTBLSTM was built with compile_train=False")
+        return fn(x, y, c0, h0, lr, *masks)
 
     def zero_state(self, batch_size):
         z = np.zeros((self.num_layers, batch_size, self.hidden_size), dtype=config.floatX)
@@ -184,10 +251,10 @@ def get_model(config_, vocab_size, params=None, seed=0):
     gets fresh parameters (``params`` or a new seeded initialisation) and is otherwise
     identical to a new one.
     """
-    from rnnrepro.engine import NAME
+    from rnnrepro.engine import NAME, linker
     # only what shapes the compiled graph
     key = tuple(config_[k] for k in ("hidden_size", "num_layers", "keep_prob", "max_grad_norm")) \
-        + (vocab_size, config.floatX, NAME)
+        + (vocab_size, config.floatX, NAME, linker("ptb-lstm"))
     if params is None:
         c = config_
         params = init_params(vocab_size, c["hidden_size"], c["num_layers"], c["init_scale"],

@@ -1,7 +1,8 @@
-"""Words per second of the PTB models, per engine (used by ``scripts/bench_ptb.py``).
+"""Words per second of the PTB models, per engine and linker (used by ``scripts/bench_ptb.py``).
 
 The engine is chosen when ``rnnrepro.engine`` is first imported, so ``compare`` runs one
-subprocess per engine (``python -m rnnlm.ptb_bench --worker``, via ``rnnrepro.bench``).
+subprocess per (engine, linker) (``python -m rnnlm.ptb_bench --worker``, via
+``rnnrepro.bench``). On a GPU machine the same run measures JAX on the GPU (JAX picks it).
 """
 import argparse
 import json
@@ -35,37 +36,58 @@ def _time_windows(step, windows, warmup=2):
     return (time.perf_counter() - t0) / max(len(windows) - warmup, 1)
 
 
-def worker(windows=30, data_dir=None, numpy_words=20000):
-    """Measure in this process (engine from RNN_ENGINE); returns a list of result dicts."""
-    from rnnrepro.engine import NAME, VERSION, asfloat, set_floatx
-    set_floatx("float32")
-    from rnnlm import class_rnn, lstm, ptb
-    out = []
-    train, vocab_size, source = _data(data_dir, 200_000)
+# Timed windows per LSTM size: medium and large are slow on a CPU, so fewer (labelled).
+LSTM_WINDOWS = {"small": 30, "medium": 4, "large": 2}
 
-    # LSTM small config: train_step on 20x20 windows, state carried
-    cfg = lstm.CONFIGS["small"]
+
+def _lstm_row(size, windows, train, vocab_size, source, linker_name):
+    """Words/s of one LSTM config's train_step (dropout masks as in training)."""
+    from rnnrepro.engine import asfloat, describe
+    from rnnlm import lstm, ptb
+    cfg = lstm.CONFIGS[size]
     t0 = time.perf_counter()
     model = lstm.PTBLSTM(cfg, vocab_size, seed=0)
+    model.compile_for(cfg["batch_size"], cfg["num_steps"])  # Numba/JAX: first call included
     compile_s = time.perf_counter() - t0
-    wins = list(ptb.ptb_producer(train, cfg["batch_size"], cfg["num_steps"]))[:windows]
+    wins = list(ptb.ptb_producer(train, cfg["batch_size"], cfg["num_steps"]))[:windows + 1]
     state = list(model.zero_state(cfg["batch_size"]))
     lr = asfloat(1.0)
+    rng = np.random.RandomState(0)
 
     def lstm_step(x, y):
-        _, state[0], state[1], _ = model.train_step(x, y, state[0], state[1], lr)
-    sec = _time_windows(lstm_step, wins)
-    out.append({"model": "LSTM small (train)", "engine": NAME, "engine_version": VERSION,
-                "floatX": "float32", "words_per_second": cfg["batch_size"] * cfg["num_steps"] / sec,
-                "compile_seconds": compile_s, "data": source})
-    state = list(model.zero_state(cfg["batch_size"]))
+        masks = model.dropout_masks(rng, cfg["batch_size"], cfg["num_steps"]) \
+            if model.use_dropout else []
+        _, state[0], state[1], _ = model.train_step(x, y, state[0], state[1], lr, *masks)
+    sec = _time_windows(lstm_step, wins, warmup=1)
+    d = describe("ptb-lstm")
+    return {"model": f"LSTM {size} (train)", "engine": d["engine"],
+            "engine_version": d["engine_version"], "linker": model.linker, "floatX": d["floatX"],
+            "words_per_second": cfg["batch_size"] * cfg["num_steps"] / sec,
+            "ms_per_window": 1e3 * sec, "timed_windows": len(wins) - 1,
+            "window": f"{cfg['batch_size']}x{cfg['num_steps']}",
+            "compile_seconds": compile_s, "data": source}
 
-    def lstm_eval(x, y):
-        _, state[0], state[1] = model.evaluate(x, y, state[0], state[1])
-    sec = _time_windows(lstm_eval, wins)
-    out.append({"model": "LSTM small (eval)", "engine": NAME, "engine_version": VERSION,
-                "floatX": "float32", "words_per_second": cfg["batch_size"] * cfg["num_steps"] / sec,
-                "compile_seconds": None, "data": source})
+
+def worker(windows=30, data_dir=None, numpy_words=20000, sizes=("small",), big_windows=None,
+           class_rnn_rows=True):
+    """Measure in this process (engine from RNN_ENGINE, linker from RNN_LINKER); returns a
+    list of result dicts. A linker that cannot run here gives one row saying why."""
+    from rnnrepro.engine import NAME, VERSION, asfloat, describe, linker, set_floatx
+    set_floatx("float32")
+    from rnnlm import class_rnn, ptb
+    out = []
+    train, vocab_size, source = _data(data_dir, 200_000)
+    try:
+        lk = linker("ptb-lstm")
+    except ValueError as exc:
+        return [{"model": "LSTM", "engine": NAME, "engine_version": VERSION,
+                 "linker": os.environ.get("RNN_LINKER"), "floatX": "float32",
+                 "error": str(exc)}]
+    for size in sizes:
+        n = windows if size == "small" else (big_windows or LSTM_WINDOWS[size])
+        out.append(_lstm_row(size, n, train, vocab_size, source, lk))
+    if not class_rnn_rows:
+        return out
 
     # class-softmax RNN (hidden 100, 100 classes): batched graph, 20x20 windows
     counts = np.bincount(train, minlength=vocab_size)
@@ -86,55 +108,86 @@ def worker(windows=30, data_dir=None, numpy_words=20000):
         _, h[0], _ = graph.train_step(x, y, h[0], asfloat(0.1))
     sec = _time_windows(crnn_step, cwins)
     out.append({"model": "class RNN h100 c100 (batched graph, train)", "engine": NAME,
-                "engine_version": VERSION, "floatX": "float32",
+                "engine_version": VERSION, "linker": describe()["linker"], "floatX": "float32",
                 "words_per_second": 400 / sec, "compile_seconds": compile_s, "data": source})
 
     # the faithful per-word toolkit trainer (numpy, float64): engine-independent reference
     t0 = time.perf_counter()
     crnn.train_epoch(ids[:numpy_words], 0.1)
     out.append({"model": "class RNN h100 c100 (toolkit online SGD, numpy)", "engine": "numpy",
-                "engine_version": np.__version__, "floatX": "float64",
+                "engine_version": np.__version__, "linker": None, "floatX": "float64",
                 "words_per_second": numpy_words / (time.perf_counter() - t0),
                 "compile_seconds": None, "data": source})
     return out
 
 
-def compare(engines=("aesara", "pytensor"), windows=30, data_dir=None, out_path=None):
-    """Run ``worker`` once per engine in a subprocess; print a table; write JSON."""
+def compare(engines=("aesara", "pytensor"), windows=30, data_dir=None, out_path=None,
+            linkers=("c", "numba", "jax"), sizes=("small", "medium", "large"), big_windows=None,
+            class_rnn_rows=True):
+    """Run ``worker`` once per (engine, linker) in a subprocess; print a table; write JSON and
+    bench.md. Engines that are not installed are left out; linkers an engine cannot run give
+    a row saying why."""
     from rnnrepro import runlog
+    from rnnrepro.bench import installed_engines, single_thread_env
     rows = []
-    for eng in engines:
-        args = ["--worker", "--windows", str(windows)] + (["--data-dir", data_dir] if data_dir else [])
-        try:
-            res = run_config("rnnlm.ptb_bench", args, eng, "float32")
-        except RuntimeError as exc:
-            print(f"{eng}: worker failed\n{exc}", file=sys.stderr)
-            continue
-        for r in res["rows"]:
-            if r["engine"] == "numpy" and any(x["engine"] == "numpy" for x in rows):
+    t_start = time.time()
+    for eng in installed_engines(engines):
+        for lk in linkers:
+            args = ["--worker", "--windows", str(windows), "--sizes", ",".join(sizes)] \
+                + (["--data-dir", data_dir] if data_dir else []) \
+                + (["--big-windows", str(big_windows)] if big_windows else []) \
+                + ([] if class_rnn_rows and lk == linkers[0] else ["--no-class-rnn"])
+            print(f"  {eng} / {lk} ...", flush=True)
+            try:
+                res = run_config("rnnlm.ptb_bench", args, eng, "float32", linker=lk)
+            except RuntimeError as exc:
+                msg = str(exc).strip().splitlines()[-1]
+                print(f"{eng}/{lk}: worker failed: {msg}", file=sys.stderr)
+                rows.append({"model": "LSTM", "engine": eng, "linker": lk, "floatX": "float32",
+                             "error": msg})
                 continue
-            rows.append(r)
-    print(f"{'model':50s} {'engine':10s} {'words/s':>10s} {'compile s':>10s}")
+            for r in res["rows"]:
+                if r["engine"] == "numpy" and any(x["engine"] == "numpy" for x in rows):
+                    continue
+                rows.append(r)
+    fmt = lambda r: "error: " + r["error"] if "error" in r else f"{r['words_per_second']:.0f}"
+    print(f"{'model':50s} {'engine':10s} {'linker':7s} {'words/s':>10s} {'compile s':>10s}")
     for r in rows:
         comp = f"{r['compile_seconds']:.1f}" if r.get("compile_seconds") else ""
-        print(f"{r['model']:50s} {r['engine']:10s} {r['words_per_second']:10.0f} {comp:>10s}")
+        print(f"{r['model']:50s} {r['engine']:10s} {str(r.get('linker')):7s} {fmt(r):>10s} "
+              f"{comp:>10s}")
+    env = single_thread_env(dict(os.environ))
     record = {"rows": rows, "windows": windows, "hardware": runlog.hardware(),
-              "commit": runlog.git_commit(), "threads": os.environ.get("OMP_NUM_THREADS"),
-              "load_average": os.getloadavg()}
+              "commit": runlog.git_commit(), "threads": env["OMP_NUM_THREADS"],
+              "xla_flags": env.get("XLA_FLAGS"), "load_average": os.getloadavg(),
+              "wall_seconds": round(time.time() - t_start, 1),
+              "python": sys.version.split()[0]}
     if out_path:
         os.makedirs(os.path.dirname(os.path.abspath(out_path)), exist_ok=True)
         with open(out_path, "w") as f:
             json.dump(record, f, indent=2)
             f.write("\n")
         table = markdown_table(rows, [
-            ("model", lambda r: r["model"]), ("engine", lambda r: r["engine"]),
-            ("floatX", lambda r: r["floatX"]),
-            ("words / s", lambda r: f"{r['words_per_second']:.0f}")])
+            ("model", lambda r: r["model"]), ("engine", lambda r: f"{r['engine']} "
+                                                             f"{r.get('engine_version', '')}"),
+            ("linker", lambda r: r.get("linker") or "-"), ("floatX", lambda r: r["floatX"]),
+            ("words / s", fmt),
+            ("ms / window", lambda r: f"{r['ms_per_window']:.0f} ({r['window']})"
+             if "ms_per_window" in r else ""),
+            ("timed windows", lambda r: str(r.get("timed_windows", windows if "error" not in r
+                                                   else ""))),
+            ("compile s", lambda r: f"{r['compile_seconds']:.1f}" if r.get("compile_seconds")
+             else "")])
         with open(os.path.join(os.path.dirname(os.path.abspath(out_path)), "bench.md"), "w") as f:
             f.write(f"Command: `python {' '.join(sys.argv)}`  \nCommit: {record['commit']}  \n"
-                    f"Hardware: {record['hardware']}  \nThreads: 1; load average at the end: "
-                    f"{record['load_average'][0]:.1f}; {windows} windows of 20x20 words per model."
-                    f"\n\n{table}\n")
+                    f"Hardware: {record['hardware']}, Python {record['python']}  \n"
+                    f"Threads: {record['threads']} (BLAS; XLA flags: {record['xla_flags']}); "
+                    f"load average (1, 5, 15 min) at the end: "
+                    + ", ".join(f"{x:.1f}" for x in record["load_average"])
+                    + f" (a shared machine: other jobs ran meanwhile); wall "
+                    f"{record['wall_seconds']:.0f} s.  \nLSTM rows: train_step words/s after one "
+                    f"warm-up window; medium and large time only the windows listed (a "
+                    f"reduced run). Compile s includes Numba/JAX's first call.\n\n{table}\n")
     return record
 
 
@@ -143,9 +196,14 @@ def main(argv=None):
     p.add_argument("--worker", action="store_true")
     p.add_argument("--windows", type=int, default=30)
     p.add_argument("--data-dir", default=None)
+    p.add_argument("--sizes", default="small")
+    p.add_argument("--big-windows", type=int, default=None)
+    p.add_argument("--no-class-rnn", action="store_true")
     args = p.parse_args(argv)
     if args.worker:
-        report({"rows": worker(args.windows, args.data_dir)})
+        report({"rows": worker(args.windows, args.data_dir, sizes=args.sizes.split(","),
+                               big_windows=args.big_windows,
+                               class_rnn_rows=not args.no_class_rnn)})
 
 
 if __name__ == "__main__":

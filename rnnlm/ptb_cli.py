@@ -6,7 +6,7 @@ import argparse
 import shlex
 import sys
 
-from rnnrepro.cli import positive_float, positive_int
+from rnnrepro.cli import LINKER_HELP, positive_float, positive_int, use_linker
 
 
 def _common(p):
@@ -31,6 +31,7 @@ def add_subcommands(subparsers):
     p.add_argument("--config", choices=sorted(CONFIGS), default="small")
     p.add_argument("--max-epochs", type=positive_int, default=None,
                    help="stop after this many epochs (default: the config's max_max_epoch)")
+    p.add_argument("--linker", choices=("c", "numba", "jax"), default=None, help=LINKER_HELP)
     _common(p)
     p.set_defaults(func=cmd_ptb_lstm)
 
@@ -73,6 +74,7 @@ def _set_floatx(args, default):
 
 
 def cmd_ptb_lstm(args):
+    use_linker("rnnlm", args.linker, "ptb-lstm")
     _set_floatx(args, "float32")
     from rnnlm.ptb_train import train_lstm
     s = train_lstm(args.config, data_dir=args.data_dir, out=args.out, max_epochs=args.max_epochs,

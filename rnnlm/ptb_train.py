@@ -25,13 +25,15 @@ def _say(msg, quiet=False):
 
 
 def write_result(out, run_id, what, value, published, published_source, label, command, data,
-                 epochs, seconds, words_per_second, extra=None):
+                 epochs, seconds, words_per_second, extra=None, model=None):
     """One ``run.json`` per reported number (keys as in the project's results layout)."""
+    eng = describe(model)
     rec = {"id": run_id, "package": "rnnlm", "what": what, "metric": "test perplexity",
            "value": value, "published": published, "published_source": published_source,
            "label": label, "command": command, "commit": runlog.git_commit(), "data": data,
-           "hardware": runlog.hardware(), "engine": describe()["engine"],
-           "engine_version": describe()["engine_version"], "floatX": config.floatX,
+           "hardware": runlog.hardware(), "engine": eng["engine"],
+           "engine_version": eng["engine_version"], "linker": eng["linker"],
+           "floatX": config.floatX,
            "epochs": epochs, "seconds": seconds, "words_per_second": words_per_second,
            "peak_rss_mb": round(runlog.peak_rss_mb(), 1),
            "load_average_1_5_15": [round(x, 2) for x in os.getloadavg()]}
@@ -115,7 +117,7 @@ def _train_lstm(config_name, data_dir, out, max_epochs, resume, seed, quiet, com
     train, valid, test, vocab = ptb.ptb_raw_data(data_dir)
     identity = runsafe.run_identity(
         dict(model_type="lstm", config_name=config_name, config=cfg, seed=seed),
-        data=runsafe.fingerprint(train, valid, test, vocab))
+        data=runsafe.fingerprint(train, valid, test, vocab), model="ptb-lstm")
     total_epochs = cfg["max_max_epoch"] if max_epochs is None else min(max_epochs,
                                                                         cfg["max_max_epoch"])
     log = runlog.JsonlLog(os.path.join(out, LOG))
@@ -135,9 +137,11 @@ def _train_lstm(config_name, data_dir, out, max_epochs, resume, seed, quiet, com
     else:
         log.reset()
     commands = commands + [command]
-    model = lstm.get_model(cfg, len(vocab), params=params, seed=seed)
+    with runlog.compiling(quiet):  # eagerly: keeps compilation out of the epoch times
+        model = lstm.get_model(cfg, len(vocab), params=params, seed=seed)
+        model.compile_for(cfg["batch_size"], cfg["num_steps"])
     _say(f"ptb-lstm {config_name}: vocab {len(vocab)}, train {len(train)} words, "
-         f"{describe()}", quiet)
+         f"{describe('ptb-lstm')}", quiet)
     seconds = seconds_done
     train_wps = None
     for epoch in range(start_epoch, total_epochs):
@@ -163,8 +167,8 @@ def _train_lstm(config_name, data_dir, out, max_epochs, resume, seed, quiet, com
              f"Valid Perplexity: {valid_ppl:.3f} ({train_wps:.0f} wps)", quiet)
         state = {"model_type": "lstm", "config_name": config_name, "config": cfg,
                  "epochs_done": epoch + 1, "seed": seed, "vocab": vocab, "seconds": seconds,
-                 "floatX": config.floatX, "commands": commands, "tokenizer": "whitespace",
-                 "identity": identity}
+                 "floatX": config.floatX, "linker": model.linker, "commands": commands,
+                 "tokenizer": "whitespace", "identity": identity}
         checkpoint.save(ckpt_path, params, state)
     records = log.records()
     summary = {"epochs": len(records), "valid_perplexity": records[-1]["valid_perplexity"]
@@ -184,7 +188,8 @@ def _train_lstm(config_name, data_dir, out, max_epochs, resume, seed, quiet, com
                      round(seconds, 1), round(float(np.median(wps)), 1),
                      extra={"valid_perplexity": summary["valid_perplexity"], "config": cfg,
                             "peak_rss_mb": round(max([runlog.peak_rss_mb()] + [
-                                r.get("peak_rss_mb", 0) for r in records]), 1)})
+                                r.get("peak_rss_mb", 0) for r in records]), 1)},
+                     model="ptb-lstm")
     return summary
 
 
@@ -363,6 +368,6 @@ def _train_class_rnn(data_dir, out, hidden, class_size, old_classes, bptt, bptt_
                             "peak_rss_mb": round(max([runlog.peak_rss_mb()] + [
                                 r.get("peak_rss_mb", 0) for r in records]), 1),
                             "hyper": hyper, "trainer": "faithful per-word online SGD (numpy)",
-                            "engine": "numpy", "engine_version": np.__version__,
+                            "engine": "numpy", "engine_version": np.__version__, "linker": None,
                             "schedule_finished": sched["done"]})
     return summary

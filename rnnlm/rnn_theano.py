@@ -15,6 +15,17 @@ not even to dV. ``faithful_truncation=True`` (default) reproduces exactly that: 
 before T-k are cut out of the gradient. ``faithful_truncation=False`` keeps their dV term (the
 numpy tutorial's ``bptt`` does, and it truncates per output instead: each output goes back k+1
 steps). The three agree whenever nothing is truncated (k = -1, or k >= T; numpy: k >= T-1).
+
+Linkers: C (default) and Numba. There is no JAX graph for ``RNNTheano`` or ``GRUTheano``
+(``--linker jax`` is refused in one line, ``rnnrepro.engine.UNSUPPORTED``). One call takes one
+sentence of its own length, and PyTensor's JAX backend needs static shapes: with symbolic
+lengths tracing fails (``truncate_gradient``'s slice of the last k steps: "Array slice indices
+must have static start/stop/step"; full BPTT: "Shapes must be 1D sequences of concrete
+values", PyTensor 3.3.7 / JAX 0.12). Static shapes would mean one compiled function per
+sentence length (tens of lengths, seconds each), or length buckets with a mask. Buckets can
+keep the arithmetic only with the padding *in front* (held at a zero state), so that
+"the last k steps" stay the sentence's own; that is a different graph from the tutorial's,
+left undone here.
 """
 import warnings
 
@@ -60,7 +71,8 @@ class LazyFunctions:
         if name not in graphs:
             raise AttributeError(name)
         inputs, outputs, updates = graphs[name]
-        fn = function(inputs, outputs, updates=updates or [], allow_input_downcast=True)
+        fn = function(inputs, outputs, updates=updates or [], allow_input_downcast=True,
+                      model=self.model_type)
         setattr(self, name, fn)
         return fn
 
@@ -151,7 +163,7 @@ class RNNTheano(LazyFunctions):
         cost = -T.sum(lp[T.arange(yt.shape[0]), yt] * M.T.flatten())
         dU, dV, dW = grad(cost, [U, V, W])
         lr = T.scalar("learning_rate", dtype=config.floatX)
-        return function([X, Y, M, lr], cost,
+        return function([X, Y, M, lr], cost, model=self.model_type,
                         updates=[(U, U - lr * dU), (V, V - lr * dV), (W, W - lr * dW)],
                         allow_input_downcast=True)
 
@@ -283,10 +295,12 @@ def tutorial_graph(model, with_sgd=True):
                      non_sequences=[U, V, W], truncate_gradient=model._truncate(), strict=True)
     o_error = -T.sum(T.log(o[T.arange(y.shape[0]), y]))  # = sum categorical_crossentropy(o, y)
     dU, dV, dW = grad(o_error, [U, V, W])
-    out = {"ce_error": function([x, y], o_error), "bptt": function([x, y], [dU, dV, dW])}
+    kind = {"model": model.model_type}
+    out = {"ce_error": function([x, y], o_error, **kind),
+           "bptt": function([x, y], [dU, dV, dW], **kind)}
     if with_sgd:
         lr = T.scalar("learning_rate", dtype=config.floatX)
         out["sgd_step"] = function([x, y, lr], [], updates=[(U, U - lr * dU), (V, V - lr * dV),
                                                             (W, W - lr * dW)],
-                                   allow_input_downcast=True)
+                                   allow_input_downcast=True, **kind)
     return out

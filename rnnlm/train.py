@@ -86,7 +86,7 @@ def run_identity(model, X_train, y_train, vocab_state, run_options, **options):
     return runsafe.run_identity(
         dict(run_options or {}, model_type=model.model_type, model=model.config(), **options),
         data=runsafe.fingerprint(X_train, y_train, vocab),
-        symbolic=model.model_type != "rnn-numpy")
+        symbolic=model.model_type != "rnn-numpy", model=model.model_type)
 
 
 def _train_with_sgd(model, X_train, y_train, learning_rate, nepoch, evaluate_loss_after, decay,
@@ -126,6 +126,18 @@ def _train_with_sgd(model, X_train, y_train, learning_rate, nepoch, evaluate_los
         log.reset()  # nothing to resume from: start clean
 
     step_kw = {} if decay is None else {"decay": decay}
+    graphs = model.__dict__.get("_graphs", {})  # graph models compile lazily: do it now, visibly
+    if any(k in graphs for k in ("ce_error", "sgd_step", "_rmsprop_step")):
+        from rnnrepro.engine import linker
+        with runlog.compiling(quiet):  # and out of the epoch times
+            for name in ("ce_error", "sgd_step", "_rmsprop_step"):
+                if name in graphs:
+                    getattr(model, name)
+            if len(X_train) and linker(model.model_type) != "c":  # Numba: at the first call
+                saved = model_arrays(model)
+                model.ce_error(X_train[0], y_train[0])
+                model.sgd_step(X_train[0], y_train[0], 0.0, **step_kw)
+                model.set_parameters(saved)
     Xe = X_train[:subsample_loss] if subsample_loss else X_train
     Ye = y_train[:subsample_loss] if subsample_loss else y_train
     n = len(y_train)

@@ -84,3 +84,20 @@ def positive_float(text):
     if not (v > 0 and v != float("inf")):
         raise argparse.ArgumentTypeError(f"{text} is not a finite number > 0")
     return v
+
+
+def use_linker(prog, name, model=None):
+    """``--linker NAME`` (None: keep $RNN_LINKER or the per-model defaults). A linker that
+    cannot run here (or cannot run ``model``) is one line and exit status 2."""
+    if name is None:
+        return
+    from .engine import LinkerError, set_linker
+    try:
+        set_linker(name, model)
+    except LinkerError as exc:
+        print(f"{prog}: error: --linker {exc}", file=sys.stderr)
+        raise SystemExit(2)
+
+
+LINKER_HELP = ("how graphs are compiled: c, numba or jax (PyTensor only); default $RNN_LINKER, "
+               "else each model's measured default")

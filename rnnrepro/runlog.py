@@ -1,4 +1,5 @@
 """Run records: one JSON line per epoch, peak memory, progress bars, provenance."""
+import contextlib
 import json
 import os
 import resource
@@ -95,6 +96,19 @@ def progress(iterable, total=None, desc=None, quiet=False, unit="it"):
     disable = quiet or not sys.stderr.isatty()
     return tqdm(iterable, total=total, desc=desc, disable=disable, unit=unit,
                 leave=False, dynamic_ncols=True, mininterval=0.5)
+
+
+@contextlib.contextmanager
+def compiling(quiet=False):
+    """Say that graphs are being compiled and how long it took, so that one-time compilation
+    (up to a minute or two on a cold cache) is neither mistaken for training time nor
+    counted in it: callers compile eagerly inside this block, before their epoch loop."""
+    if not quiet:
+        print("compiling graphs (first run only; cached afterwards)...", flush=True)
+    t0 = time.perf_counter()
+    yield
+    if not quiet:
+        print(f"compiled in {time.perf_counter() - t0:.1f} s", flush=True)
 
 
 class Timer:

@@ -85,14 +85,14 @@ def fingerprint(*objs):
     return h.hexdigest()[:16]
 
 
-def engine_identity(symbolic=True):
-    """engine, floatX and linker of this process (``numpy`` for the numpy-only trainers)."""
+def engine_identity(symbolic=True, model=None):
+    """engine, floatX and linker of this process (``numpy`` for the numpy-only trainers);
+    ``model`` names the model whose linker is meant (``rnnrepro.engine.DEFAULT_LINKERS``)."""
     if not symbolic:
         return {"engine": "numpy", "floatX": "float64", "linker": None}
     from rnnrepro import engine
-    d = engine.describe()
-    # "linker" is in describe() once the engines work lands; config.linker before that
-    linker = d.get("linker", getattr(engine.config, "linker", None))
+    d = engine.describe(model)
+    linker = d.get("linker")
     return {"engine": d["engine"], "floatX": d["floatX"], "linker": linker}
 
 
@@ -100,15 +100,15 @@ def _jsonable(obj):
     return json.loads(json.dumps(obj, sort_keys=True, default=str))
 
 
-def run_identity(options, data=None, symbolic=True, ignore=()):
+def run_identity(options, data=None, symbolic=True, ignore=(), model=None):
     """The identity of a run: ``options`` (a dict) less ``RESUME_MAY_CHANGE`` and ``ignore``,
-    plus ``data`` (a fingerprint) and the engine, floatX and linker."""
+    plus ``data`` (a fingerprint) and the engine, floatX and linker (that of ``model``)."""
     ident = {k: v for k, v in options.items()
              if k not in RESUME_MAY_CHANGE and k not in ignore and not callable(v)}
     ident.pop("floatx", None)  # the option; the resolved floatX comes from the engine
     if data is not None:
         ident["data"] = data
-    ident.update(engine_identity(symbolic))
+    ident.update(engine_identity(symbolic, model))
     return _jsonable(ident)
 
 

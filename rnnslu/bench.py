@@ -40,9 +40,7 @@ def main(argv=None):
     random.seed(s["seed"])
     rnn = MODELS[a.model](s["nhidden"], len(dic["labels2idx"]), len(dic["words2idx"]),
                           s["emb_dimension"], s["win"], seed=s["seed"])
-    rnn._compile("sentence_train_normalize" if a.preset == "dlt" else
-                 "word_train_normalize" if a.is13_trainer == "word" else
-                 f"sentence_words_train_normalize_bs{s['bs']}")
+    rnn.compile_training(s["regime"], s["is13_trainer"], s["bs"])  # Numba: its first call too
     setup = time.perf_counter() - t0
     order = list(range(a.sentences or len(lex)))
     t = time.perf_counter()
@@ -55,7 +53,8 @@ def main(argv=None):
                 seconds_per_epoch=round(secs, 3),
                 ms_per_sentence=round(1e3 * secs / len(order), 4),
                 setup_seconds=round(setup, 1), peak_rss_mb=round(peak_rss_mb(), 1),
-                blas_flags=engine.config.blas__ldflags or "numpy C-API fallback"))
+                blas_flags=engine.config.blas__ldflags or "numpy C-API fallback",
+                engine=engine.NAME, linker=engine.linker("rnnslu")))
 
 
 if __name__ == "__main__":

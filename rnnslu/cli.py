@@ -4,7 +4,7 @@ import json
 import os
 import sys
 
-from rnnrepro.cli import odd_positive_int, positive_float, positive_int
+from rnnrepro.cli import LINKER_HELP, odd_positive_int, positive_float, positive_int, use_linker
 from rnnrepro.parallel import BackendError
 
 from .sweep import SweepError
@@ -43,11 +43,13 @@ def _common(p):
                    help="dlt decay reset: 'aliased' as rnnslu.py (default), 'always' restores "
                         "the best model at every decay")
     p.add_argument("--floatX", choices=["float32", "float64"])
+    p.add_argument("--linker", choices=["c", "numba", "jax"], help=LINKER_HELP)
     p.add_argument("--out", help="run folder (default runs/rnnslu-<preset>-<model>-<data>)")
     p.add_argument("--quiet", action="store_true")
 
 
 def _config(a):
+    use_linker("rnnslu", a.linker, "rnnslu")
     from .train import make_config
     return make_config(a.preset, model=a.model, data=a.data, fold=a.fold, data_dir=a.data_dir,
                        nepochs=a.nepochs, lr=a.lr, win=a.win, nhidden=a.nhidden,

@@ -14,12 +14,16 @@ Only what truly recurs stays inside ``scan``: the input projection x_t Wx + bh i
 all steps at once before it, and for Elman the output softmax after it (same mathematics as
 the tutorials' step function, matrix-matrix products instead of many vector ones).
 """
+import functools
 import os
 from collections import OrderedDict
 
 import numpy as np
 
-from rnnrepro.engine import T, function, grad, scan, shared, softmax, sigmoid, config
+from rnnrepro import engine
+from rnnrepro.engine import T, grad, scan, shared, softmax, sigmoid, config
+
+function = functools.partial(engine.function, model="rnnslu")  # rnnslu's linker for every graph
 
 from .data import PAD
 
@@ -150,6 +154,23 @@ class _SLUBase:
             raise KeyError(name)
         self._fns[name] = f
         return f
+
+    def compile_training(self, regime, is13_trainer="word", bs=9):
+        """Compile now the functions a training run uses (the ``regime``'s step and
+        ``classify``). Numba and JAX compile at the first call: they get one call on a
+        one-word sentence, parameters restored, so no compilation lands in an epoch."""
+        fast = regime != "sentence" and is13_trainer == "fast"
+        step = self._compile("sentence_train_normalize" if regime == "sentence" else
+                             f"sentence_words_train_normalize_bs{int(bs)}" if fast else
+                             "word_train_normalize")
+        classify = self._compile("classify")
+        if engine.linker("rnnslu") == "c":
+            return
+        saved = {k: v.copy() for k, v in self.get_params().items()}
+        w = self.windows(np.zeros(1, dtype="int32"))
+        classify(w)
+        step(w, np.zeros(1, dtype="int32") if regime == "sentence" or fast else 0, 0.0)
+        self.set_params(saved)
 
     # -- the tutorials' entry points -----------------------------------------------------
     def classify(self, idxs):

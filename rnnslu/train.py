@@ -22,7 +22,8 @@ import random
 import numpy as np
 
 from rnnrepro import checkpoint, engine, runsafe
-from rnnrepro.runlog import JsonlLog, Timer, git_commit, hardware, peak_rss_mb, progress
+from rnnrepro.runlog import JsonlLog, Timer, compiling, git_commit, hardware, peak_rss_mb, \
+    progress
 
 from .conlleval import conlleval
 from .data import index_to_name, load_atis, minibatch, shuffle
@@ -157,7 +158,8 @@ def _train(s, resume):
     # undercounts whenever a label never occurs; is13 used the dicts, as we do.)
     vocsize, nclasses = len(dic["words2idx"]), len(dic["labels2idx"])
     identity = runsafe.run_identity(
-        s, data=runsafe.fingerprint(train_set, valid_set, test_set, dic), ignore=RESULT_KEYS)
+        s, data=runsafe.fingerprint(train_set, valid_set, test_set, dic), ignore=RESULT_KEYS,
+        model="rnnslu")
 
     folder = s["out"]
     os.makedirs(folder, exist_ok=True)
@@ -190,8 +192,10 @@ def _train(s, resume):
                (("train", train_lex), ("valid", valid_lex), ("test", test_lex))}
     s.setdefault("commit", git_commit())   # the code this run started from
     with open(os.path.join(folder, "config.json"), "w") as f:
-        json.dump(dict(s, **engine.describe()), f, indent=1)
+        json.dump(dict(s, **engine.describe("rnnslu")), f, indent=1)
 
+    with compiling(quiet=not s["verbose"]):  # eagerly: keeps compilation out of epoch times
+        rnn.compile_training(s["regime"], s.get("is13_trainer", "word"), s["bs"])
     for e in range(st["epoch"], s["nepochs"]):
         if st["done"]:
             break
@@ -252,4 +256,4 @@ def summary(s, folder=None):
                 seconds_per_epoch=round(float(np.mean(secs)), 2) if secs else None,
                 peak_rss_mb=max((r["peak_rss_mb"] for r in recs), default=None),
                 commit=s.get("commit") or git_commit(), hardware=hardware(),
-                **engine.describe())
+                **engine.describe("rnnslu"))

@@ -1,9 +1,12 @@
 #!/usr/bin/env python
-"""Words per second: LSTM small config and the class-softmax RNN, aesara vs PyTensor.
+"""Words per second: LSTM small/medium/large train steps per engine x linker (C, Numba, JAX
+side by side), and the class-softmax RNN.
 
-    python scripts/bench_ptb.py [--windows 30] [--data-dir DIR] [--out results/bench-ptb/bench.json]
+    python scripts/bench_ptb.py [--windows 30] [--linker c,numba,jax] [--sizes small,medium,large]
+                                [--data-dir DIR] [--out results/bench-ptb/bench.json]
 
-One subprocess per engine (the engine is fixed at import); see rnnlm/ptb_bench.py.
+One subprocess per (engine, linker) (the engine is fixed at import); see rnnlm/ptb_bench.py.
+Runs unchanged on a GPU machine: JAX then runs on the GPU.
 """
 import argparse
 import os
@@ -18,10 +21,21 @@ def main():
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--windows", type=int, default=30, help="20x20-word windows timed per model")
     p.add_argument("--data-dir", default=None, help="PTB folder (default $PTBDATA or data/ptb)")
-    p.add_argument("--engines", default="aesara,pytensor")
+    p.add_argument("--engines", default="aesara,pytensor", help="those installed are run")
+    p.add_argument("--linker", default="c,numba,jax",
+                   help="linkers, comma-separated (one subprocess each): c, numba, jax")
+    p.add_argument("--sizes", default="small,medium,large", help="LSTM configs to time")
+    p.add_argument("--big-windows", type=int, default=None,
+                   help="windows timed for medium/large (default 4 and 2: a reduced run)")
+    p.add_argument("--no-class-rnn", action="store_true", help="LSTM rows only")
     p.add_argument("--out", default=os.path.join("results", "bench-ptb", "bench.json"))
     args = p.parse_args()
-    compare(tuple(args.engines.split(",")), args.windows, args.data_dir, args.out)
+    linkers = tuple(args.linker.split(","))
+    bad = [x for x in linkers if x not in ("c", "numba", "jax")]
+    if bad:
+        p.error(f"--linker: {', '.join(bad)} not one of c, numba, jax")
+    compare(tuple(args.engines.split(",")), args.windows, args.data_dir, args.out, linkers,
+            tuple(args.sizes.split(",")), args.big_windows, not args.no_class_rnn)
 
 
 if __name__ == "__main__":

@@ -1,6 +1,7 @@
 #!/usr/bin/env python
 """ms per sgd_step, one 45-word sentence, C=8000, H=100: RNNNumpy vs RNNTheano (aesara and
-PyTensor x float32/float64), one subprocess per engine; prints a table, writes results/<id>/."""
+PyTensor x float32/float64 x linkers C/Numba/JAX, those installed), one subprocess per
+configuration; prints a table, writes results/<id>/."""
 import argparse
 import os
 import sys
@@ -9,7 +10,7 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__)))) 
 
 
 def main(argv=None):
-    from rnnlm.bench import run_all, format_table, write_results
+    from rnnlm.bench import CONFIGS, run_all, format_table, write_results
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--C", type=int, default=8000)
     p.add_argument("--H", type=int, default=100)
@@ -17,9 +18,18 @@ def main(argv=None):
     p.add_argument("--repeats", type=int, default=20)
     p.add_argument("--no-tutorial-graph", action="store_true",
                    help="skip timing the tutorial's own graph (softmax inside scan)")
+    p.add_argument("--linker", default="c,numba,jax",
+                   help="linkers, comma-separated: c, numba, jax (one subprocess each)")
+    p.add_argument("--floatx", default="float32,float64", help="floatX values to run")
     p.add_argument("--results-dir", default="results/rnnlm-bench-sgd-step")
     a = p.parse_args(argv)
-    rows = run_all(a.C, a.H, a.length, a.repeats, tutorial_graph=not a.no_tutorial_graph)
+    linkers = tuple(a.linker.split(","))
+    bad = [x for x in linkers if x not in ("c", "numba", "jax")]
+    if bad:
+        p.error(f"--linker: {', '.join(bad)} not one of c, numba, jax")
+    configs = [c for c in CONFIGS if c[0] == "numpy" or c[1] in a.floatx.split(",")]
+    rows = run_all(a.C, a.H, a.length, a.repeats, configs=configs,
+                   tutorial_graph=not a.no_tutorial_graph, linkers=linkers)
     table = format_table(rows)
     print(table)
     path = write_results(a.results_dir, rows, table, vars(a), sys.argv)

@@ -11,11 +11,8 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))  # repo root
 
-from rnnrepro.bench import best_of, markdown_table, run_matrix
+from rnnrepro.bench import best_of, installed_engines, markdown_table, run_matrix
 from rnnrepro.runlog import git_commit, hardware
-
-CONFIGS = [(e, f, b) for b in ("auto", "none") for e in ("aesara", "pytensor")
-           for f in ("float64", "float32")]
 
 if __name__ == "__main__":
     ap = argparse.ArgumentParser(description=__doc__)
@@ -23,6 +20,11 @@ if __name__ == "__main__":
     ap.add_argument("--repeats", type=int, default=2)
     ap.add_argument("--sentences", type=int, default=0, help="0 = full epoch (3983)")
     ap.add_argument("--out", default="results/bench_rnnslu")
+    ap.add_argument("--linker", default="c",
+                    help="linkers, comma-separated: c, numba (jax cannot run rnnslu)")
+    ap.add_argument("--engines", default="aesara,pytensor", help="those installed are run")
+    ap.add_argument("--blas", default="auto,none", help="auto (OpenBLAS if found), none")
+    ap.add_argument("--floatx", default="float64,float32")
     ap.add_argument("--note", default=None, help="conditions worth reporting (stored, shown)")
     ap.add_argument("--render", action="store_true",
                     help="only rewrite bench.md from the bench.json of an earlier run")
@@ -37,15 +39,21 @@ if __name__ == "__main__":
         args = (["--data-dir", a.data_dir] if a.data_dir else []) + ["--sentences", str(a.sentences)]
         command, commit, hw = " ".join(["python"] + sys.argv), git_commit(), hardware()
         print(f"hardware: {hw}  commit: {commit}", flush=True)
-        rows = best_of(run_matrix("rnnslu.bench", args, CONFIGS, a.repeats), "seconds_per_epoch")
-    base = next(r["seconds_per_epoch"] for r in rows if r["engine"] == "aesara"
-                and r["floatX"] == "float64" and r["blas"] == "auto")
+        configs = [(e, f, b, lk) for b in a.blas.split(",")
+                   for e in installed_engines(tuple(a.engines.split(",")))
+                   for f in a.floatx.split(",") for lk in a.linker.split(",")
+                   if lk == "c" or e == "pytensor"]
+        rows = best_of(run_matrix("rnnslu.bench", args, configs, a.repeats), "seconds_per_epoch")
+    ref = next((r for r in rows if r["floatX"] == "float64" and r["blas"] == "auto"
+                and r.get("linker") in ("c", None)), rows[0])  # aesara f64 C when there
+    base, base_name = ref["seconds_per_epoch"], f"{ref['engine']} {ref['floatX']}"
     table = markdown_table(rows, [
-        ("engine", lambda r: r["engine"]), ("floatX", lambda r: r["floatX"]),
+        ("engine", lambda r: r["engine"]), ("linker", lambda r: r.get("linker") or "c"),
+        ("floatX", lambda r: r["floatX"]),
         ("BLAS", lambda r: r["blas_flags"]),
         ("s / epoch", lambda r: f"{r['seconds_per_epoch']:.2f}"),
         ("ms / sentence", lambda r: f"{r['ms_per_sentence']:.3f}"),
-        ("time vs aesara f64", lambda r: f"{r['seconds_per_epoch'] / base:.2f}x"),
+        (f"time vs {base_name}", lambda r: f"{r['seconds_per_epoch'] / base:.2f}x"),
         # published: 34.5 s for the 3983 sentences of a fold-3 epoch
         ("vs published", lambda r: f"{34.5 / 3983 / (r['seconds_per_epoch'] / r['sentences']):.1f}x faster"),
         ("peak RSS MB", lambda r: f"{r['peak_rss_mb']:.0f}")])
