@@ -302,7 +302,7 @@ def train_class_rnn(data_dir=None, out=None, hidden=100, class_size=100, old_cla
                "records": records, "finished": sched["done"]}
     if evaluate_test and records:
         t0 = time.perf_counter()
-        tlogp, tn = model.evaluate(ids["test"])
+        tlogp, tn = model.evaluate(ids["test"], test=True)
         ppl = 10 ** (-tlogp / tn)
         summary.update(test_perplexity=ppl, test_words=tn)
         _say(f"test log probability: {tlogp:.2f}  PPL net: {ppl:.3f} ({tn} words, "
