@@ -301,6 +301,44 @@ def test_resume_equals_uninterrupted(tmp_path, shuffle):
         assert np.array_equal(z["U"], a.U) and z["V"].shape == a.V.shape
 
 
+@pytest.mark.parametrize("which", ["rnn-theano", "gru-theano"])
+def test_compiled_models_resume_equals_uninterrupted(tmp_path, which, full_pair, gru):
+    """RNNTheano and GRUTheano (RMSProp caches in the checkpoint), with shuffling: the model
+    is set to garbage before the resume, so parameters, caches, learning rate and RNG state
+    must all come from the checkpoint."""
+    from rnnlm.train import model_arrays
+    model = full_pair[1] if which == "rnn-theano" else gru
+    c = tiny_corpus(vocabulary_size=model.word_dim)
+    assert c.vocabulary_size <= model.word_dim  # every id fits the model
+    start = {k: v.copy() for k, v in model_arrays(model).items()}
+
+    def run(out, nepoch, resume=False):
+        losses = train_with_sgd(model, c.X_train, c.y_train, learning_rate=0.05, nepoch=nepoch,
+                                evaluate_loss_after=1, log_path=str(out / "log.jsonl"),
+                                checkpoint_path=str(out / "ckpt.npz"), resume=resume,
+                                shuffle=True, quiet=True, vocab_state=c.vocab_state())
+        return losses, {k: v.copy() for k, v in model_arrays(model).items()}
+    with float64():
+        try:
+            model.set_parameters(start)
+            np.random.seed(10)
+            la, a = run(tmp_path / "a", 3)
+            model.set_parameters(start)
+            np.random.seed(10)
+            run(tmp_path / "b", 1)
+            model.set_parameters({k: np.full_like(v, 0.5) for k, v in start.items()})
+            np.random.seed(999)
+            lb, b = run(tmp_path / "b", 3, resume=True)
+        finally:
+            model.set_parameters(start)
+    assert la == lb and len(la) == 3
+    assert a.keys() == b.keys()
+    for k in a:
+        np.testing.assert_array_equal(a[k], b[k], err_msg=k)
+    if which == "gru-theano":
+        assert {"mU", "mW", "mV"} <= a.keys() and np.abs(a["mV"] - start["mV"]).max() > 0
+
+
 # ----------------------------------------------------------------------------- data
 CSV_TEXT = ('body\n'
             '"Hello world. Hello there!"\n'
