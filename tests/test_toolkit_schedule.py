@@ -367,3 +367,26 @@ def test_independent_forgets_the_previous_sentence():
     a = m.sequence_logprob([3, 7, 0, 5, 11]) - m.sequence_logprob([3, 7, 0])
     b = m.sequence_logprob([9, 2, 4, 0, 5, 11]) - m.sequence_logprob([9, 2, 4, 0])
     assert abs(a - b) > 1e-6
+
+
+def test_gradient_cutoff_bounds_only_the_hidden_errors():
+    """gradient_cutoff clips the hidden-layer errors (the toolkit's ``if (er>cutoff)``) and
+    nothing else: with a tiny cutoff c every error reaching syn0 is at most 2c before the
+    sigmoid derivative (<= 1/4), so |dW|, |dU| <= STEPS * c / 2 per entry over one block;
+    the output and direct updates do not change."""
+    c = 1e-4
+
+    def delta(cutoff):
+        m = _toy_model(D, **dict(FD_KW, gradient_cutoff=cutoff, beta=0.0))
+        m.flush_value = 0.0
+        m.syn_d[:] = np.random.RandomState(4).uniform(-0.3, 0.3, D)
+        base = {k: v.copy() for k, v in m.arrays().items()}
+        m.train_epoch(IN_VOCAB, 1e-7)
+        return {k: (getattr(m, k) - v) / 1e-7 for k, v in base.items()}
+    free, cut = delta(1e9), delta(c)
+    for k in ("V1", "C1", "syn_d"):
+        np.testing.assert_allclose(cut[k], free[k], rtol=0, atol=1e-6, err_msg=k)
+    for k in ("W", "U"):
+        assert np.abs(free[k]).max() > 20 * STEPS * c / 2           # the cutoff bites
+        assert np.abs(cut[k]).max() <= STEPS * c / 2 * (1 + 1e-6), k
+        assert np.abs(cut[k]).max() > 0
