@@ -415,14 +415,15 @@ class ClassRNNLM:
         return np.ones(self.hidden), [0] * MAX_NGRAM_ORDER
 
     # -- evaluation ---------------------------------------------------------------------
-    def evaluate(self, words, history=None):
+    def evaluate(self, words, history=None, test=False):
         """Validation/test pass (no learning): (log10 prob sum, words scored).
 
         Starts from the flushed state (0.1), ``last_word`` = sentence end; ``history`` is the
         n-gram history to start from (zeros unless given: validation in trainNet inherits the
-        training history)."""
+        training history). ``test=True`` is testNet's start: with ``independent`` it calls
+        netReset first, so the state starts at 1.0 (trainNet's validation pass does not)."""
         history = list(history) if history is not None else [0] * MAX_NGRAM_ORDER
-        prev = np.full(self.hidden, self.flush_value)
+        prev = np.full(self.hidden, 1.0 if (test and self.independent) else self.flush_value)
         last_word, logp, wordcn = 0, 0.0, 0
         direct = self.direct_size > 0
         for word in words:

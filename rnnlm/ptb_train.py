@@ -343,7 +343,7 @@ def _train_class_rnn(data_dir, out, hidden, class_size, old_classes, bptt, bptt_
                "records": records, "finished": sched["done"]}
     if evaluate_test and records:
         t0 = time.perf_counter()
-        tlogp, tn = model.evaluate(ids["test"])
+        tlogp, tn = model.evaluate(ids["test"], test=True)
         ppl = 10 ** (-tlogp / tn)
         summary.update(test_perplexity=ppl, test_words=tn)
         _say(f"test log probability: {tlogp:.2f}  PPL net: {ppl:.3f} ({tn} words, "

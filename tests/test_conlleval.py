@@ -22,18 +22,36 @@ from rnnslu.conlleval import ConllevalError, conlleval, evaluate, main, parse_ar
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 VECTORS = Path(os.environ.get("CONLLEVAL_VECTORS") or REPO_ROOT.parent / "shared" / "conlleval")
+N_VECTORS = 60  # the shared set: 000..059 (.txt input, .args, .out, .rc)
+# The Perl script itself, to compare ``-l`` (LaTeX) output, which the vectors do not cover:
+# $CONLLEVAL_PL, else conlleval.pl beside the vectors.
+PERL_SCRIPT = Path(os.environ.get("CONLLEVAL_PL") or VECTORS / "conlleval.pl")
 
 
 def _vector_params():
     if not VECTORS.is_dir():
-        reason = ("conlleval reference vectors not found at %s "
-                  "(set CONLLEVAL_VECTORS to the directory)" % VECTORS)
-        return [pytest.param(None, marks=pytest.mark.skip(reason=reason))]
+        # one visible skip per expected vector, so a bare clone cannot look like a full run
+        reason = ("conlleval reference vectors not found: %s is missing (%d vectors expected, "
+                  "set CONLLEVAL_VECTORS to their folder)" % (VECTORS, N_VECTORS))
+        return [pytest.param("%03d" % i, id="%03d" % i, marks=pytest.mark.skip(reason=reason))
+                for i in range(N_VECTORS)]
     ids = sorted(p.stem for p in VECTORS.glob("*.txt"))
     if not ids:
-        reason = "no *.txt vectors in %s" % VECTORS
-        return [pytest.param(None, marks=pytest.mark.skip(reason=reason))]
+        return [pytest.param(None, marks=pytest.mark.skip(
+            reason="no *.txt vectors in %s (%d expected)" % (VECTORS, N_VECTORS)))]
     return [pytest.param(i, id=i) for i in ids]
+
+
+def test_vector_set_is_complete():
+    """Where the shared vectors are used, all of them are there (a half-copied folder fails
+    instead of quietly testing fewer)."""
+    if not VECTORS.is_dir():
+        pytest.skip("%s missing (%d vectors expected)" % (VECTORS, N_VECTORS))
+    if os.environ.get("CONLLEVAL_VECTORS"):
+        pytest.skip("CONLLEVAL_VECTORS names a custom set")
+    for i in range(N_VECTORS):
+        for ext in (".txt", ".args", ".out", ".rc"):
+            assert (VECTORS / ("%03d%s" % (i, ext))).is_file(), "%03d%s missing" % (i, ext)
 
 
 def _read_args(path):
@@ -195,6 +213,34 @@ def test_latex_output():
         b"y       &    0.00\\% &   0.00\\% &   0.00 \\\\\\hline\n"
         b"Overall &   50.00\\% & 100.00\\% &  66.67 \\\\\\hline\n"
     )
+
+
+def _latex_cases():
+    """Inputs for ``-l``: hand-made ones, then every reference vector's input with its options."""
+    cases = [([], TWO_SENTENCES.encode()), ([], b"a B-x B-x\nb O B-y\n"),
+             (["-r", "-o", "NULL"], b"a x x\nb x y\nc NULL NULL\n"),
+             ([], b"a B-0 B-0\nb O O\n"), ([], b""), ([], b"a B-x B-x\nb B-x\n"),
+             ([], "a B-\u00e9 B-\u00e9\nb I-\u00e9 O\n".encode())]
+    params = [pytest.param(a, d, id="hand%d" % i) for i, (a, d) in enumerate(cases)]
+    if VECTORS.is_dir():
+        params += [pytest.param(_read_args(p.with_suffix(".args")), p.read_bytes(), id=p.stem)
+                   for p in sorted(VECTORS.glob("*.txt"))]
+    return params
+
+
+@pytest.mark.parametrize("args,data", _latex_cases())
+def test_latex_output_matches_perl(args, data):
+    """``-l`` against the real conlleval.pl, run here (expected outputs made at test time)."""
+    import shutil
+    perl = shutil.which("perl")
+    if perl is None:
+        pytest.skip("perl not on PATH: cannot run conlleval.pl for the -l comparison")
+    if not PERL_SCRIPT.is_file():
+        pytest.skip("conlleval.pl not found at %s (set CONLLEVAL_PL to the script)" % PERL_SCRIPT)
+    p = subprocess.run([perl, str(PERL_SCRIPT), "-l"] + list(args), input=data,
+                       capture_output=True)
+    rc, out, _ = _run(["-l"] + list(args), data)
+    assert (rc, out) == (p.returncode, p.stdout)
 
 
 def test_no_tokens_prints_only_first_line():

@@ -10,8 +10,10 @@ from rnnrepro.engine import config, set_floatx
 
 from rnnlm import class_rnn, ptb
 
-TINY_LSTM = dict(init_scale=0.1, learning_rate=1.0, max_grad_norm=5, num_layers=2, num_steps=3,
-                 hidden_size=3, max_epoch=1, max_max_epoch=3, keep_prob=1.0, lr_decay=0.5,
+# keep_prob < 1 and a clip norm (TestConfig's 1) that the tests can push the gradient past:
+# dropout masks and the global-norm clip run in every LSTM test (one compiled model for all).
+TINY_LSTM = dict(init_scale=0.1, learning_rate=1.0, max_grad_norm=1, num_layers=2, num_steps=3,
+                 hidden_size=3, max_epoch=1, max_max_epoch=3, keep_prob=0.5, lr_decay=0.5,
                  batch_size=2)
 
 SENTENCES = ["the cat sat on the mat", "the dog sat on the log", "a cat saw a dog",
@@ -91,6 +93,12 @@ def test_toolkit_vocab_order(tmp_path):
     # </s> stays first; then the selection sort: first-maximum swapped into place
     assert words[0] == "<eos>" and counts[0] == 3
     assert words[1:] == ["a", "c", "b", "d"] and list(counts[1:]) == [3, 2, 1, 1]
+    # sortVocab by hand on " x y z z ": first-occurrence order x y z with counts 1 1 2; the
+    # first maximum (z) is swapped into place 1, sending x to the end: z y x. A stable sort
+    # by count would give z x y.
+    p.write_text(" x y z z \n")
+    words, counts = ptb.toolkit_vocab(str(p))
+    assert words == ["<eos>", "z", "y", "x"] and list(counts) == [1, 2, 1, 1]
 
 
 # --------------------------------------------------------------------------------- classes
@@ -281,33 +289,6 @@ def lstm_model():
     return lstm.get_model(TINY_LSTM, 10, seed=5)  # 10 words, like the corpus: shared compile
 
 
-def test_lstm_gradients_finite_differences(lstm_model):
-    m = lstm_model
-    rng = np.random.RandomState(0)
-    x = rng.randint(0, 10, (2, 3)).astype(np.int32)
-    y = rng.randint(0, 10, (2, 3)).astype(np.int32)
-    c0 = rng.uniform(-0.5, 0.5, (2, 2, 3))
-    h0 = rng.uniform(-0.5, 0.5, (2, 2, 3))
-    before = m.get_params()
-    *_, norm = m.train_step(x, y, c0, h0, 1.0)
-    assert norm < TINY_LSTM["max_grad_norm"]  # no clipping: the update is -grad
-    after = m.get_params()
-    m.set_params(before)
-    eps = 1e-6
-    for k in before:
-        step = before[k] - after[k]
-        for idx in list(np.ndindex(before[k].shape))[::2]:
-            v = before[k].copy()
-            v[idx] += eps
-            m.params[k].set_value(v)
-            fp = m.evaluate(x, y, c0, h0)[0]
-            v[idx] -= 2 * eps
-            m.params[k].set_value(v)
-            fm = m.evaluate(x, y, c0, h0)[0]
-            m.params[k].set_value(before[k])
-            assert abs((fp - fm) / (2 * eps) - step[idx]) < 1e-6, (k, idx)
-
-
 def test_lstm_scorer_matches_graph(lstm_model):
     from rnnlm.lstm import LSTMScorer
     m = lstm_model
@@ -325,6 +306,99 @@ def test_lstm_scorer_matches_graph(lstm_model):
     assert abs(-cost - lp) < 1e-9
 
 
+def _np_lstm_cost(p, x, y, c0, h0, masks=None):
+    """The tutorial's PTBModel written out in numpy: embedding (dropout), BasicLSTMCell layers
+    (kernel rows [x; h], gates i, j, f, o, forget_bias 0, dropout on every output), softmax,
+    cost = sum over steps of the batch-mean NLL."""
+    sig = lambda a: 1 / (1 + np.exp(-a))
+    B, n = x.shape
+    L, H = c0.shape[0], c0.shape[2]
+    inp = [p["embedding"][x[:, t]] * (masks[0][t] if masks else 1) for t in range(n)]
+    for layer in range(L):
+        c, h, out = c0[layer], h0[layer], []
+        for t in range(n):
+            z = np.concatenate([inp[t], h], axis=1) @ p[f"kernel_{layer}"] + p[f"bias_{layer}"]
+            i, j, f, o = (z[:, k * H:(k + 1) * H] for k in range(4))
+            c = c * sig(f) + sig(i) * np.tanh(j)
+            h = np.tanh(c) * sig(o)
+            out.append(h * (masks[layer + 1][t] if masks else 1))
+        inp = out
+    cost = 0.0
+    for t in range(n):
+        logits = inp[t] @ p["softmax_w"] + p["softmax_b"]
+        logits = logits - logits.max(axis=1, keepdims=True)
+        logp = logits - np.log(np.exp(logits).sum(axis=1, keepdims=True))
+        cost -= logp[np.arange(B), y[:, t]].sum() / B
+    return cost
+
+
+def test_lstm_dropout_masks_enter_where_tf_puts_them(lstm_model):
+    m = lstm_model
+    rng = np.random.RandomState(2)
+    x = rng.randint(0, 10, (2, 3)).astype(np.int32)
+    y = rng.randint(0, 10, (2, 3)).astype(np.int32)
+    c0, h0 = m.zero_state(2)
+    masks = m.dropout_masks(np.random.RandomState(7), 2, 3)
+    assert len(masks) == 3 and all(set(np.unique(k)) <= {0.0, 2.0} for k in masks)
+    assert 0 < np.mean([np.mean(k == 0) for k in masks]) < 1
+    before = m.get_params()
+    big = {k: rng.uniform(-1, 1, v.shape) for k, v in before.items()}  # masks visible in cost
+    try:
+        m.set_params(big)
+        cost = m.train_step(x, y, c0, h0, 0.0, *masks)[0]  # lr 0: cost only
+        assert cost == pytest.approx(_np_lstm_cost(big, x, y, c0, h0, masks), rel=1e-12)
+        assert abs(cost - _np_lstm_cost(big, x, y, c0, h0)) > 1e-2  # the masks matter
+    finally:
+        m.set_params(before)
+
+
+def _fd_grad(p, x, y, c0, h0, eps=1e-6):
+    g = {}
+    for k, v in p.items():
+        g[k] = np.zeros_like(v)
+        for idx in np.ndindex(v.shape):
+            a = {kk: vv.copy() for kk, vv in p.items()}
+            a[k][idx] += eps
+            fp = _np_lstm_cost(a, x, y, c0, h0)
+            a[k][idx] -= 2 * eps
+            g[k][idx] = (fp - _np_lstm_cost(a, x, y, c0, h0)) / (2 * eps)
+    return g
+
+
+@pytest.mark.parametrize("clipped", [False, True], ids=["under-clip", "clipped"])
+def test_lstm_sgd_step_is_lr_g_clip_over_norm(lstm_model, clipped):
+    """With every mask 1 the training cost is the evaluation cost: its finite-difference
+    gradient g over all parameters gives the global norm and the SGD step
+    ``-lr * g * clip / max(||g||, clip)`` (tf.clip_by_global_norm). The input words are
+    distinct, so the embedding's IndexedSlices norm equals the dense one."""
+    m = lstm_model
+    # one step, two targets: under the clip; three steps, one target everywhere: the output
+    # gradients add up past it
+    n = 3 if clipped else 1
+    x = np.array([[1, 4, 2], [6, 0, 8]], dtype=np.int32)[:, :n]
+    y = np.full((2, n), 9, dtype=np.int32) if clipped else np.array([[4], [0]], dtype=np.int32)
+    rng = np.random.RandomState(0)
+    c0 = rng.uniform(-0.5, 0.5, (2, 2, 3))
+    h0 = rng.uniform(-0.5, 0.5, (2, 2, 3))
+    ones = [np.ones((n, 2, 3))] * 3
+    before = m.get_params()
+    p = {k: v + (rng.uniform(-0.3, 0.3, v.shape) if clipped else 0) for k, v in before.items()}
+    g = _fd_grad(p, x, y, c0, h0)
+    gnorm = np.sqrt(sum((v ** 2).sum() for v in g.values()))
+    clip, lr = TINY_LSTM["max_grad_norm"], 0.7
+    assert (gnorm > 2 * clip) if clipped else (gnorm < clip)
+    try:
+        m.set_params(p)
+        *_, norm = m.train_step(x, y, c0, h0, lr, *ones)
+        after = m.get_params()
+    finally:
+        m.set_params(before)
+    assert norm == pytest.approx(gnorm, rel=1e-6)
+    for k in p:
+        np.testing.assert_allclose(after[k] - p[k], -lr * g[k] * clip / max(gnorm, clip),
+                                   rtol=0, atol=1e-9, err_msg=k)
+
+
 def test_learning_rate_schedule():
     from rnnlm import lstm
     cfg = lstm.CONFIGS["small"]
@@ -339,13 +413,24 @@ def _read(path):
         return [json.loads(line) for line in f if line.strip()]
 
 
-def test_lstm_trains_and_resume_equals_uninterrupted(corpus, tmp_path):
+def test_lstm_trains_and_resume_equals_uninterrupted(corpus, tmp_path, lstm_model):
+    """keep_prob 0.5: the dropout masks are re-derived per epoch from the seed, so a resumed
+    run must draw the same ones for resume to equal the uninterrupted run."""
     from rnnlm.ptb_train import train_lstm
     kw = dict(data_dir=corpus, seed=1, quiet=True, config_overrides=TINY_LSTM)
     full = train_lstm("test", out=str(tmp_path / "full"), max_epochs=3, **kw)
     recs = full["records"]
     assert len(recs) == 3 and recs[-1]["valid_perplexity"] < recs[0]["valid_perplexity"]
-    assert recs[-1]["train_perplexity"] < 10  # vocabulary of 10: it learnt something
+    # the logged validation perplexity of the last epoch, recomputed with the numpy model over
+    # each batch row in one piece (run_epoch carries the state window to window)
+    final, _ = checkpoint.load(str(tmp_path / "full" / "checkpoint.npz"))
+    _, valid, _, _ = ptb.ptb_raw_data(corpus)
+    B, n = TINY_LSTM["batch_size"], TINY_LSTM["num_steps"]
+    rows = ptb.batchify(valid, B)
+    span = ptb.epoch_size(len(valid), B, n) * n
+    zero = np.zeros((TINY_LSTM["num_layers"], B, TINY_LSTM["hidden_size"]))
+    nll = _np_lstm_cost(final, rows[:, :span], rows[:, 1:span + 1], zero, zero)
+    assert recs[-1]["valid_perplexity"] == pytest.approx(np.exp(nll / span), rel=1e-9)
     train_lstm("test", out=str(tmp_path / "cut"), max_epochs=1, evaluate_test=False, **kw)
     resumed = train_lstm("test", out=str(tmp_path / "cut"), max_epochs=3, resume=True, **kw)
     a, _ = checkpoint.load(str(tmp_path / "full" / "checkpoint.npz"))

@@ -112,8 +112,28 @@ def test_init_loss_is_ln_C():
 # ----------------------------------------------------------------------------- gradients
 def test_gradient_check_numpy():
     np.random.seed(10)
-    model = RNNNumpy(100, 10, bptt_truncate=1000)  # the tutorial's own check
+    model = RNNNumpy(100, 10, bptt_truncate=1000)  # the tutorial's own check (1% relative)
     assert model.gradient_check([0, 1, 2, 3], [1, 2, 3, 4], verbose=False)
+
+
+def test_bptt_is_the_gradient_tightly():
+    """Full BPTT against central differences of the total loss at every entry, to 1e-7
+    (the tutorial's 1% check lets a scaled or partial gradient through)."""
+    np.random.seed(11)
+    m = RNNNumpy(8, 3, bptt_truncate=1000)
+    x, y = [0, 3, 5, 3, 7, 2], [3, 5, 3, 7, 2, 1]
+    grads = dict(zip("UVW", m.bptt(x, y)))
+    eps = 1e-6
+    for name in "UVW":
+        P = getattr(m, name)
+        for idx in np.ndindex(P.shape):
+            orig = P[idx]
+            P[idx] = orig + eps
+            up = m.calculate_total_loss([x], [y])
+            P[idx] = orig - eps
+            down = m.calculate_total_loss([x], [y])
+            P[idx] = orig
+            assert abs((up - down) / (2 * eps) - grads[name][idx]) < 1e-7, (name, idx)
 
 
 def test_numpy_and_theano_agree_full_bptt(full_pair):
@@ -301,6 +321,44 @@ def test_resume_equals_uninterrupted(tmp_path, shuffle):
         assert np.array_equal(z["U"], a.U) and z["V"].shape == a.V.shape
 
 
+@pytest.mark.parametrize("which", ["rnn-theano", "gru-theano"])
+def test_compiled_models_resume_equals_uninterrupted(tmp_path, which, full_pair, gru):
+    """RNNTheano and GRUTheano (RMSProp caches in the checkpoint), with shuffling: the model
+    is set to garbage before the resume, so parameters, caches, learning rate and RNG state
+    must all come from the checkpoint."""
+    from rnnlm.train import model_arrays
+    model = full_pair[1] if which == "rnn-theano" else gru
+    c = tiny_corpus(vocabulary_size=model.word_dim)
+    assert c.vocabulary_size <= model.word_dim  # every id fits the model
+    start = {k: v.copy() for k, v in model_arrays(model).items()}
+
+    def run(out, nepoch, resume=False):
+        losses = train_with_sgd(model, c.X_train, c.y_train, learning_rate=0.05, nepoch=nepoch,
+                                evaluate_loss_after=1, log_path=str(out / "log.jsonl"),
+                                checkpoint_path=str(out / "ckpt.npz"), resume=resume,
+                                shuffle=True, quiet=True, vocab_state=c.vocab_state())
+        return losses, {k: v.copy() for k, v in model_arrays(model).items()}
+    with float64():
+        try:
+            model.set_parameters(start)
+            np.random.seed(10)
+            la, a = run(tmp_path / "a", 3)
+            model.set_parameters(start)
+            np.random.seed(10)
+            run(tmp_path / "b", 1)
+            model.set_parameters({k: np.full_like(v, 0.5) for k, v in start.items()})
+            np.random.seed(999)
+            lb, b = run(tmp_path / "b", 3, resume=True)
+        finally:
+            model.set_parameters(start)
+    assert la == lb and len(la) == 3
+    assert a.keys() == b.keys()
+    for k in a:
+        np.testing.assert_array_equal(a[k], b[k], err_msg=k)
+    if which == "gru-theano":
+        assert {"mU", "mW", "mV"} <= a.keys() and np.abs(a["mV"] - start["mV"]).max() > 0
+
+
 # ----------------------------------------------------------------------------- data
 CSV_TEXT = ('body\n'
             '"Hello world. Hello there!"\n'
@@ -406,9 +464,18 @@ def test_real_pretrained_model_file():
     m.set_parameters({"U": U, "V": V, "W": W})
     assert m.hidden_dim == 50
     o, _ = m.forward_propagation([0, 10, 20])
-    np.testing.assert_allclose(o.sum(axis=1), 1.0)
-    # a trained model is far better than uniform on its own samples
-    assert m.calculate_loss([[0, 10]], [[10, 20]]) != pytest.approx(math.log(8000), abs=0.01)
+    # the tutorial's forward pass written out: s_t = tanh(U[:, x_t] + W s_{t-1}), o_t = softmax(V s_t)
+    s_prev = np.zeros(50)
+    for t, w in enumerate([0, 10, 20]):
+        s_prev = np.tanh(U[:, w] + W @ s_prev)
+        z = V @ s_prev
+        np.testing.assert_allclose(o[t], np.exp(z - z.max()) / np.exp(z - z.max()).sum(),
+                                   rtol=1e-10)
+    # a trained model is far better than uniform (ln 8000 = 8.99) on its own greedy text
+    seq = [0]
+    for _ in range(8):
+        seq.append(int(m.forward_propagation(seq)[0][-1].argmax()))
+    assert m.calculate_loss([seq[:-1]], [seq[1:]]) < math.log(8000) - 3
 
 
 # ----------------------------------------------------------------------------- generate/score

@@ -11,7 +11,11 @@ import rnnslu
 from rnnslu import data
 from rnnslu.data import DataError, contextwin, load_atis, minibatch, safe_load
 
-REAL_ATIS = os.path.join(os.path.dirname(__file__), "..", "..", "shared", "data", "atis")
+# The real ATIS pickles: $ATISDATA (the folder the package itself reads), else
+# $RNN_SHARED_DATA/atis, else ../shared/data/atis beside the repository.
+REAL_ATIS = os.environ.get("ATISDATA") or os.path.join(
+    os.environ.get("RNN_SHARED_DATA")
+    or os.path.join(os.path.dirname(__file__), "..", "..", "shared", "data"), "atis")
 
 
 def test_doc_examples():
@@ -109,8 +113,12 @@ def test_word_index_out_of_range(tmp_path):
         load_atis(path=path, fold=0)
 
 
-@pytest.mark.skipif(not os.path.isdir(REAL_ATIS), reason="real ATIS copy not beside the repo")
 def test_real_fold3_sizes_from_dicts():
+    need = [os.path.join(REAL_ATIS, f) for f in ("atis.fold3.pkl.gz", "atis.pkl.gz")]
+    missing = [p for p in need if not os.path.isfile(p)]
+    if missing:
+        pytest.skip(f"real ATIS data missing: {', '.join(missing)} (set ATISDATA or "
+                    f"RNN_SHARED_DATA; scripts/download_atis.py fetches it)")
     train, valid, test, dicts = load_atis(3, REAL_ATIS)
     assert (len(train[0]), len(valid[0]), len(test[0])) == (3983, 995, 893)
     assert (len(dicts["words2idx"]), len(dicts["labels2idx"])) == (572, 127)

@@ -56,16 +56,101 @@ def test_padding_row_is_explicit(model):
     assert (model.classify(raw) == model.classify(w)).all()
 
 
-def test_fused_update_equals_train_then_normalize(model):
+def _np_probs(p, kind, idxs):
+    """The tutorials' step function written out in numpy: (n, nc) output distributions."""
+    sig = lambda a: 1 / (1 + np.exp(-a))
+    x = p["embeddings"][idxs].reshape(len(idxs), DE * CS)
+    prev = p["h0"] if kind == "elman" else p["s0"]
+    out = []
+    for t in range(len(idxs)):
+        rec = prev @ (p["wh"] if kind == "elman" else p["ws"])
+        h = sig(x[t] @ p["wx"] + rec + p["bh"])
+        z = h @ p["w"] + p["b"]
+        s = np.exp(z - z.max())
+        s /= s.sum()
+        out.append(s)
+        prev = h if kind == "elman" else s
+    return np.array(out)
+
+
+def _np_sentence_nll(p, kind, idxs, y):
+    probs = _np_probs(p, kind, idxs)
+    return -np.mean(np.log(probs[np.arange(len(y)), y]))
+
+
+def _np_word_nll(p, kind, idxs, label):
+    return -np.log(_np_probs(p, kind, idxs)[-1, label])
+
+
+def _np_sgd_normalize(p, cost, lr, eps=1e-6):
+    """p - lr * (central-difference gradient of cost), then every embedding row (the padding
+    row too) scaled to unit length: the tutorials' train + normalize."""
+    new = {}
+    for k, v in p.items():
+        g = np.zeros_like(v)
+        for i in np.ndindex(v.shape):
+            a = {kk: vv.copy() for kk, vv in p.items()}
+            a[k][i] += eps
+            up = cost(a)
+            a[k][i] -= 2 * eps
+            g[i] = (up - cost(a)) / (2 * eps)
+        new[k] = v - lr * g
+    e = new["embeddings"]
+    new["embeddings"] = e / np.sqrt((e ** 2).sum(axis=1))[:, None]
+    return new
+
+
+def _np_windows(sentence):
+    pad = [NE] * (CS // 2)
+    padded = pad + list(sentence) + pad
+    return np.array([padded[i:i + CS] for i in range(len(sentence))], dtype="int32")
+
+
+def test_fused_update_is_sgd_then_normalize(model):
+    """The fused call against lr * finite-difference gradient and a literal renormalisation
+    (a wrong learning-rate scale or sign, or a missed row, changes the result)."""
     start = model.get_params()
-    w = model.windows(X)
-    model.sentence_train(w, Y, 0.1)
-    model.normalize()
-    two_calls = model.get_params()
-    model.set_params(start)
-    model._compile("sentence_train_normalize")(w, Y, 0.1)
-    fused = model.get_params()
-    model.set_params(start)
+    w = _np_windows(X)
+    np.testing.assert_array_equal(model.windows(X), w)
+    lr = 0.3
+    try:
+        cost = model._compile("sentence_train_normalize")(w, Y, lr)
+        fused = model.get_params()
+    finally:
+        model.set_params(start)
+    assert cost == pytest.approx(_np_sentence_nll(start, model.kind, w, Y), rel=1e-12)
+    expect = _np_sgd_normalize(start, lambda p: _np_sentence_nll(p, model.kind, w, Y), lr)
     for k in start:
-        np.testing.assert_allclose(fused[k], two_calls[k], rtol=1e-12, atol=1e-14)
-    assert np.allclose(np.linalg.norm(fused["embeddings"], axis=1), 1.0)
+        np.testing.assert_allclose(fused[k], expect[k], rtol=0, atol=1e-8, err_msg=k)
+    assert np.abs(fused["wx"] - start["wx"]).max() > 1e-4  # a step big enough to see
+
+
+def test_is13_word_epoch_is_a_literal_loop(model):
+    """One is13 epoch (``train_epoch``, regime 'word') on three sentences, against the loop of
+    elman-forward.py written out: for each sentence in the given order, for each word i, the
+    last ``bs`` context windows up to i (``minibatch``), the label of word i, one SGD step on
+    the NLL of the last word, then normalise."""
+    from rnnslu.train import train_epoch
+    sents = [np.array([0, 3, 5, 2], dtype="int32"), np.array([4, 1], dtype="int32"),
+             np.array([2, 2, 5, 0, 1], dtype="int32")]
+    labels = [np.array([1, 0, 3, 2], dtype="int32"), np.array([0, 2], dtype="int32"),
+              np.array([3, 3, 1, 0, 2], dtype="int32")]
+    order, bs, lr = [2, 0, 1], 3, 0.2
+    start = model.get_params()
+    try:
+        s = dict(regime="word", bs=bs, verbose=0)
+        mean_cost = train_epoch(model, s, [model.windows(x) for x in sents], labels, order, lr,
+                                "test")
+        got = model.get_params()
+    finally:
+        model.set_params(start)
+    p, costs = start, []
+    for i in order:
+        win = _np_windows(sents[i])
+        for t in range(len(sents[i])):
+            batch, label = win[max(0, t - bs + 1):t + 1], int(labels[i][t])
+            costs.append(_np_word_nll(p, model.kind, batch, label))
+            p = _np_sgd_normalize(p, lambda q: _np_word_nll(q, model.kind, batch, label), lr)
+    assert mean_cost == pytest.approx(np.mean(costs), rel=1e-9)
+    for k in start:
+        np.testing.assert_allclose(got[k], p[k], rtol=0, atol=1e-7, err_msg=k)

@@ -66,6 +66,18 @@ def test_cli_train_then_neighbors(tmp_path, capsys):
     assert cli.main(["neighbors", out, "boston", "monday", "-k", "3"]) == 0
     table = capsys.readouterr().out.splitlines()
     assert table[0].split() == ["boston", "monday"] and len(table) == 5
+    # the columns are the cosine nearest neighbours of the saved best embeddings, worked out
+    # here: every other vocabulary word (not the padding row), most similar first
+    from rnnslu.toy import toy_corpus
+    emb = np.load(os.path.join(out, "best", "embeddings.npy")).astype(np.float64)
+    w2i = toy_corpus()[3]["words2idx"]
+    i2w = {i: w for w, i in w2i.items()}
+    for col, word in enumerate(["boston", "monday"]):
+        q = emb[w2i[word]]
+        sims = [(float(emb[i] @ q / np.linalg.norm(emb[i]) / np.linalg.norm(q)), i2w[i])
+                for i in range(len(w2i)) if i != w2i[word]]
+        expect = [w for _, w in sorted(sims, key=lambda t: -t[0])[:3]]
+        assert [row.split()[col] for row in table[2:]] == expect
 
 
 def test_cli_missing_data_is_one_clear_error(tmp_path, capsys):
