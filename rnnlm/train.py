@@ -33,7 +33,8 @@ def model_arrays(model):
 def save_model(path, model, extra_state=None):
     """Checkpoint in the tutorial's npz layout (np.load(path)['U'] works) + a state record."""
     from rnnrepro.engine import describe
-    state = {"model_type": model.model_type, "config": model.config(), **describe()}
+    state = {"model_type": model.model_type, "config": model.config(),
+             **describe(model.model_type)}
     state.update(extra_state or {})
     ckpt.save(path, model_arrays(model), state)
 

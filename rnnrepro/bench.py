@@ -92,3 +92,15 @@ def markdown_table(rows, columns):
     sep = "|" + "|".join("---" for _ in columns) + "|"
     body = ["| " + " | ".join(fmt(r) for _, fmt in columns) + " |" for r in rows]
     return "\n".join([head, sep] + body)
+
+
+def write_bench(out, record, header, table, note=None):
+    """``out/bench.json`` (``record``; skipped when None, e.g. a re-render) and ``out/bench.md``
+    (``header`` lines, the note, the table): the layout ``rnnrepro.results`` shows."""
+    os.makedirs(out, exist_ok=True)
+    if record is not None:
+        with open(os.path.join(out, "bench.json"), "w") as f:
+            json.dump(record, f, indent=1)
+    with open(os.path.join(out, "bench.md"), "w") as f:
+        f.write("  \n".join(header) + "\n" + (f"\nNote: {note}\n" if note else "") + "\n"
+                + table + "\n")

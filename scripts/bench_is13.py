@@ -6,13 +6,12 @@ side, interleaved, one BLAS thread, with the load average seen by each run.
 The two give the same parameters (tests/test_sweep.py); only the time differs.
 """
 import argparse
-import json
 import os
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))  # repo root
 
-from rnnrepro.bench import markdown_table, run_config
+from rnnrepro.bench import markdown_table, run_config, write_bench
 from rnnrepro.runlog import git_commit, hardware
 
 if __name__ == "__main__":
@@ -54,13 +53,10 @@ if __name__ == "__main__":
         ("load avg (1 min) at start / end", lambda r: f"{r['load_average']:.2f} / {r['load_after']:.2f}"),
         ("peak RSS MB", lambda r: f"{r['peak_rss_mb']:.0f}")])
     print(table)
-    os.makedirs(a.out, exist_ok=True)
-    with open(os.path.join(a.out, "bench.json"), "w") as f:
-        json.dump(dict(command=command, commit=commit, hardware=hw, repeats=a.repeats,
-                       note=a.note, rows=rows), f, indent=1)
-    with open(os.path.join(a.out, "bench.md"), "w") as f:
-        f.write(f"Command: `{command}`  \nCommit: {commit}  \nHardware: {hw} "
-                f"({os.cpu_count()} cores, shared)  \nData: {rows[0]['data']}, "
-                f"{rows[0]['sentences']} sentences ({rows[0]['words']} words) per epoch; "
-                f"{a.engine}, {a.floatX}, 1 BLAS thread; best of {a.repeats} interleaved "
-                f"repeat(s).\n" + (f"\nNote: {a.note}\n" if a.note else "") + "\n" + table + "\n")
+    write_bench(a.out, dict(command=command, commit=commit, hardware=hw, repeats=a.repeats,
+                            note=a.note, rows=rows),
+                [f"Command: `{command}`", f"Commit: {commit}",
+                 f"Hardware: {hw} ({os.cpu_count()} cores, shared)",
+                 f"Data: {rows[0]['data']}, {rows[0]['sentences']} sentences ({rows[0]['words']} "
+                 f"words) per epoch; {a.engine}, {a.floatX}, 1 BLAS thread; best of {a.repeats} "
+                 f"interleaved repeat(s)."], table, a.note)

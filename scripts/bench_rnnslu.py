@@ -11,7 +11,7 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))  # repo root
 
-from rnnrepro.bench import best_of, installed_engines, markdown_table, run_matrix
+from rnnrepro.bench import best_of, installed_engines, markdown_table, run_matrix, write_bench
 from rnnrepro.runlog import git_commit, hardware
 
 if __name__ == "__main__":
@@ -58,13 +58,8 @@ if __name__ == "__main__":
         ("vs published", lambda r: f"{34.5 / 3983 / (r['seconds_per_epoch'] / r['sentences']):.1f}x faster"),
         ("peak RSS MB", lambda r: f"{r['peak_rss_mb']:.0f}")])
     print(table)
-    os.makedirs(a.out, exist_ok=True)
-    if not a.render:
-        with open(os.path.join(a.out, "bench.json"), "w") as f:
-            json.dump(dict(command=command, commit=commit, hardware=hw, repeats=a.repeats,
-                           note=a.note, rows=rows), f, indent=1)
-    with open(os.path.join(a.out, "bench.md"), "w") as f:
-        f.write(f"Command: `{command}`  \nCommit: {commit}  \n"
-                f"Hardware: {hw}  \nData: {rows[0]['data']}, {rows[0]['sentences']} "
-                f"sentences per epoch, best of {a.repeats} interleaved repeats, 1 BLAS thread.\n\n"
-                + (f"\nNote: {a.note}\n" if a.note else "") + "\n" + table + "\n")
+    write_bench(a.out, None if a.render else dict(command=command, commit=commit, hardware=hw,
+                                                  repeats=a.repeats, note=a.note, rows=rows),
+                [f"Command: `{command}`", f"Commit: {commit}", f"Hardware: {hw}",
+                 f"Data: {rows[0]['data']}, {rows[0]['sentences']} sentences per epoch, best of "
+                 f"{a.repeats} interleaved repeats, 1 BLAS thread.\n"], table, a.note)
