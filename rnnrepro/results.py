@@ -78,6 +78,8 @@ def results_markdown(results_dir="results"):
             if spe is None and r.get("seconds") and r.get("epochs"):
                 spe = r["seconds"] / r["epochs"]  # records that keep only the total
             ours = _fmt(r["value"])
+            if r.get("value_std") is not None:  # a mean over runs (folds x seeds): its spread
+                ours += f" ± {_fmt(r['value_std'])} ({_fmt(r['value_min'])}–{_fmt(r['value_max'])})"
             if r.get("valid_f1") is not None:
                 ours += f" (valid {_fmt(r['valid_f1'])}, best epoch {r.get('best_epoch')})"
             out.append("| " + " | ".join([

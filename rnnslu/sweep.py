@@ -145,3 +145,51 @@ def run_sweep(configs, out, backend="loky", jobs=2, scheduler=None, address=None
     with open(os.path.join(out, "summary.md"), "w") as f:
         f.write(format_summary(rows) + "\n")
     return records, rows
+
+
+def read_sweep(out):
+    """The records of a finished sweep folder (``sweep.jsonl``)."""
+    path = os.path.join(out, "sweep.jsonl")
+    if not os.path.exists(path):
+        raise SweepError(f"{path}: not found (run 'rnnslu sweep' to the end first)")
+    with open(path) as f:
+        return [json.loads(line) for line in f if line.strip()]
+
+
+def results_record(out, run_id, what, command, published=None, published_source=None,
+                   note=None, expected_runs=None):
+    """A ``results/<id>/run.json`` record for one preset/model of a sweep: the mean test F1
+    as the value, with its sample std, min-max, the folds and seeds, and each run's scores.
+    Provenance (commit, hardware, engine, floatX) comes from the runs' own ``result.json``."""
+    records = read_sweep(out)
+    rows = summarize(records)
+    if len(rows) != 1:
+        raise SweepError(f"{out}: holds {len(rows)} preset/model groups; record one at a time")
+    row = rows[0]
+    summaries = []
+    for r in records:
+        with open(os.path.join(r["out"], "result.json")) as f:
+            summaries.append(json.load(f)["summary"])
+    prov = {k: sorted({str(sm.get(k)) for sm in summaries})
+            for k in ("commit", "hardware", "engine", "engine_version", "linker", "floatX")}
+    n, t = row["runs"], row["test_f1"]
+    label = f"{len(row['folds'])} folds x {len(row['seeds'])} seeds ({n} runs)"
+    if expected_runs and n < expected_runs:
+        label = f"smaller: {label} of {expected_runs}"
+    return dict(
+        id=run_id, package="rnnslu", what=what, metric="test F1 (conlleval), mean over runs",
+        value=round(t["mean"], 2), value_std=None if t["std"] is None else round(t["std"], 2),
+        value_min=t["min"], value_max=t["max"], runs=n,
+        valid_f1=round(row["valid_f1"]["mean"], 2),
+        best_epoch=f"{row['best_epoch']['mean']:.1f} ± {row['best_epoch']['std'] or 0:.1f}",
+        folds=row["folds"], seeds=row["seeds"], published=published,
+        published_source=published_source, label=label, command=command,
+        commit=", ".join(prov["commit"]), data="ATIS folds " + ",".join(map(str, row["folds"]))
+        + " (Mesnil pickles)", hardware=", ".join(prov["hardware"]),
+        engine=", ".join(f"{e} {v}" for e, v in zip(prov["engine"], prov["engine_version"])),
+        linker=", ".join(prov["linker"]), floatX=", ".join(prov["floatX"]),
+        epochs=round(sum(r["epochs_run"] for r in records) / n, 1),
+        seconds_per_epoch=round(sum(r["seconds_per_epoch"] for r in records) / n, 1),
+        summary=row, runs_table=[{k: r[k] for k in ("fold", "seed", "valid_f1", "test_f1",
+                                                    "best_epoch", "epochs_run")}
+                                 for r in records], note=note)

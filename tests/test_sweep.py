@@ -130,3 +130,30 @@ def test_results_render_references(tmp_path):
     text = results_markdown(str(tmp_path))
     assert "  - reference: **153**, rnnlm-0.4b, hidden 100 (faster-rnnlm)" in text
     assert "  - reference: **124.70**, hidden 300 (thesis)" in text
+
+
+def test_sweep_results_record_and_its_row(tmp_path):
+    """The run.json of a sweep: mean test F1 with sample std and range, the runs' provenance,
+    'smaller' below the expected number of runs; RESULTS.md shows the spread."""
+    from rnnrepro.results import results_markdown, write_record
+    from rnnslu.sweep import results_record
+    sweep = tmp_path / "sweep"
+    recs = [_rec("elman", f, 345, 96.0 + f, tf1, be)
+            for f, tf1, be in ((0, 90.0, 3), (1, 92.0, 5), (2, 94.0, 10))]
+    for r in recs:
+        r.update(epochs_run=60, seconds_per_epoch=4.0, out=str(sweep / f"fold{r['fold']}"))
+        os.makedirs(r["out"])
+        with open(os.path.join(r["out"], "result.json"), "w") as f:
+            json.dump({"summary": dict(commit="abc", hardware="cpu x2", engine="aesara",
+                                       engine_version="2.9.4", linker="c", floatX="float64")}, f)
+    with open(sweep / "sweep.jsonl", "w") as f:
+        f.writelines(json.dumps(r) + "\n" for r in recs)
+    rec = results_record(str(sweep), "cv", "dlt Elman", "rnnslu sweep ...", expected_runs=15)
+    assert (rec["value"], rec["value_std"], rec["value_min"], rec["value_max"]) == \
+        (92.0, 2.0, 90.0, 94.0)
+    assert rec["valid_f1"] == 97.0 and rec["runs"] == 3 and rec["folds"] == [0, 1, 2]
+    assert rec["label"] == "smaller: 3 folds x 1 seeds (3 runs) of 15"
+    assert (rec["engine"], rec["floatX"], rec["commit"]) == ("aesara 2.9.4", "float64", "abc")
+    write_record(str(tmp_path / "results" / "cv"), rec)
+    assert "| 92.00 ± 2.00 (90.00–94.00) (valid 97.00, best epoch 6.0 ± 3.6) |" in \
+        results_markdown(str(tmp_path / "results"))
