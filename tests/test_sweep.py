@@ -157,3 +157,28 @@ def test_sweep_results_record_and_its_row(tmp_path):
     write_record(str(tmp_path / "results" / "cv"), rec)
     assert "| 92.00 ± 2.00 (90.00–94.00) (valid 97.00, best epoch 6.0 ± 3.6) |" in \
         results_markdown(str(tmp_path / "results"))
+
+
+def test_search_command_ranks_and_a_rerun_continues_without_retraining(tmp_path, capsys):
+    """`rnnslu search` as a command: the printed table ranks the trials of search.jsonl by
+    valid F1 (ties by trial); running it again into the same folder resumes the finished
+    trials (identity-checked) instead of being refused or retraining them."""
+    from rnnslu.cli import main as cli
+    out = tmp_path / "search"
+    argv = ["search", "--data", "toy", "--trials", "2", "--epochs", "1", "--jobs", "1",
+            "--quiet", "--out", str(out)]
+    assert cli(argv) == 0
+    table = capsys.readouterr().out.splitlines()
+    with open(out / "search.jsonl") as f:
+        rows = [json.loads(line) for line in f]
+    expect = sorted(rows, key=lambda r: (-r["valid_f1"], r["trial"]))
+    ranked = [line.split() for line in table if line.split()[:1] in (["1"], ["2"])]
+    assert [(int(c[0]), int(c[1]), float(c[-2])) for c in ranked] == \
+        [(k, r["trial"], round(r["valid_f1"], 2)) for k, r in enumerate(expect, 1)]
+    logs = {r["trial"]: (out / f"trial{r['trial']:03d}" / "log.jsonl").read_bytes() for r in rows}
+    assert cli(argv) == 0
+    assert [line for line in capsys.readouterr().out.splitlines() if "rank" in line or
+            line.split()[:1] in (["1"], ["2"])] == [t for t in table if "rank" in t or
+                                                    t.split()[:1] in (["1"], ["2"])]
+    for trial, log in logs.items():   # not retrained: the logs are byte-identical
+        assert (out / f"trial{trial:03d}" / "log.jsonl").read_bytes() == log
