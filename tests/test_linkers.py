@@ -15,6 +15,8 @@ import pytest
 
 from rnnrepro import engine
 
+from helpers import write_ptb_corpus
+
 HAS_JAX = engine.NAME == "pytensor" and importlib.util.find_spec("jax") is not None
 needs_jax = pytest.mark.skipif(
     not HAS_JAX, reason=f"needs PyTensor + jax (engine {engine.NAME}, jax "
@@ -141,10 +143,8 @@ def test_lstm_jax_loss_and_every_gradient_equal_c(dtype, floatx, linker_env):
 def test_ptb_lstm_test_config_same_perplexity_under_c_and_jax(tmp_path, floatx, linker_env):
     from rnnlm.ptb_cli import main
     words = "the cat sat on a mat dog saw log".split()
-    rng = np.random.RandomState(0)
-    for split, n in (("train", 120), ("valid", 45), ("test", 20)):
-        lines = [" ".join(rng.choice(words, rng.randint(3, 8))) for _ in range(n)]
-        (tmp_path / f"ptb.{split}.txt").write_text("".join(f" {s} \n" for s in lines))
+    write_ptb_corpus(tmp_path, dict(train=120, valid=45, test=20),
+                     lambda rng: " ".join(rng.choice(words, rng.randint(3, 8))))
     floatx("float32")
     runs = {}
     for name in ("c", "jax"):

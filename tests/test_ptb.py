@@ -10,15 +10,13 @@ from rnnrepro.engine import config, set_floatx
 
 from rnnlm import class_rnn, ptb
 
+from helpers import write_ptb_corpus
+
 # keep_prob < 1 and a clip norm (TestConfig's 1) that the tests can push the gradient past:
 # dropout masks and the global-norm clip run in every LSTM test (one compiled model for all).
 TINY_LSTM = dict(init_scale=0.1, learning_rate=1.0, max_grad_norm=1, num_layers=2, num_steps=3,
                  hidden_size=3, max_epoch=1, max_max_epoch=3, keep_prob=0.5, lr_decay=0.5,
                  batch_size=2)
-
-SENTENCES = ["the cat sat on the mat", "the dog sat on the log", "a cat saw a dog",
-             "the dog saw the cat", "a dog sat on a mat"]
-
 
 @pytest.fixture(scope="module", autouse=True)
 def float64():
@@ -31,12 +29,7 @@ def float64():
 @pytest.fixture(scope="module")
 def corpus(tmp_path_factory):
     """A tiny repetitive corpus in the simple-examples layout (leading space, ' \\n' ends)."""
-    d = tmp_path_factory.mktemp("ptb")
-    rng = np.random.RandomState(0)
-    for split, n in (("train", 60), ("valid", 10), ("test", 10)):
-        lines = [SENTENCES[i] for i in rng.randint(0, len(SENTENCES), n)]
-        (d / f"ptb.{split}.txt").write_text("".join(f" {s} \n" for s in lines))
-    return str(d)
+    return write_ptb_corpus(tmp_path_factory.mktemp("ptb"), dict(train=60, valid=10, test=10))
 
 
 # ---------------------------------------------------------------------------------- reader

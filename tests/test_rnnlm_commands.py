@@ -1,25 +1,20 @@
 """``rnnlm preprocess`` and ``rnnlm train`` as commands (numpy model, tiny PTB-layout text):
 the numbers they write are recomputed here from the checkpoint and the corpus."""
 import json
-import os
 
 import numpy as np
 import pytest
 
 from rnnlm.cli import main
 
-SENTENCES = ["the cat sat on the mat", "the dog sat on the log", "a cat saw a dog",
-             "the dog saw the cat", "a dog sat on a mat"]
+from helpers import write_ptb_corpus
 
 
 @pytest.fixture(scope="module")
 def ptb_dir(tmp_path_factory):
     d = tmp_path_factory.mktemp("data") / "ptb"
     d.mkdir()
-    rng = np.random.RandomState(0)
-    for split, n in (("train", 20), ("valid", 4), ("test", 4)):
-        lines = [SENTENCES[i] for i in rng.randint(0, len(SENTENCES), n)]
-        (d / f"ptb.{split}.txt").write_text("".join(f" {s} \n" for s in lines))
+    write_ptb_corpus(d, dict(train=20, valid=4, test=4))
     return str(d.parent)
 
 

@@ -5,6 +5,8 @@ import pytest
 from rnnrepro import engine
 from rnnslu.model import Jordan, RNNSLU
 
+from helpers import central_differences
+
 NE, NC, DE, CS, NH = 6, 4, 3, 3, 5
 X = np.array([0, 3, 5, 2], dtype="int32")
 Y = np.array([1, 0, 3, 2], dtype="int32")
@@ -85,16 +87,8 @@ def _np_word_nll(p, kind, idxs, label):
 def _np_sgd_normalize(p, cost, lr, eps=1e-6):
     """p - lr * (central-difference gradient of cost), then every embedding row (the padding
     row too) scaled to unit length: the tutorials' train + normalize."""
-    new = {}
-    for k, v in p.items():
-        g = np.zeros_like(v)
-        for i in np.ndindex(v.shape):
-            a = {kk: vv.copy() for kk, vv in p.items()}
-            a[k][i] += eps
-            up = cost(a)
-            a[k][i] -= 2 * eps
-            g[i] = (up - cost(a)) / (2 * eps)
-        new[k] = v - lr * g
+    grads = central_differences(cost, p, eps)
+    new = {k: v - lr * grads[k] for k, v in p.items()}
     e = new["embeddings"]
     new["embeddings"] = e / np.sqrt((e ** 2).sum(axis=1))[:, None]
     return new

@@ -18,18 +18,12 @@ from rnnrepro import checkpoint
 
 from rnnlm import class_rnn, ptb
 
-SENTENCES = ["the cat sat on the mat", "the dog sat on the log", "a cat saw a dog",
-             "the dog saw the cat", "a dog sat on a mat"]
+from helpers import central_differences, write_ptb_corpus
 
 
 @pytest.fixture(scope="module")
 def corpus(tmp_path_factory):
-    d = tmp_path_factory.mktemp("ptb")
-    rng = np.random.RandomState(0)
-    for split, n in (("train", 24), ("valid", 6), ("test", 6)):
-        lines = [SENTENCES[i] for i in rng.randint(0, len(SENTENCES), n)]
-        (d / f"ptb.{split}.txt").write_text("".join(f" {s} \n" for s in lines))
-    return str(d)
+    return write_ptb_corpus(tmp_path_factory.mktemp("ptb"), dict(train=24, valid=6, test=6))
 
 
 # ------------------------------------------------------------------ the trainNet schedule
@@ -211,17 +205,7 @@ def _fd_grads(words):
         mm = _toy_model(D, arrays=arrays, **FD_KW)
         mm.flush_value = 0.0
         return mm.sequence_logprob(words)
-    eps, out = 1e-6, {}
-    for k, v in base.items():
-        g = np.zeros_like(v)
-        for p in np.ndindex(v.shape):
-            a = {kk: vv.copy() for kk, vv in base.items()}
-            a[k][p] += eps
-            fp = logprob(a)
-            a[k][p] -= 2 * eps
-            g[p] = (fp - logprob(a)) / (2 * eps)
-        out[k] = g
-    _FD_CACHE[key] = base, out
+    _FD_CACHE[key] = base, central_differences(logprob, base)
     return _FD_CACHE[key]
 
 

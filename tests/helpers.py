@@ -1,0 +1,35 @@
+"""Small things several test files share: a tiny PTB-layout corpus and central differences."""
+import numpy as np
+
+SENTENCES = ["the cat sat on the mat", "the dog sat on the log", "a cat saw a dog",
+             "the dog saw the cat", "a dog sat on a mat"]
+
+
+def write_ptb_corpus(folder, sizes, sentences=SENTENCES, seed=0):
+    """``ptb.{train,valid,test}.txt`` in ``folder`` in the simple-examples layout (a leading
+    space, ' \\n' line ends): ``sizes[split]`` lines drawn from ``sentences`` (strings, or a
+    callable ``rng -> line``)."""
+    rng = np.random.RandomState(seed)
+    for split in ("train", "valid", "test"):
+        if callable(sentences):
+            lines = [sentences(rng) for _ in range(sizes[split])]
+        else:
+            lines = [sentences[i] for i in rng.randint(0, len(sentences), sizes[split])]
+        (folder / f"ptb.{split}.txt").write_text("".join(f" {s} \n" for s in lines))
+    return str(folder)
+
+
+def central_differences(f, params, eps=1e-6):
+    """d f / d params[k][i] for every entry of every array in ``params`` (a dict), by central
+    differences; ``f`` takes a dict of arrays like ``params``."""
+    out = {}
+    for k, v in params.items():
+        g = np.zeros_like(v)
+        for i in np.ndindex(v.shape):
+            a = {kk: vv.copy() for kk, vv in params.items()}
+            a[k][i] += eps
+            up = f(a)
+            a[k][i] -= 2 * eps
+            g[i] = (up - f(a)) / (2 * eps)
+        out[k] = g
+    return out
