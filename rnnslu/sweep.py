@@ -156,6 +156,11 @@ def read_sweep(out):
         return [json.loads(line) for line in f if line.strip()]
 
 
+def _mean_or_int(values):
+    mean = sum(values) / len(values)
+    return int(mean) if all(v == values[0] for v in values) else round(mean, 1)
+
+
 def results_record(out, run_id, what, command, published=None, published_source=None,
                    note=None, expected_runs=None):
     """A ``results/<id>/run.json`` record for one preset/model of a sweep: the mean test F1
@@ -188,7 +193,7 @@ def results_record(out, run_id, what, command, published=None, published_source=
         + " (Mesnil pickles)", hardware=", ".join(prov["hardware"]),
         engine=", ".join(f"{e} {v}" for e, v in zip(prov["engine"], prov["engine_version"])),
         linker=", ".join(prov["linker"]), floatX=", ".join(prov["floatX"]),
-        epochs=round(sum(r["epochs_run"] for r in records) / n, 1),
+        epochs=_mean_or_int([r["epochs_run"] for r in records]),
         seconds_per_epoch=round(sum(r["seconds_per_epoch"] for r in records) / n, 1),
         summary=row, runs_table=[{k: r[k] for k in ("fold", "seed", "valid_f1", "test_f1",
                                                     "best_epoch", "epochs_run")}

@@ -24,5 +24,8 @@ if __name__ == "__main__":
             sys.exit(f"plot_sweeps.py: error: {path}: not found (run 'rnnslu sweep' first)")
         with open(path) as f:
             records += [json.loads(line) for line in f if line.strip()]
+    # one point per run, when sweeps share a run folder (a linked finished run)
+    records = list({(r["preset"], r["model"], r["data"], r["fold"], r["seed"]): r
+                    for r in records}.values())
     print(format_summary(summarize(records)))
     print("figure:", plot_sweep(records, a.out)[0])
