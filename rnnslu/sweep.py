@@ -178,7 +178,8 @@ def results_record(out, run_id, what, command, published=None, published_source=
     prov = {k: sorted({str(sm.get(k)) for sm in summaries})
             for k in ("commit", "hardware", "engine", "engine_version", "linker", "floatX")}
     n, t = row["runs"], row["test_f1"]
-    label = f"{len(row['folds'])} folds x {len(row['seeds'])} seeds ({n} runs)"
+    nf, ns = len(row["folds"]), len(row["seeds"])
+    label = f"{nf} fold{'s' * (nf != 1)} x {ns} seed{'s' * (ns != 1)} ({n} runs)"
     if expected_runs and n < expected_runs:
         label = f"smaller: {label} of {expected_runs}"
     return dict(

@@ -152,7 +152,7 @@ def test_sweep_results_record_and_its_row(tmp_path):
     assert (rec["value"], rec["value_std"], rec["value_min"], rec["value_max"]) == \
         (92.0, 2.0, 90.0, 94.0)
     assert rec["valid_f1"] == 97.0 and rec["runs"] == 3 and rec["folds"] == [0, 1, 2]
-    assert rec["label"] == "smaller: 3 folds x 1 seeds (3 runs) of 15"
+    assert rec["label"] == "smaller: 3 folds x 1 seed (3 runs) of 15"
     assert (rec["engine"], rec["floatX"], rec["commit"]) == ("aesara 2.9.4", "float64", "abc")
     write_record(str(tmp_path / "results" / "cv"), rec)
     assert "| 92.00 ± 2.00 (90.00–94.00) (valid 97.00, best epoch 6.0 ± 3.6) |" in \
