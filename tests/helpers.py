@@ -1,4 +1,5 @@
-"""Small things several test files share: a tiny PTB-layout corpus and central differences."""
+"""Small things several test files share: a tiny PTB-layout corpus, a toy toolkit model and
+central differences."""
 import numpy as np
 
 SENTENCES = ["the cat sat on the mat", "the dog sat on the log", "a cat saw a dog",
@@ -33,3 +34,13 @@ def central_differences(f, params, eps=1e-6):
             g[i] = (up - f(a)) / (2 * eps)
         out[k] = g
     return out
+
+
+def toy_class_rnn(direct=0, **kw):
+    """A 12-word toolkit class RNN (hidden 5, 3 classes, direct order 3) with fixed counts."""
+    from rnnlm import class_rnn
+    rng = np.random.RandomState(0)
+    vocab = [f"w{i}" for i in range(12)]
+    counts = np.array([50] + sorted(rng.randint(1, 40, 11).tolist(), reverse=True))
+    return class_rnn.ClassRNNLM(vocab, counts, hidden=5, class_size=3, direct_size=direct,
+                                direct_order=3, **kw)

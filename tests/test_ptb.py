@@ -10,7 +10,7 @@ from rnnrepro.engine import config, set_floatx
 
 from rnnlm import class_rnn, ptb
 
-from helpers import write_ptb_corpus
+from helpers import toy_class_rnn as _toy_model, write_ptb_corpus
 
 # keep_prob < 1 and a clip norm (TestConfig's 1) that the tests can push the gradient past:
 # dropout masks and the global-norm clip run in every LSTM test (one compiled model for all).
@@ -151,20 +151,6 @@ def test_toolkit_init_is_initnet_draw_order():
                              class_size=C, seed=seed)
     np.testing.assert_array_equal(m.U, U)
     assert np.abs(m.W).max() <= 0.3
-
-
-def test_fast_exp_is_schraudolph():
-    y = np.array([-3.0, -0.5, 0.0, 0.7, 5.0])
-    approx = class_rnn.fast_exp(y)
-    assert np.all(np.abs(approx / np.exp(y) - 1) < 0.07)
-
-
-def _toy_model(direct=0, **kw):
-    rng = np.random.RandomState(0)
-    vocab = [f"w{i}" for i in range(12)]
-    counts = np.array([50] + sorted(rng.randint(1, 40, 11).tolist(), reverse=True))
-    return class_rnn.ClassRNNLM(vocab, counts, hidden=5, class_size=3, direct_size=direct,
-                                direct_order=3, **kw)
 
 
 @pytest.mark.parametrize("direct", [0, 1000])

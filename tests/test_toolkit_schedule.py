@@ -18,7 +18,7 @@ from rnnrepro import checkpoint
 
 from rnnlm import class_rnn, ptb
 
-from helpers import central_differences, write_ptb_corpus
+from helpers import central_differences, toy_class_rnn as _toy_model, write_ptb_corpus
 
 
 @pytest.fixture(scope="module")
@@ -164,14 +164,6 @@ def test_resume_at_every_stage_equals_uninterrupted(scripted_run, corpus, tmp_pa
 
 
 # ------------------------------------------------------------------ updates vs gradients
-
-def _toy_model(direct=0, **kw):
-    rng = np.random.RandomState(0)
-    vocab = [f"w{i}" for i in range(12)]
-    counts = np.array([50] + sorted(rng.randint(1, 40, 11).tolist(), reverse=True))
-    return class_rnn.ClassRNNLM(vocab, counts, hidden=5, class_size=3, direct_size=direct,
-                                direct_order=3, **kw)
-
 
 # 10 words; one BPTT block of 10 covers the whole stream and ends on the 10th word, where the
 # toolkit also applies L2 ("every 10. step"). WITH_OOV has an out-of-vocabulary word (-1).
