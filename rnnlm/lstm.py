@@ -92,7 +92,8 @@ class PTBLSTM:
         return list(self.params)
 
     def get_params(self):
-        return {k: v.get_value() for k, v in self.params.items()}
+        """numpy copies (under JAX the shared values live on the device as JAX arrays)."""
+        return {k: np.array(v.get_value()) for k, v in self.params.items()}
 
     def set_params(self, arrays):
         for k, v in self.params.items():
@@ -175,6 +176,11 @@ class PTBLSTM:
         inputs = [x, y, c0, h0, lr] + (masks or [])
         train_step = function(inputs, [cost, c_n, h_n, global_norm], updates=updates,
                               linker_name=self.linker)
+        if self.linker == "jax":
+            # Skip PyTensor's input filtering, which turns the carried c/h (JAX arrays on the
+            # device) into numpy: a device-to-host copy and a wait every window. The dtypes are
+            # ensured by evaluate/train_step instead (_typed).
+            evaluate.trust_input = train_step.trust_input = True
         return evaluate, train_step
 
     def loss_and_gradients(self, x, y, c0, h0, *masks):
@@ -220,13 +226,16 @@ class PTBLSTM:
             self.set_params(saved)
 
     def evaluate(self, x, y, c0, h0):
+        x, y, c0, h0 = _typed((x, "int32"), (y, "int32"), (c0, None), (h0, None))
         return self._functions(x)[0](x, y, c0, h0)
 
     def train_step(self, x, y, c0, h0, lr, *masks):
         fn = self._functions(x)[1]
         if fn is None:
             raise RuntimeError("this PTBLSTM was built with compile_train=False")
-        return fn(x, y, c0, h0, lr, *masks)
+        args = _typed((x, "int32"), (y, "int32"), (c0, None), (h0, None), (lr, None),
+                      *((m, None) for m in masks))
+        return fn(*args)
 
     def zero_state(self, batch_size):
         z = np.zeros((self.num_layers, batch_size, self.hidden_size), dtype=config.floatX)
@@ -239,6 +248,17 @@ class PTBLSTM:
         shape = (num_steps, batch_size, self.hidden_size)
         return [asfloat((rng.uniform(size=shape) < keep) / keep)
                 for _ in range(self.num_layers + 1)]
+
+
+def _typed(*pairs):
+    """Host inputs as numpy arrays of the graph's dtypes (``None``: floatX); arrays already on
+    the device (JAX outputs carried from the last window) pass through as they are."""
+    out = []
+    for a, dtype in pairs:
+        if isinstance(a, (np.ndarray, np.generic, int, float, list)):
+            a = np.asarray(a, dtype=dtype or config.floatX)
+        out.append(a)
+    return out
 
 
 _MODEL_CACHE = {}

@@ -12,6 +12,7 @@ import time
 
 import numpy as np
 
+from rnnrepro import runlog
 from rnnrepro.bench import markdown_table, report, run_config
 
 
@@ -27,12 +28,19 @@ def _data(data_dir, n_words):
 
 
 def _time_windows(step, windows, warmup=2):
-    """Seconds per call of ``step(x, y)`` over ``windows`` after ``warmup`` calls."""
+    """Seconds per call of ``step(x, y)`` over ``windows`` after ``warmup`` calls. A step may
+    return its cost: it is read before each clock reading (under JAX the calls only queue work
+    on the device, and reading the cost waits for it)."""
+    last = None
     for x, y in windows[:warmup]:
-        step(x, y)
+        last = step(x, y)
+    if last is not None:
+        float(last)
     t0 = time.perf_counter()
     for x, y in windows[warmup:]:
-        step(x, y)
+        last = step(x, y)
+    if last is not None:
+        float(last)
     return (time.perf_counter() - t0) / max(len(windows) - warmup, 1)
 
 
@@ -57,7 +65,8 @@ def _lstm_row(size, windows, train, vocab_size, source, linker_name):
     def lstm_step(x, y):
         masks = model.dropout_masks(rng, cfg["batch_size"], cfg["num_steps"]) \
             if model.use_dropout else []
-        _, state[0], state[1], _ = model.train_step(x, y, state[0], state[1], lr, *masks)
+        cost, state[0], state[1], _ = model.train_step(x, y, state[0], state[1], lr, *masks)
+        return cost
     sec = _time_windows(lstm_step, wins, warmup=1)
     d = describe("ptb-lstm")
     return {"model": f"LSTM {size} (train)", "engine": d["engine"],
@@ -65,7 +74,8 @@ def _lstm_row(size, windows, train, vocab_size, source, linker_name):
             "words_per_second": cfg["batch_size"] * cfg["num_steps"] / sec,
             "ms_per_window": 1e3 * sec, "timed_windows": len(wins) - 1,
             "window": f"{cfg['batch_size']}x{cfg['num_steps']}",
-            "compile_seconds": compile_s, "data": source}
+            "compile_seconds": compile_s, "data": source,
+            "accelerator": runlog.accelerator(model.linker)}
 
 
 def worker(windows=30, data_dir=None, numpy_words=20000, sizes=("small",), big_windows=None,
@@ -127,7 +137,6 @@ def compare(engines=("aesara", "pytensor"), windows=30, data_dir=None, out_path=
     """Run ``worker`` once per (engine, linker) in a subprocess; print a table; write JSON and
     bench.md. Engines that are not installed are left out; linkers an engine cannot run give
     a row saying why."""
-    from rnnrepro import runlog
     from rnnrepro.bench import installed_engines, single_thread_env
     rows = []
     t_start = time.time()
@@ -158,6 +167,8 @@ def compare(engines=("aesara", "pytensor"), windows=30, data_dir=None, out_path=
               f"{comp:>10s}")
     env = single_thread_env(dict(os.environ))
     record = {"rows": rows, "windows": windows, "hardware": runlog.hardware(),
+              "accelerator": next((r["accelerator"] for r in rows if r.get("accelerator")),
+                                  None),
               "commit": runlog.git_commit(), "threads": env["OMP_NUM_THREADS"],
               "xla_flags": env.get("XLA_FLAGS"), "load_average": os.getloadavg(),
               "wall_seconds": round(time.time() - t_start, 1),
@@ -180,7 +191,9 @@ def compare(engines=("aesara", "pytensor"), windows=30, data_dir=None, out_path=
              else "")])
         with open(os.path.join(os.path.dirname(os.path.abspath(out_path)), "bench.md"), "w") as f:
             f.write(f"Command: `python {' '.join(sys.argv)}`  \nCommit: {record['commit']}  \n"
-                    f"Hardware: {record['hardware']}, Python {record['python']}  \n"
+                    f"Hardware: {record['hardware']}"
+                    + (f", JAX on {record['accelerator']}" if record["accelerator"] else "")
+                    + f", Python {record['python']}  \n"
                     f"Threads: {record['threads']} (BLAS; XLA flags: {record['xla_flags']}); "
                     f"load average (1, 5, 15 min) at the end: "
                     + ", ".join(f"{x:.1f}" for x in record["load_average"])

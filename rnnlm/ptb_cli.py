@@ -32,6 +32,13 @@ def add_subcommands(subparsers):
     p.add_argument("--max-epochs", type=positive_int, default=None,
                    help="stop after this many epochs (default: the config's max_max_epoch)")
     p.add_argument("--linker", choices=("c", "numba", "jax"), default=None, help=LINKER_HELP)
+    p.add_argument("--checkpoint-every", type=positive_int, default=None, metavar="N",
+                   help="also checkpoint every N training windows inside an epoch (resume "
+                        "continues bit for bit from there)")
+    p.add_argument("--time-limit", type=positive_float, default=None, metavar="SECONDS",
+                   help="stop at the first checkpoint after this many seconds (with "
+                        "--checkpoint-every: inside an epoch; else at an epoch's end); "
+                        "continue later with --resume")
     _common(p)
     p.set_defaults(func=cmd_ptb_lstm)
 
@@ -79,8 +86,9 @@ def cmd_ptb_lstm(args):
     from rnnlm.ptb_train import train_lstm
     s = train_lstm(args.config, data_dir=args.data_dir, out=args.out, max_epochs=args.max_epochs,
                    resume=args.resume, overwrite=args.overwrite, seed=0 if args.seed is None else args.seed,
-                   quiet=args.quiet, command=_command_line(), evaluate_test=not args.no_test)
-    return 0 if s["epochs"] else 1
+                   quiet=args.quiet, command=_command_line(), evaluate_test=not args.no_test,
+                   checkpoint_every=args.checkpoint_every, time_limit=args.time_limit)
+    return 0 if s["epochs"] or s["stopped"] else 1
 
 
 def cmd_ptb_rnnlm(args):

@@ -31,7 +31,8 @@ def write_result(out, run_id, what, value, published, published_source, label, c
     rec = {"id": run_id, "package": "rnnlm", "what": what, "metric": "test perplexity",
            "value": value, "published": published, "published_source": published_source,
            "label": label, "command": command, "commit": runlog.git_commit(), "data": data,
-           "hardware": runlog.hardware(), "engine": eng["engine"],
+           "hardware": runlog.hardware(), "accelerator": runlog.accelerator(eng["linker"]),
+           "engine": eng["engine"],
            "engine_version": eng["engine_version"], "linker": eng["linker"],
            "floatX": config.floatX,
            "epochs": epochs, "seconds": seconds, "words_per_second": words_per_second,
@@ -48,35 +49,71 @@ def write_result(out, run_id, what, value, published, published_source, label, c
 
 
 def run_epoch(model, data, batch_size, num_steps, lr=None, rng=None, quiet=True, desc=None,
-              verbose=False):
+              verbose=False, start=None, every=None, on_checkpoint=None):
     """``run_epoch``: perplexity exp(costs / iters), state carried window to window.
 
     With ``lr`` it trains (``train_step``); without it only evaluates. Returns
-    (perplexity, words, seconds).
+    (perplexity, words, seconds), or None when ``on_checkpoint`` asked to stop.
+
+    Mid-epoch checkpoints (training only): every ``every`` windows ``on_checkpoint(progress)``
+    gets the epoch's progress (``windows`` done, the carried ``c``/``h``, the running
+    ``costs``/``iters``/``words``, ``seconds``) and returns True to stop here; ``start`` is such
+    a progress dict to continue from (``rng`` must then be in the state it had at that point).
+
+    The costs are read back one window late: on a GPU (JAX) reading a cost waits for its
+    window, and reading the previous one instead lets the next window's dropout masks be drawn
+    on the CPU while the GPU computes. Same sum, same order.
     """
     c, h = model.zero_state(batch_size)
-    costs, iters, words = 0.0, 0, 0
+    costs, iters, words, done, sec0 = 0.0, 0, 0, 0, 0.0
+    if start:
+        c, h = start["c"], start["h"]
+        costs, iters, words = start["costs"], start["iters"], start["words"]
+        done, sec0 = start["windows"], start["seconds"]
     n = ptb.epoch_size(len(data), batch_size, num_steps)
-    bar = runlog.progress(ptb.ptb_producer(data, batch_size, num_steps), total=n, desc=desc,
-                          quiet=quiet, unit="win")
+    windows = ptb.ptb_producer(data, batch_size, num_steps)
+    bar = runlog.progress(None, total=n, desc=desc, quiet=quiet, unit="win")
+    bar.update(done)
+    pending = []
+
+    def settle(keep):
+        nonlocal costs
+        while len(pending) > keep:
+            costs += float(pending.pop(0))
     t0 = time.perf_counter()
-    for step, (x, y) in enumerate(bar):
+    for step, (x, y) in enumerate(windows):
+        if step < done:
+            continue
         if lr is None:
             cost, c, h = model.evaluate(x, y, c, h)
         else:
             masks = model.dropout_masks(rng, batch_size, num_steps) if model.use_dropout else []
             cost, c, h, _ = model.train_step(x, y, c, h, asfloat(lr), *masks)
-        costs += float(cost)
+        pending.append(cost)
         iters += num_steps
         words += x.size
+        settle(1)
+        bar.update(1)
         if bar.disable is False:
-            el = time.perf_counter() - t0
-            bar.set_postfix(ppl=f"{np.exp(costs / iters):.1f}", wps=f"{words / max(el, 1e-9):.0f}")
+            el = time.perf_counter() - t0 + sec0
+            bar.set_postfix(ppl=f"{np.exp(costs / max(iters - num_steps, 1)):.1f}",
+                            wps=f"{words / max(el, 1e-9):.0f}")
         elif verbose and n >= 10 and step % (n // 10) == 10:  # the tutorial's progress line
-            el = time.perf_counter() - t0
+            settle(0)
+            el = time.perf_counter() - t0 + sec0
             print(f"{step * 1.0 / n:.3f} perplexity: {np.exp(costs / iters):.3f} "
                   f"speed: {words / max(el, 1e-9):.0f} wps", flush=True)
-    return float(np.exp(costs / iters)), words, time.perf_counter() - t0
+        if on_checkpoint is not None and every and (step + 1) % every == 0 and step + 1 < n:
+            settle(0)
+            progress = {"windows": step + 1, "c": np.asarray(c), "h": np.asarray(h),
+                        "costs": costs, "iters": iters, "words": words,
+                        "seconds": time.perf_counter() - t0 + sec0}
+            if on_checkpoint(progress):
+                bar.close()
+                return None
+    settle(0)
+    bar.close()
+    return float(np.exp(costs / iters)), words, time.perf_counter() - t0 + sec0
 
 
 def evaluate_stream(model, data, num_steps=100):
@@ -94,22 +131,33 @@ def evaluate_stream(model, data, num_steps=100):
 
 def train_lstm(config_name="small", data_dir=None, out=None, max_epochs=None, resume=False,
                seed=0, quiet=False, command=None, evaluate_test=True, config_overrides=None,
-               overwrite=False):
+               overwrite=False, checkpoint_every=None, time_limit=None):
     """Train (or resume) an LSTM config on PTB; returns a summary dict.
 
     ``max_epochs`` stops after that many epochs in total (the learning-rate schedule is still the
     config's ``max_max_epoch`` one, so a stopped run can be resumed to completion). The run
     folder is claimed (``rnnrepro.runsafe.claim``) and ``resume`` refuses another identity.
+
+    For jobs of limited length (a lent GPU: 10-minute commands): ``checkpoint_every`` N also
+    checkpoints every N training windows inside an epoch (the carried state, the running cost
+    and the dropout generator's state with it, so ``resume`` continues bit for bit), and
+    ``time_limit`` (seconds from the start of this call) stops the run at the first checkpoint
+    after it, with ``summary["stopped"]`` set; a later ``resume`` continues.
     """
     out = out or os.path.join("results", f"ptb-lstm-{config_name}")
     with runsafe.claim(out, resume=resume, overwrite=overwrite, markers=(CKPT, LOG),
                        say=lambda m: _say(m, quiet)):
         return _train_lstm(config_name, data_dir, out, max_epochs, resume, seed, quiet, command,
-                           evaluate_test, config_overrides)
+                           evaluate_test, config_overrides, checkpoint_every, time_limit)
+
+
+_RNG = "rng_keys"  # the dropout generator's state in a mid-epoch checkpoint (MT19937 keys)
+_EPOCH_ARRAYS = ("progress_c", "progress_h", _RNG)
 
 
 def _train_lstm(config_name, data_dir, out, max_epochs, resume, seed, quiet, command,
-                evaluate_test, config_overrides):
+                evaluate_test, config_overrides, checkpoint_every=None, time_limit=None):
+    t_call = time.perf_counter()
     from rnnlm import lstm
     cfg = dict(lstm.CONFIGS[config_name])
     cfg.update(config_overrides or {})
@@ -122,18 +170,26 @@ def _train_lstm(config_name, data_dir, out, max_epochs, resume, seed, quiet, com
                                                                         cfg["max_max_epoch"])
     log = runlog.JsonlLog(os.path.join(out, LOG))
     ckpt_path = os.path.join(out, CKPT)
-    start_epoch, params, seconds_done, commands = 0, None, 0.0, []
+    start_epoch, params, seconds_done, commands, partial = 0, None, 0.0, [], None
     command = command or " ".join(sys.argv)
     if resume and os.path.exists(ckpt_path):
         arrays, state = checkpoint.load(ckpt_path)
         if state.get("model_type") != "lstm" or state.get("config_name") != config_name:
             raise checkpoint.CheckpointError(f"{ckpt_path}: not a {config_name} LSTM checkpoint")
         runsafe.check_resume(ckpt_path, state, identity)
-        start_epoch, params = state["epochs_done"], arrays
+        start_epoch = state["epochs_done"]
+        params = {k: v for k, v in arrays.items() if k not in _EPOCH_ARRAYS}
         seconds_done = state.get("seconds", 0.0)
         commands = state.get("commands", [])
         log.truncate_after(start_epoch)
-        _say(f"resuming {config_name} from epoch {start_epoch}", quiet)
+        partial = state.get("epoch_progress")
+        if partial:  # a mid-epoch checkpoint: the carried state and the running sums
+            partial = dict(partial, c=arrays["progress_c"], h=arrays["progress_h"],
+                           rng=arrays[_RNG])
+            _say(f"resuming {config_name} in epoch {start_epoch + 1} after "
+                 f"{partial['windows']} windows", quiet)
+        else:
+            _say(f"resuming {config_name} from epoch {start_epoch}", quiet)
     else:
         log.reset()
     commands = commands + [command]
@@ -144,12 +200,53 @@ def _train_lstm(config_name, data_dir, out, max_epochs, resume, seed, quiet, com
          f"{describe('ptb-lstm')}", quiet)
     seconds = seconds_done
     train_wps = None
+    stopped = None
+
+    def state_record(epochs_done, progress=None):
+        st = {"model_type": "lstm", "config_name": config_name, "config": cfg,
+              "epochs_done": epochs_done, "seed": seed, "vocab": vocab, "seconds": seconds,
+              "floatX": config.floatX, "linker": model.linker, "commands": commands,
+              "tokenizer": "whitespace", "identity": identity}
+        if progress is not None:
+            st["epoch_progress"] = progress
+        return st
+
+    def out_of_time():
+        return time_limit is not None and time.perf_counter() - t_call >= time_limit
+
     for epoch in range(start_epoch, total_epochs):
+        if stopped is None and epoch > start_epoch and out_of_time():
+            stopped = f"after epoch {epoch}"
+            break
         lr = lstm.learning_rate(cfg, epoch)
         rng = np.random.RandomState(seed * 100003 + epoch + 1)  # re-derived: resume-exact
-        train_ppl, words, sec = run_epoch(model, train, cfg["batch_size"], cfg["num_steps"],
-                                          lr=lr, rng=rng, quiet=quiet, desc=f"epoch {epoch + 1}",
-                                          verbose=not quiet)
+        start = None
+        if partial is not None and epoch == start_epoch:
+            st = rng.get_state()  # ('MT19937', keys, pos, has_gauss, cached_gaussian)
+            rng.set_state((st[0], partial["rng"], partial["rng_pos"], partial["rng_has_gauss"],
+                           partial["rng_gauss"]))
+            start = partial
+
+        def on_checkpoint(progress, epoch=epoch, rng=rng):
+            # never a diverged model in the checkpoint: the running cost covers every window
+            runsafe.check_finite("the training cost", progress["costs"], epoch + 1)
+            st = rng.get_state()
+            record = {k: progress[k] for k in ("windows", "costs", "iters", "words", "seconds")}
+            record.update(rng_pos=int(st[2]), rng_has_gauss=int(st[3]),
+                          rng_gauss=float(st[4]))
+            arrays = dict(model.get_params(), progress_c=progress["c"], progress_h=progress["h"])
+            arrays[_RNG] = st[1]
+            checkpoint.save(ckpt_path, arrays, state_record(epoch, record))
+            return out_of_time()
+
+        result = run_epoch(model, train, cfg["batch_size"], cfg["num_steps"], lr=lr, rng=rng,
+                           quiet=quiet, desc=f"epoch {epoch + 1}", verbose=not quiet,
+                           start=start, every=checkpoint_every,
+                           on_checkpoint=on_checkpoint if checkpoint_every else None)
+        if result is None:
+            stopped = f"in epoch {epoch + 1}"
+            break
+        train_ppl, words, sec = result
         valid_ppl, _, vsec = run_epoch(model, valid, cfg["batch_size"], cfg["num_steps"],
                                        quiet=quiet, desc="valid")
         runsafe.check_finite("the training perplexity", train_ppl, epoch + 1)
@@ -165,15 +262,15 @@ def _train_lstm(config_name, data_dir, out, max_epochs, resume, seed, quiet, com
         log.write(rec)
         _say(f"Epoch: {epoch + 1} Learning rate: {lr:.3f} Train Perplexity: {train_ppl:.3f} "
              f"Valid Perplexity: {valid_ppl:.3f} ({train_wps:.0f} wps)", quiet)
-        state = {"model_type": "lstm", "config_name": config_name, "config": cfg,
-                 "epochs_done": epoch + 1, "seed": seed, "vocab": vocab, "seconds": seconds,
-                 "floatX": config.floatX, "linker": model.linker, "commands": commands,
-                 "tokenizer": "whitespace", "identity": identity}
-        checkpoint.save(ckpt_path, params, state)
+        checkpoint.save(ckpt_path, params, state_record(epoch + 1))
     records = log.records()
     summary = {"epochs": len(records), "valid_perplexity": records[-1]["valid_perplexity"]
-               if records else None, "seconds": seconds, "out": out, "records": records}
-    if evaluate_test and records:
+               if records else None, "seconds": seconds, "out": out, "records": records,
+               "stopped": stopped}
+    if stopped:
+        _say(f"time limit: stopped {stopped} with a checkpoint in {ckpt_path}; continue with "
+             f"--resume", quiet)
+    if evaluate_test and records and not stopped:
         test_ppl, n, tsec = evaluate_stream(model, test)
         summary.update(test_perplexity=test_ppl, test_words=n)
         _say(f"Test Perplexity: {test_ppl:.3f} ({n} targets, {tsec:.0f} s)", quiet)

@@ -16,7 +16,11 @@ def peak_rss_mb():
 
 
 def git_commit(path=None):
-    """The commit of the checkout holding this package ('unknown' outside git)."""
+    """The commit of the checkout holding this package ('unknown' outside git). A copy of a
+    checkout without its ``.git`` (a lent GPU machine gets one) says its commit in
+    ``$RNN_COMMIT``."""
+    if os.environ.get("RNN_COMMIT"):
+        return os.environ["RNN_COMMIT"]
     here = path or os.path.dirname(os.path.abspath(__file__))
     try:
         out = subprocess.run(["git", "-C", here, "rev-parse", "--short=12", "HEAD"],
@@ -41,6 +45,18 @@ def hardware():
     except OSError:
         pass
     return f"{model} x{os.cpu_count()}"
+
+
+def accelerator(linker=None):
+    """The device the JAX linker computes on (``"gpu: NVIDIA H100 80GB HBM3"``), else None."""
+    if linker != "jax":
+        return None
+    try:
+        import jax
+        d = jax.devices()[0]
+        return f"{d.platform}: {d.device_kind}"
+    except Exception as exc:  # noqa: BLE001 - a record field, never a reason to fail
+        return f"unknown ({exc.__class__.__name__})"
 
 
 class JsonlLog:

@@ -429,6 +429,37 @@ def test_lstm_trains_and_resume_equals_uninterrupted(corpus, tmp_path, lstm_mode
     assert probs.shape == (10,) and abs(probs.sum() - 1) < 1e-9
 
 
+def test_lstm_mid_epoch_checkpoints_resume_bit_for_bit(corpus, tmp_path, lstm_model):
+    """A run cut into many short jobs (``time_limit`` ~0: each call stops at its first
+    checkpoint, every 2 windows) ends exactly where an uninterrupted one does: carried state,
+    running cost and the dropout generator's position all come back from the checkpoint."""
+    from rnnlm.ptb_train import train_lstm
+    kw = dict(data_dir=corpus, seed=1, quiet=True, config_overrides=TINY_LSTM, max_epochs=2,
+              evaluate_test=False)
+    train_lstm("test", out=str(tmp_path / "full"), **kw)
+    cut = str(tmp_path / "cut")
+    s = train_lstm("test", out=cut, checkpoint_every=2, time_limit=1e-9, **kw)
+    assert s["stopped"] == "in epoch 1" and s["epochs"] == 0
+    _, state = checkpoint.load(os.path.join(cut, "checkpoint.npz"))
+    assert state["epochs_done"] == 0 and state["epoch_progress"]["windows"] == 2
+    calls = 1
+    while s["stopped"]:
+        s = train_lstm("test", out=cut, checkpoint_every=2, time_limit=1e-9, resume=True, **kw)
+        calls += 1
+    train, _, _, _ = ptb.ptb_raw_data(corpus)
+    windows = ptb.epoch_size(len(train), TINY_LSTM["batch_size"], TINY_LSTM["num_steps"])
+    assert windows >= 6 and calls >= windows  # several cuts inside each of the 2 epochs
+    a, _ = checkpoint.load(str(tmp_path / "full" / "checkpoint.npz"))
+    b, state = checkpoint.load(os.path.join(cut, "checkpoint.npz"))
+    assert "epoch_progress" not in state and sorted(a) == sorted(b)
+    for k in a:
+        np.testing.assert_array_equal(a[k], b[k])
+    strip = lambda rs: [{k: v for k, v in r.items() if "second" not in k and k not in
+                         ("peak_rss_mb", "words_per_second")} for r in rs]
+    assert strip(_read(os.path.join(cut, "log.jsonl"))) == \
+        strip(_read(str(tmp_path / "full" / "log.jsonl")))
+
+
 def test_class_rnn_trains_and_resume_equals_uninterrupted(corpus, tmp_path):
     from rnnlm.ptb_train import train_class_rnn
     kw = dict(data_dir=corpus, hidden=8, class_size=4, bptt=3, bptt_block=4, direct=2000,
