@@ -20,7 +20,7 @@ input projection, the softmax and the loss run for all steps at once (BLAS-3).
 import numpy as np
 
 from rnnrepro.engine import T, asfloat, config, function, grad, linker, scan, shared, sigmoid, \
-    softmax, tensor
+    softmax, tensor, th
 
 from rnnlm.registry import register
 
@@ -32,11 +32,19 @@ FORGET_BIAS = 0.0
 
 
 def softmax_nll(logits, targets):
-    """-log softmax(logits)[n, targets[n]]. Written as log(softmax) on purpose: the engine then
-    runs one Softmax forward and one SoftmaxGrad backward (log_softmax costs a Softmax *and* a
-    LogSoftmax pass over the (steps*batch, vocab) logits: ~25% slower end to end)."""
-    probs = softmax(logits, axis=-1)
-    return -T.log(probs[T.arange(targets.shape[0]), targets])
+    """-log softmax(logits)[n, targets[n]], computed stably as TF's
+    ``sparse_softmax_cross_entropy_with_logits`` is: ``logsumexp(logits) - logits[n, target]``
+    with the row maximum subtracted inside the exponential.
+
+    An earlier form, ``-log(softmax(logits)[n, target])``, is the same function but turns a
+    target probability that underflows float32 (a logit gap over about 87) into an infinite
+    cost and NaN gradients: the large config's first epoch reached that within 11 windows
+    (the cost spikes early at lr 1.0), where TF's fused op gives a large finite cost that the
+    global-norm clip absorbs. Forward and backward are one exponential pass each, as before.
+    """
+    m = th.gradient.disconnected_grad(T.max(logits, axis=-1, keepdims=True))
+    lse = m[:, 0] + T.log(T.sum(T.exp(logits - m), axis=-1))
+    return lse - logits[T.arange(targets.shape[0]), targets]
 
 
 def learning_rate(config_, epoch):
