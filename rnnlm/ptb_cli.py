@@ -42,6 +42,17 @@ def add_subcommands(subparsers):
     _common(p)
     p.set_defaults(func=cmd_ptb_lstm)
 
+    p = subparsers.add_parser("ptb-eval", help="perplexity of a saved PTB LSTM checkpoint on "
+                                               "one split (cross-check engines and linkers)")
+    p.add_argument("checkpoint", help="a checkpoint.npz written by rnnlm ptb-lstm")
+    p.add_argument("--split", choices=("test", "valid", "train"), default="test")
+    p.add_argument("--data-dir", default=None, help="PTB folder (as for ptb-lstm)")
+    p.add_argument("--linker", choices=("c", "numba", "jax"), default=None, help=LINKER_HELP)
+    p.add_argument("--floatx", choices=("float32", "float64"), default=None,
+                   help="float type (default: $RNN_FLOATX, else float32)")
+    p.add_argument("--json", action="store_true", help="print the result as one JSON line")
+    p.set_defaults(func=cmd_ptb_eval)
+
     p = subparsers.add_parser("ptb-rnnlm", help="RNNLM toolkit recipe on PTB (class RNN / RNNME)")
     p.add_argument("--hidden", type=positive_int, default=100)
     p.add_argument("--class", dest="class_size", type=positive_int, default=100)
@@ -89,6 +100,21 @@ def cmd_ptb_lstm(args):
                    quiet=args.quiet, command=_command_line(), evaluate_test=not args.no_test,
                    checkpoint_every=args.checkpoint_every, time_limit=args.time_limit)
     return 0 if s["epochs"] or s["stopped"] else 1
+
+
+def cmd_ptb_eval(args):
+    use_linker("rnnlm", args.linker, "ptb-lstm")
+    _set_floatx(args, "float32")
+    from rnnlm.ptb_train import evaluate_checkpoint
+    r = evaluate_checkpoint(args.checkpoint, data_dir=args.data_dir, split=args.split)
+    if args.json:
+        import json
+        print(json.dumps(r))
+    else:
+        print(f"{r['split']} perplexity: {r['perplexity']:.6f} ({r['targets']} targets, "
+              f"{r['seconds']:.0f} s; {r['engine']} {r['engine_version']}, linker "
+              f"{r['linker']}, {r['floatX']})")
+    return 0
 
 
 def cmd_ptb_rnnlm(args):

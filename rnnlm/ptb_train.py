@@ -129,6 +129,28 @@ def evaluate_stream(model, data, num_steps=100):
     return float(np.exp(costs / iters)), iters, time.perf_counter() - t0
 
 
+def evaluate_checkpoint(path, data_dir=None, split="test"):
+    """Perplexity of a saved PTB LSTM on one split in the tutorial's test setting (batch 1,
+    state carried; ``evaluate_stream``) with the engine, linker and floatX in effect: the
+    cross-check of one checkpoint between machines (a GPU run's, on the CPU's C linker)."""
+    from rnnlm import lstm
+    arrays, state = checkpoint.load(path)
+    if state.get("model_type") != "lstm":
+        raise checkpoint.CheckpointError(f"{path}: not a PTB LSTM checkpoint")
+    data_dir = ptb.resolve_data_dir(data_dir)
+    train, valid, test, vocab = ptb.ptb_raw_data(data_dir)
+    if list(vocab) != list(state["vocab"]):
+        raise checkpoint.CheckpointError(f"{path}: trained on another vocabulary than the PTB "
+                                         f"files in {data_dir}")
+    params = {k: v for k, v in arrays.items() if k not in _EPOCH_ARRAYS}
+    model = lstm.PTBLSTM(state["config"], len(vocab), params=params, compile_train=False)
+    ppl, n, sec = evaluate_stream(model, {"train": train, "valid": valid, "test": test}[split])
+    return {"checkpoint": path, "split": split, "perplexity": ppl, "targets": n,
+            "seconds": round(sec, 1), "epochs_done": state["epochs_done"],
+            "trained_with": {k: state.get(k) for k in ("linker", "floatX")},
+            **describe("ptb-lstm")}
+
+
 def train_lstm(config_name="small", data_dir=None, out=None, max_epochs=None, resume=False,
                seed=0, quiet=False, command=None, evaluate_test=True, config_overrides=None,
                overwrite=False, checkpoint_every=None, time_limit=None):

@@ -417,6 +417,10 @@ def test_lstm_trains_and_resume_equals_uninterrupted(corpus, tmp_path, lstm_mode
     for k in a:
         np.testing.assert_array_equal(a[k], b[k])
     assert resumed["test_perplexity"] == full["test_perplexity"]
+    # rnnlm ptb-eval: the checkpoint alone reproduces the run's test pass
+    from rnnlm.ptb_train import evaluate_checkpoint
+    ev = evaluate_checkpoint(str(tmp_path / "full" / "checkpoint.npz"), corpus)
+    assert ev["perplexity"] == full["test_perplexity"] and ev["split"] == "test"
     strip = lambda rs: [{k: v for k, v in r.items() if "second" not in k and k not in
                          ("peak_rss_mb",)} for r in rs]
     assert strip(_read(str(tmp_path / "cut" / "log.jsonl"))) == strip(recs)
