@@ -210,6 +210,12 @@ def function(inputs, outputs=None, *, model=None, linker_name=None, **kwargs):
             # So one floatX per process for the JAX functions that are called.
             import jax
             jax.config.update("jax_enable_x64", config.floatX == "float64")
+            if config.floatX == "float32":
+                # PyTensor sums float32 with a float64 accumulator (acc_dtype); C does that,
+                # JAX with x64 off accumulates in float32 and says so at every trace (at the
+                # first call, outside this function); known and expected, so not printed.
+                warnings.filterwarnings("ignore", message="Explicitly requested dtype float64 "
+                                        "requested in astype", category=UserWarning)
             with warnings.catch_warnings():
                 # shape checks JAX enforces itself at trace time (our shared weights have no
                 # static shapes, so PyTensor keeps broadcast asserts the JAX backend drops)
