@@ -214,6 +214,9 @@ def _train_lstm(config_name, data_dir, out, max_epochs, resume, seed, quiet, com
             _say(f"resuming {config_name} from epoch {start_epoch}", quiet)
     else:
         log.reset()
+    if partial and start_epoch >= total_epochs:  # its weights are from inside the next epoch
+        raise runsafe.RunError(f"{ckpt_path}: the checkpoint is inside epoch {start_epoch + 1}; "
+                               f"resume with --max-epochs above {start_epoch} to finish it")
     commands = commands + [command]
     with runlog.compiling(quiet):  # eagerly: keeps compilation out of the epoch times
         model = lstm.get_model(cfg, len(vocab), params=params, seed=seed)

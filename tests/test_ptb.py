@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from rnnrepro import checkpoint
+from rnnrepro.runsafe import RunError
 from rnnrepro.engine import config, set_floatx
 
 from rnnlm import class_rnn, ptb
@@ -446,10 +447,16 @@ def test_lstm_mid_epoch_checkpoints_resume_bit_for_bit(corpus, tmp_path, lstm_mo
     assert s["stopped"] == "in epoch 1" and s["epochs"] == 0
     _, state = checkpoint.load(os.path.join(cut, "checkpoint.npz"))
     assert state["epochs_done"] == 0 and state["epoch_progress"]["windows"] == 2
-    calls = 1
+    calls, refused = 1, False
     while s["stopped"]:
+        if s["stopped"].startswith("in epoch 2") and not refused:
+            # weights from inside epoch 2 never stand for a 1-epoch run
+            with pytest.raises(RunError, match="inside epoch 2"):
+                train_lstm("test", out=cut, resume=True, **dict(kw, max_epochs=1))
+            refused = True
         s = train_lstm("test", out=cut, checkpoint_every=2, time_limit=1e-9, resume=True, **kw)
         calls += 1
+    assert refused
     train, _, _, _ = ptb.ptb_raw_data(corpus)
     windows = ptb.epoch_size(len(train), TINY_LSTM["batch_size"], TINY_LSTM["num_steps"])
     assert windows >= 6 and calls >= windows  # several cuts inside each of the 2 epochs
