@@ -234,15 +234,18 @@ class PTBLSTM:
             self.set_params(saved)
 
     def evaluate(self, x, y, c0, h0):
-        x, y, c0, h0 = _typed((x, "int32"), (y, "int32"), (c0, None), (h0, None))
+        if self.linker == "jax":
+            x, y, c0, h0 = _typed((x, "int32"), (y, "int32"), (c0, None), (h0, None))
         return self._functions(x)[0](x, y, c0, h0)
 
     def train_step(self, x, y, c0, h0, lr, *masks):
         fn = self._functions(x)[1]
         if fn is None:
             raise RuntimeError("this PTBLSTM was built with compile_train=False")
-        args = _typed((x, "int32"), (y, "int32"), (c0, None), (h0, None), (lr, None),
-                      *((m, None) for m in masks))
+        args = (x, y, c0, h0, lr) + tuple(masks)
+        if self.linker == "jax":  # trust_input: nothing else checks or casts the inputs
+            args = _typed((x, "int32"), (y, "int32"), (c0, None), (h0, None), (lr, None),
+                          *((m, None) for m in masks))
         return fn(*args)
 
     def zero_state(self, batch_size):
@@ -259,12 +262,23 @@ class PTBLSTM:
 
 
 def _typed(*pairs):
-    """Host inputs as numpy arrays of the graph's dtypes (``None``: floatX); arrays already on
-    the device (JAX outputs carried from the last window) pass through as they are."""
+    """For the JAX functions (``trust_input``): host inputs as numpy arrays of the graph's
+    dtypes (``None``: floatX); arrays already on the device (JAX outputs carried from the last
+    window) pass through as they are. As PyTensor's own input filter (used by the C and Numba
+    linkers), a numpy array is cast only where no precision is lost: float64 data given to a
+    float32 graph is refused, not silently rounded (Python scalars are cast, as PyTensor does;
+    integer token ids are cast to int32)."""
     out = []
     for a, dtype in pairs:
-        if isinstance(a, (np.ndarray, np.generic, int, float, list)):
-            a = np.asarray(a, dtype=dtype or config.floatX)
+        dtype = np.dtype(dtype or config.floatX)
+        if isinstance(a, (np.ndarray, np.generic)):
+            if a.dtype != dtype and not np.can_cast(a.dtype, dtype, casting="same_kind"
+                                                    if a.dtype.kind in "iu" else "safe"):
+                raise TypeError(f"input of dtype {a.dtype} given where {dtype} is expected "
+                                f"(would lose precision); cast it first")
+            a = np.asarray(a, dtype=dtype)
+        elif isinstance(a, (int, float, list)):
+            a = np.asarray(a, dtype=dtype)
         out.append(a)
     return out
 
