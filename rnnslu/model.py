@@ -76,54 +76,44 @@ class _SLUBase:
             updates[self.emb] = e / T.sqrt((e ** 2).sum(axis=1)).dimshuffle(0, "x")
         return updates
 
-    # -- is13, fast: one compiled call per sentence ------------------------------------------
-    def _sentence_words_graph(self, bs):
-        """is13's per-word SGD over a whole sentence in one graph: returns the per-word costs
-        and the parameters after the sentence's last update.
+    # -- is13, fast: one compiled function per window length ---------------------------------
+    def _word_window_graph(self, L):
+        """is13's ``train`` + ``normalize`` for one word whose ``minibatch`` window has exactly
+        ``L`` rows (``L`` = min(t + 1, bs) for word t): (idxs (L, cs), y (1,), lr) -> the
+        word's NLL, with every parameter updated in place.
 
-        An outer ``scan`` runs over the words and carries the parameters: word t takes its
-        ``minibatch`` (the last L = min(t + 1, bs) context windows up to t), computes the NLL
-        of word t, applies the SGD step and renormalises the embeddings, as
-        ``word_train_normalize`` does for one word, before the next word's gradient.
+        Same mathematics as the per-word loop, less arithmetic and far fewer operations (equal
+        to rounding, see tests): the ``L`` steps of the recurrence are unrolled, so there is
+        no ``scan`` (and no padding steps) in the word's forward and backward pass; the
+        embedding gradient is applied to the L * cs rows the word touches instead of through a
+        dense (ne+1, de) matrix, and only those rows are renormalised: the others are unit
+        length already, so renormalising them again changes nothing but rounding. A one-row
+        window (the first word of every sentence, and every word when bs is 1) renormalises
+        all rows, as is13 does after every word.
 
-        Same mathematics, less arithmetic (equal to rounding, see tests): the <= bs steps of a
-        word's recurrence are unrolled (a step before the window's start keeps h0 / s0, so it
-        adds exact zeros to every gradient); the embedding gradient is applied to the L * cs
-        rows it touches instead of a dense (ne+1, de) matrix; after word 0 of every sentence all
-        rows are renormalised (as is13 after every word), after the other words only the rows
-        just updated (the others are already unit length: renormalising them again changes
-        nothing but rounding).
+        (A first version ran a whole sentence per call, carrying the parameters through a
+        ``scan`` over its words: the carried embeddings and weights were copied at every word
+        and every window was padded to bs steps, so it was only ~1.2x faster than the
+        per-word loop; results/bench_is13_run2.)
         """
-        n = self.idxs.shape[0]
-        de, cs = self.de, self.cs
-
-        def unit_rows(e):
-            return e / T.sqrt((e ** 2).sum(axis=1)).dimshuffle(0, "x")
-
-        def word(t, y_t, *args):
-            params, idxs, lr = list(args[:-2]), args[-2], args[-1]
-            p = {q.name: v for q, v in zip(self.params, params)}
-            lo = T.maximum(t - bs + 1, 0)
-            window = idxs[lo:t + 1]                   # minibatch(windows, bs)[t]: L rows
-            first = bs - (t + 1 - lo)                 # unrolled steps before the window starts
-            flat = window.flatten()
-            rows = p["embeddings"][flat]
-            xp = T.dot(rows.reshape((window.shape[0], de * cs)), p["wx"]) + p["bh"]
-            prob = self._unrolled_last(p, xp, first, bs)
-            cost = -T.log(prob)[y_t]
-            grads = grad(cost, [rows] + params[1:])
-            # the dense embedding gradient, as is13's (accumulated in the same order), read
-            # back only at the rows this word touched -- and at word 0 at all rows
-            dense = T.inc_subtensor(T.zeros_like(p["embeddings"])[flat], grads[0])
-            touched = T.concatenate([flat, T.arange(T.eq(t, 0) * p["embeddings"].shape[0],
-                                                    dtype=flat.dtype)])
-            new_rows = unit_rows(p["embeddings"][touched] - lr * dense[touched])
-            emb = T.set_subtensor(p["embeddings"][touched], new_rows)  # duplicates: same value
-            return [cost, emb] + [v - lr * g for v, g in zip(params[1:], grads[1:])]
-
-        out, _ = scan(fn=word, sequences=[T.arange(n), self.y_sentence],
-                      outputs_info=[None] + list(self.params), non_sequences=[self.idxs, self.lr])
-        return out[0], [o[-1] for o in out[1:]]
+        idxs, y, lr = T.imatrix("window"), T.ivector("y_word"), T.scalar("lr")
+        p = {q.name: q for q in self.params}
+        flat = idxs.flatten()
+        rows = self.emb[flat]
+        xp = T.dot(rows.reshape((L, self.de * self.cs)), self.wx) + self.bh
+        cost = -T.log(self._unrolled_last(p, xp, L))[y[0]]
+        grads = grad(cost, [rows] + self.params[1:])
+        updates = OrderedDict((q, q - lr * g) for q, g in zip(self.params[1:], grads[1:]))
+        emb = T.inc_subtensor(self.emb[flat], -lr * grads[0])  # duplicates: summed
+        if L == 1:
+            emb = emb / T.sqrt((emb ** 2).sum(axis=1)).dimshuffle(0, "x")
+        else:
+            r = emb[flat]
+            emb = T.set_subtensor(emb[flat], r / T.sqrt((r ** 2).sum(axis=1)).dimshuffle(0, "x"))
+        updates[self.emb] = emb
+        f = function([idxs, y, lr], cost, updates=updates)
+        f.trust_input = True   # sentence_words_train hands it int32 / floatX arrays only
+        return f
 
     def _compile(self, name):
         if name in self._fns:
@@ -140,9 +130,8 @@ class _SLUBase:
             f = function([i, y, lr], self.nll, updates=self._sgd_updates(self.nll, normalize=False))
         elif name == "word_train_normalize":
             f = function([i, y, lr], self.nll, updates=self._sgd_updates(self.nll))
-        elif name.startswith("sentence_words_train_normalize_bs"):  # is13, fast trainer
-            costs, new = self._sentence_words_graph(int(name.rsplit("bs", 1)[1]))
-            f = function([i, ys, lr], costs, updates=OrderedDict(zip(self.params, new)))
+        elif name.startswith("word_window_train_normalize_L"):  # is13, fast trainer
+            f = self._word_window_graph(int(name.rsplit("L", 1)[1]))
         elif name == "normalize":
             e = self.emb
             f = function([], [], updates={e: e / T.sqrt((e ** 2).sum(axis=1)).dimshuffle(0, "x")})
@@ -160,16 +149,22 @@ class _SLUBase:
         ``classify``). Numba and JAX compile at the first call: they get one call on a
         one-word sentence, parameters restored, so no compilation lands in an epoch."""
         fast = regime != "sentence" and is13_trainer == "fast"
-        step = self._compile("sentence_train_normalize" if regime == "sentence" else
-                             f"sentence_words_train_normalize_bs{int(bs)}" if fast else
-                             "word_train_normalize")
+        if fast:
+            for L in range(1, int(bs) + 1):
+                self._compile(f"word_window_train_normalize_L{L}")
+        else:
+            step = self._compile("sentence_train_normalize" if regime == "sentence" else
+                                 "word_train_normalize")
         classify = self._compile("classify")
         if engine.linker("rnnslu") == "c":
             return
         saved = {k: v.copy() for k, v in self.get_params().items()}
-        w = self.windows(np.zeros(1, dtype="int32"))
+        w = self.windows(np.zeros(int(bs) if fast else 1, dtype="int32"))
         classify(w)
-        step(w, np.zeros(1, dtype="int32") if regime == "sentence" or fast else 0, 0.0)
+        if fast:
+            self.sentence_words_train(w, np.zeros(len(w), dtype="int32"), 0.0, bs)
+        else:
+            step(w, np.zeros(1, dtype="int32") if regime == "sentence" else 0, 0.0)
         self.set_params(saved)
 
     # -- the tutorials' entry points -----------------------------------------------------
@@ -187,9 +182,19 @@ class _SLUBase:
 
     def sentence_words_train(self, idxs, y, lr, bs):
         """is13's inner loop over one sentence (``word_train`` + ``normalize`` for each of its
-        ``minibatch(idxs, bs)`` windows, in order) in one compiled call; returns the per-word
-        costs."""
-        return self._compile(f"sentence_words_train_normalize_bs{int(bs)}")(idxs, y, lr)
+        ``minibatch(idxs, bs)`` windows, in order), each word through the compiled function
+        of its window's length; returns the per-word costs."""
+        bs = int(bs)
+        fns = [None] + [self._compile(f"word_window_train_normalize_L{L}")
+                        for L in range(1, bs + 1)]
+        idxs = np.ascontiguousarray(idxs, dtype="int32")   # trust_input: exact dtypes
+        y = np.asarray(y, dtype="int32")
+        lr = np.asarray(lr, dtype=config.floatX)
+        costs = []
+        for t in range(len(y)):
+            lo = max(0, t - bs + 1)
+            costs.append(fns[t + 1 - lo](idxs[lo:t + 1], y[t:t + 1], lr))
+        return costs
 
     def windows(self, sentence):
         """``contextwin`` as an int32 matrix with the padding made explicit (PAD -> row ne)."""
@@ -252,12 +257,12 @@ class RNNSLU(_SLUBase):
         h, _ = scan(fn=recurrence, sequences=xp, outputs_info=[self.h0])
         return softmax(T.dot(h, self.w) + self.b, axis=-1)   # all steps at once
 
-    def _unrolled_last(self, p, xp, first, bs):
-        """The output distribution after ``bs`` unrolled steps over the rows of ``xp`` (the
-        input projections); the ``first`` steps come before the window and keep h0."""
+    def _unrolled_last(self, p, xp, L):
+        """The output distribution after ``L`` unrolled steps over the rows of ``xp`` (the
+        input projections), from h0."""
         h = p["h0"]
-        for k in range(bs):
-            h = T.switch(T.ge(k, first), sigmoid(xp[T.maximum(k - first, 0)] + T.dot(h, p["wh"])), h)
+        for k in range(L):
+            h = sigmoid(xp[k] + T.dot(h, p["wh"]))
         return softmax(T.dot(h, p["w"]) + p["b"], axis=-1)
 
 
@@ -284,11 +289,10 @@ class Jordan(_SLUBase):
         s, _ = scan(fn=recurrence, sequences=xp, outputs_info=[self.s0])
         return s
 
-    def _unrolled_last(self, p, xp, first, bs):
+    def _unrolled_last(self, p, xp, L):
         s = p["s0"]
-        for k in range(bs):
-            h = sigmoid(xp[T.maximum(k - first, 0)] + T.dot(s, p["ws"]))
-            s = T.switch(T.ge(k, first), softmax(T.dot(h, p["w"]) + p["b"], axis=-1), s)
+        for k in range(L):
+            s = softmax(T.dot(sigmoid(xp[k] + T.dot(s, p["ws"])), p["w"]) + p["b"], axis=-1)
         return s
 
 
