@@ -36,7 +36,8 @@ def _common(p):
     p.add_argument("--bs", type=positive_int, help="is13: BPTT window in words")
     p.add_argument("--is13-trainer", choices=["fast", "word"],
                    help="is13: 'word' (default) is is13's loop, one compiled call per word; "
-                        "'fast' runs a sentence's per-word updates in one compiled call")
+                        "'fast' makes the same updates through one compiled function per "
+                        "window length (unrolled, in place; ~1.5x faster)")
     p.add_argument("--seed", type=int)
     p.add_argument("--no-decay", dest="decay", action="store_false", default=None)
     p.add_argument("--reset", choices=["aliased", "always"],
