@@ -28,6 +28,11 @@ function = functools.partial(engine.function, model="rnnslu")  # rnnslu's linker
 from .data import PAD
 
 
+def unit_rows(e):
+    """The rows of ``e`` scaled to unit length (the tutorials' embedding ``normalize``)."""
+    return e / T.sqrt((e ** 2).sum(axis=1)).dimshuffle(0, "x")
+
+
 class _SLUBase:
     """Shared plumbing: parameters, compiled functions (built on first use), save/load."""
 
@@ -73,7 +78,7 @@ class _SLUBase:
         updates = OrderedDict((p, p - self.lr * g) for p, g in zip(self.params, grads))
         if normalize:
             e = updates[self.emb]
-            updates[self.emb] = e / T.sqrt((e ** 2).sum(axis=1)).dimshuffle(0, "x")
+            updates[self.emb] = unit_rows(e)
         return updates
 
     # -- is13, fast: one compiled function per window length ---------------------------------
@@ -106,10 +111,9 @@ class _SLUBase:
         updates = OrderedDict((q, q - lr * g) for q, g in zip(self.params[1:], grads[1:]))
         emb = T.inc_subtensor(self.emb[flat], -lr * grads[0])  # duplicates: summed
         if L == 1:
-            emb = emb / T.sqrt((emb ** 2).sum(axis=1)).dimshuffle(0, "x")
+            emb = unit_rows(emb)
         else:
-            r = emb[flat]
-            emb = T.set_subtensor(emb[flat], r / T.sqrt((r ** 2).sum(axis=1)).dimshuffle(0, "x"))
+            emb = T.set_subtensor(emb[flat], unit_rows(emb[flat]))
         updates[self.emb] = emb
         f = function([idxs, y, lr], cost, updates=updates)
         f.trust_input = True   # sentence_words_train hands it int32 / floatX arrays only
@@ -134,7 +138,7 @@ class _SLUBase:
             f = self._word_window_graph(int(name.rsplit("L", 1)[1]))
         elif name == "normalize":
             e = self.emb
-            f = function([], [], updates={e: e / T.sqrt((e ** 2).sum(axis=1)).dimshuffle(0, "x")})
+            f = function([], [], updates={e: unit_rows(e)})
         elif name == "sentence_cost_grads":  # for gradient checks
             f = function([i, ys], [self.sentence_nll] + grad(self.sentence_nll, self.params))
         elif name == "word_cost_grads":
@@ -147,7 +151,8 @@ class _SLUBase:
     def compile_training(self, regime, is13_trainer="word", bs=9):
         """Compile now the functions a training run uses (the ``regime``'s step and
         ``classify``). Numba and JAX compile at the first call: they get one call on a
-        one-word sentence, parameters restored, so no compilation lands in an epoch."""
+        one-word sentence (the fast is13 trainer: a ``bs``-word one, reaching every window
+        length), parameters restored, so no compilation lands in an epoch."""
         fast = regime != "sentence" and is13_trainer == "fast"
         if fast:
             for L in range(1, int(bs) + 1):

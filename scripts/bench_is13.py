@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Seconds per ``is13`` training epoch: is13's per-word loop (``--is13-trainer word``, one
-compiled call per word) against the fast trainer (one compiled function per window length), side by
-side, interleaved, one BLAS thread, with the load average seen by each run.
+compiled call per word) against the fast trainer (one compiled function per window length),
+side by side, interleaved, one BLAS thread, with the load average seen by each run.
 
 The two give the same parameters (tests/test_sweep.py); only the time differs.
 """

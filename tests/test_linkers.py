@@ -136,9 +136,9 @@ def test_lstm_jax_loss_and_every_gradient_equal_c(dtype, floatx, linker_env):
         np.testing.assert_allclose(pj[k], pc[k], rtol=TOL[dtype], atol=TOL[dtype], err_msg=k)
     if dtype == "float32":  # a float64 input is refused on both, not silently rounded
         wide = [m.astype(np.float64) for m in masks]
-        for name, m in models.items():
+        for model in models.values():
             with pytest.raises(TypeError):
-                m.train_step(x, y, c0, h0, engine.asfloat(1.0), *wide)
+                model.train_step(x, y, c0, h0, engine.asfloat(1.0), *wide)
     z = models["c"].zero_state(1)
     ev = {k: m.evaluate(x[:1, :2], y[:1, :2], *z) for k, m in models.items()}
     np.testing.assert_allclose(ev["jax"][0], ev["c"][0], rtol=TOL[dtype])
