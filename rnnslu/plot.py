@@ -34,14 +34,16 @@ def plot_sweep(records, path, mark=PUBLISHED_SETTING):
     import matplotlib
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
-    panels = sorted({(r["preset"], r["model"]) for r in records})
+    from .sweep import trainer
+    # runs of different is13 trainers are never pooled (rnnslu.sweep): one panel each
+    panels = sorted({(r["preset"], r["model"], trainer(r)) for r in records})
     seeds = sorted({r["seed"] for r in records})
     fig, axes = plt.subplots(1, len(panels), figsize=(4.2 * len(panels), 3.6), squeeze=False,
                              sharey=True)
     marked = []
-    for ax, (preset, model) in zip(axes[0], panels):
-        rs = [r for r in records if (r["preset"], r["model"]) == (preset, model)]
-        title = f"{preset} {model}"
+    for ax, (preset, model, how) in zip(axes[0], panels):
+        rs = [r for r in records if (r["preset"], r["model"], trainer(r)) == (preset, model, how)]
+        title = f"{preset} {model}" + (f" ({how} trainer)" if how == "fast" else "")
         for k, seed in enumerate(seeds):
             pts = [(r["fold"] if r["fold"] is not None else 0) + 0.08 * (k - (len(seeds) - 1) / 2)
                    for r in rs if r["seed"] == seed]

@@ -6,8 +6,16 @@ Every (fold, seed) trains in its own run folder ``<out>/<preset>-<model>-fold<F>
 ``rnnslu train`` does) and is skipped by a re-run; an unfinished one continues from its
 checkpoint (``main(s, resume=True)``), so a killed sweep recomputes nothing.
 
-The summary gives, per preset/model, the mean ± sample standard deviation (n - 1) and the
-min-max of the best validation F1, the test F1 at that epoch and the best epoch.
+The summary gives, per preset/model/trainer, the mean ± sample standard deviation (n - 1) and
+the min-max of the best validation F1, the test F1 at that epoch and the best epoch. Runs made
+with different is13 trainers are never pooled: the trainers make the same updates but round
+differently, and per-word SGD amplifies that into run-level differences (about 0.25 F1 on
+fold 3, results/rnnslu-cv-is13-elman-5folds-seed345).
+
+A results record (``write_sweep_record``) may pool several sweep folders and earlier records:
+run folders live in git-ignored ``runs/``, so a table filled over several sessions is built
+from the record of the runs done before (its ``sweep.jsonl`` keeps each run's provenance)
+plus the new sweep folders.
 """
 import json
 import math
@@ -18,7 +26,9 @@ from rnnrepro.parallel import run_tasks
 METRICS = (("valid_f1", "valid F1"), ("test_f1", "test F1"), ("best_epoch", "best epoch"))
 # result.json from another configuration is not a finished run of this sweep
 IDENTITY = ("preset", "model", "data", "fold", "seed", "nepochs", "lr", "win", "nhidden",
-            "emb_dimension", "bs", "decay", "reset")
+            "emb_dimension", "bs", "decay", "reset", "is13_trainer", "floatX")
+# where a run was made: from its result.json, kept in a record's sweep.jsonl
+PROVENANCE = ("commit", "hardware", "engine", "engine_version", "linker", "floatX")
 
 
 class SweepError(ValueError):
@@ -42,9 +52,22 @@ def plan(preset, model, folds, seeds, out, data="atis", **overrides):
             for fold in folds for seed in seeds]
 
 
+def trainer(r):
+    """How a run (its config or its sweep row) drove SGD: ``"sentence"`` (dlt, one update per
+    sentence) or, for is13's per-word updates, ``"word"`` (is13's loop) or ``"fast"``. Rows
+    written before the field existed are dlt ``"sentence"`` or is13 ``"word"`` runs: the only
+    trainers their sweeps had."""
+    if "trainer" in r:
+        return r["trainer"]
+    if "regime" in r:
+        return "sentence" if r["regime"] == "sentence" else r.get("is13_trainer", "word")
+    return "sentence" if r["preset"] == "dlt" else "word"
+
+
 def record(config, summary):
     """One sweep row from a run's ``result.json`` contents."""
     return dict(preset=config["preset"], model=config["model"], data=config["data"],
+                trainer=trainer(config),
                 fold=config["fold"] if config["data"] != "toy" else None, seed=config["seed"],
                 valid_f1=summary["valid_f1"], test_f1=summary["test_f1"],
                 best_epoch=summary["best_epoch"], epochs_run=summary["epochs_run"],
@@ -84,14 +107,14 @@ def _stats(values):
 
 
 def summarize(records):
-    """Per (preset, model, data): the folds and seeds covered and the statistics of each
-    metric (mean, sample std, min, max)."""
+    """Per (preset, model, data, trainer): the folds and seeds covered and the statistics of
+    each metric (mean, sample std, min, max)."""
     groups = {}
     for r in records:
-        groups.setdefault((r["preset"], r["model"], r["data"]), []).append(r)
+        groups.setdefault((r["preset"], r["model"], r["data"], trainer(r)), []).append(r)
     rows = []
-    for (preset, model, data), rs in sorted(groups.items()):
-        rows.append(dict(preset=preset, model=model, data=data, runs=len(rs),
+    for (preset, model, data, how), rs in sorted(groups.items()):
+        rows.append(dict(preset=preset, model=model, data=data, trainer=how, runs=len(rs),
                          folds=sorted({r["fold"] for r in rs if r["fold"] is not None}),
                          seeds=sorted({r["seed"] for r in rs}),
                          **{m: _stats([r[m] for r in rs]) for m, _ in METRICS}))
@@ -111,12 +134,12 @@ def _range(st, nd):
 
 def format_summary(rows):
     """Markdown table: mean ± sample std (n - 1) and min–max of each metric."""
-    head = ["preset", "model", "data", "folds", "seeds", "runs"]
+    head = ["preset", "model", "trainer", "data", "folds", "seeds", "runs"]
     for _, title in METRICS:
         head += [f"{title} mean ± std", f"{title} min–max"]
     out = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     for r in rows:
-        cells = [r["preset"], r["model"], r["data"],
+        cells = [r["preset"], r["model"], r["trainer"], r["data"],
                  ",".join(map(str, r["folds"])) or "—", ",".join(map(str, r["seeds"])),
                  str(r["runs"])]
         for m, _ in METRICS:
@@ -161,41 +184,112 @@ def _mean_or_int(values):
     return int(mean) if all(v == values[0] for v in values) else round(mean, 1)
 
 
-def results_record(out, run_id, what, command, published=None, published_source=None,
+def _record_provenance(folder):
+    """Per-run provenance for the rows of an earlier results record whose ``sweep.jsonl``
+    predates per-row provenance: the record's own fields, when they name one engine."""
+    path = os.path.join(folder, "run.json")
+    if not os.path.exists(path):
+        return None
+    with open(path) as f:
+        rec = json.load(f)
+    if "," in rec.get("engine", ","):
+        return None
+    engine, _, version = rec["engine"].partition(" ")
+    return dict(commit=rec["commit"], hardware=rec["hardware"], engine=engine,
+                engine_version=version, linker=rec.get("linker"), floatX=rec["floatX"])
+
+
+def pooled_records(sources):
+    """The runs of ``sources`` (sweep folders, or earlier ``results/<id>`` records of sweeps),
+    each row with its provenance (``PROVENANCE``): from the row itself (a record's rows keep
+    it), else the run's ``result.json``, else the earlier record's own fields. A run (preset,
+    model, trainer, fold, seed) found in two sources is refused, naming both."""
+    seen, out = {}, []
+    for src in sources:
+        fallback = _record_provenance(src)
+        for r in read_sweep(src):
+            key = (r["preset"], r["model"], r["data"], trainer(r), r["fold"], r["seed"])
+            if key in seen:
+                raise SweepError(f"{src}: fold {r['fold']} seed {r['seed']} ({r['preset']} "
+                                 f"{r['model']}, {trainer(r)}) is also in {seen[key]}")
+            seen[key] = src
+            path = os.path.join(r["out"], "result.json")
+            if all(k in r for k in PROVENANCE):
+                prov = {k: r[k] for k in PROVENANCE}
+            elif os.path.exists(path):
+                with open(path) as f:
+                    summ = json.load(f)["summary"]
+                prov = {k: summ.get(k) for k in PROVENANCE}
+            elif fallback:
+                prov = fallback
+            else:
+                raise SweepError(f"{path}: not found, and {src} is not a results record that "
+                                 f"names the run's engine")
+            out.append(dict(r, trainer=trainer(r), **{k: str(v) for k, v in prov.items()}))
+    out.sort(key=lambda r: (r["preset"], r["model"], r["fold"] or 0, r["seed"]))
+    return out
+
+
+def _joined(values):
+    """', '-joined distinct items (an earlier record's fields may already be joined lists)."""
+    return ", ".join(sorted({x for v in values for x in str(v).split(", ")}))
+
+
+def results_record(sources, run_id, what, command, published=None, published_source=None,
                    note=None, expected_runs=None):
-    """A ``results/<id>/run.json`` record for one preset/model of a sweep: the mean test F1
-    as the value, with its sample std, min-max, the folds and seeds, and each run's scores.
-    Provenance (commit, hardware, engine, floatX) comes from the runs' own ``result.json``."""
-    records = read_sweep(out)
+    """A ``results/<id>/run.json`` record for one preset/model/trainer pooled from
+    ``sources`` (a sweep folder or a list of sweep folders and earlier records): the mean test
+    F1 as the value, with its sample std, min-max, the folds and seeds, and each run's scores.
+    Provenance (commit, hardware, engine, floatX) is each run's own (``pooled_records``)."""
+    if isinstance(sources, str):
+        sources = [sources]
+    records = pooled_records(sources)
     rows = summarize(records)
     if len(rows) != 1:
-        raise SweepError(f"{out}: holds {len(rows)} preset/model groups; record one at a time")
+        raise SweepError(f"{', '.join(sources)}: hold {len(rows)} preset/model/trainer groups; "
+                         f"record one at a time")
     row = rows[0]
-    summaries = []
-    for r in records:
-        with open(os.path.join(r["out"], "result.json")) as f:
-            summaries.append(json.load(f)["summary"])
-    prov = {k: sorted({str(sm.get(k)) for sm in summaries})
-            for k in ("commit", "hardware", "engine", "engine_version", "linker", "floatX")}
     n, t = row["runs"], row["test_f1"]
     nf, ns = len(row["folds"]), len(row["seeds"])
     label = f"{nf} fold{'s' * (nf != 1)} x {ns} seed{'s' * (ns != 1)} ({n} runs)"
     if expected_runs and n < expected_runs:
         label = f"smaller: {label} of {expected_runs}"
+    engines = sorted({(r["engine"], r["engine_version"]) for r in records})
     return dict(
         id=run_id, package="rnnslu", what=what, metric="test F1 (conlleval), mean over runs",
         value=round(t["mean"], 2), value_std=None if t["std"] is None else round(t["std"], 2),
         value_min=t["min"], value_max=t["max"], runs=n,
         valid_f1=round(row["valid_f1"]["mean"], 2),
         best_epoch=f"{row['best_epoch']['mean']:.1f} ± {row['best_epoch']['std'] or 0:.1f}",
-        folds=row["folds"], seeds=row["seeds"], published=published,
+        folds=row["folds"], seeds=row["seeds"], trainer=row["trainer"], published=published,
         published_source=published_source, label=label, command=command,
-        commit=", ".join(prov["commit"]), data="ATIS folds " + ",".join(map(str, row["folds"]))
-        + " (Mesnil pickles)", hardware=", ".join(prov["hardware"]),
-        engine=", ".join(f"{e} {v}" for e, v in zip(prov["engine"], prov["engine_version"])),
-        linker=", ".join(prov["linker"]), floatX=", ".join(prov["floatX"]),
+        commit=_joined(r["commit"] for r in records),
+        data="ATIS folds " + ",".join(map(str, row["folds"])) + " (Mesnil pickles)",
+        hardware=_joined(r["hardware"] for r in records),
+        engine=", ".join(f"{e} {v}" for e, v in engines),
+        linker=_joined(r["linker"] for r in records),
+        floatX=_joined(r["floatX"] for r in records),
         epochs=_mean_or_int([r["epochs_run"] for r in records]),
         seconds_per_epoch=round(sum(r["seconds_per_epoch"] for r in records) / n, 1),
         summary=row, runs_table=[{k: r[k] for k in ("fold", "seed", "valid_f1", "test_f1",
                                                     "best_epoch", "epochs_run")}
                                  for r in records], note=note)
+
+
+def write_sweep_record(sources, folder, run_id, what, command, **kw):
+    """Write ``folder`` (``results/<id>``): run.json (``results_record``), the pooled
+    ``sweep.jsonl`` with each run's provenance (what a later record pools from once the run
+    folders are gone) and ``summary.md``. Nothing is written when the sources do not pool."""
+    from rnnrepro.results import write_record
+    sources = [sources] if isinstance(sources, str) else list(sources)
+    rec = results_record(sources, run_id, what, command, **kw)
+    records = pooled_records(sources)   # read before anything in folder is replaced
+    os.makedirs(folder, exist_ok=True)
+    for name, text in (("sweep.jsonl", "".join(json.dumps(r) + "\n" for r in records)),
+                       ("summary.md", format_summary(summarize(records)) + "\n")):
+        tmp = os.path.join(folder, name + ".tmp")
+        with open(tmp, "w") as f:
+            f.write(text)
+        os.replace(tmp, os.path.join(folder, name))
+    write_record(folder, rec)
+    return rec

@@ -10,11 +10,12 @@ import sys
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))  # repo root
 
 from rnnslu.plot import plot_sweep
-from rnnslu.sweep import format_summary, summarize
+from rnnslu.sweep import format_summary, summarize, trainer
 
 if __name__ == "__main__":
     ap = argparse.ArgumentParser(description=__doc__)
-    ap.add_argument("sweeps", nargs="+", help="sweep folders (each with sweep.jsonl)")
+    ap.add_argument("sweeps", nargs="+",
+                    help="sweep folders or results/<id> records of sweeps (each with sweep.jsonl)")
     ap.add_argument("--out", default="results/atis-cv-test-f1.png")
     a = ap.parse_args()
     records = []
@@ -25,7 +26,7 @@ if __name__ == "__main__":
         with open(path) as f:
             records += [json.loads(line) for line in f if line.strip()]
     # one point per run, when sweeps share a run folder (a linked finished run)
-    records = list({(r["preset"], r["model"], r["data"], r["fold"], r["seed"]): r
+    records = list({(r["preset"], r["model"], r["data"], trainer(r), r["fold"], r["seed"]): r
                     for r in records}.values())
     print(format_summary(summarize(records)))
     print("figure:", plot_sweep(records, a.out)[0])

@@ -159,6 +159,80 @@ def test_sweep_results_record_and_its_row(tmp_path):
         results_markdown(str(tmp_path / "results"))
 
 
+def _sweep_folder(folder, recs, commit):
+    """A finished sweep folder: sweep.jsonl and each run's result.json (provenance only)."""
+    for r in recs:
+        r.update(epochs_run=50, seconds_per_epoch=20.0,
+                 out=str(folder / f"{r['model']}-fold{r['fold']}-seed{r['seed']}"))
+        os.makedirs(r["out"])
+        with open(os.path.join(r["out"], "result.json"), "w") as f:
+            json.dump({"summary": dict(commit=commit, hardware="cpu x2", engine="aesara",
+                                       engine_version="2.9.4", linker="c", floatX="float64")}, f)
+    with open(folder / "sweep.jsonl", "w") as f:
+        f.writelines(json.dumps(r) + "\n" for r in recs)
+    return str(folder)
+
+
+def test_a_record_pools_an_earlier_record_with_new_sweeps(tmp_path):
+    """A table filled over sessions: the earlier record keeps each run's provenance in its
+    sweep.jsonl, so it pools with a new sweep once its run folders are gone; a run found twice
+    is refused naming both sources; a record from before per-row provenance lends its own."""
+    import shutil
+    from rnnslu.sweep import SweepError, results_record, write_sweep_record
+    first = _sweep_folder(tmp_path / "a", [_rec("elman", f, 345, 97.0, 90.0 + f, 40)
+                                           for f in (0, 1)], "c1")
+    old = str(tmp_path / "results" / "old")
+    write_sweep_record(first, old, "old", "is13 Elman", "cmd a")
+    shutil.rmtree(first)                                          # the next session: runs/ gone
+    second = _sweep_folder(tmp_path / "b", [_rec("elman", f, 346, 96.0, 93.0 + f, 45)
+                                            for f in (0, 1)], "c2")
+    rec = write_sweep_record([old, second], str(tmp_path / "results" / "new"), "new",
+                             "is13 Elman", "cmd a; cmd b", expected_runs=15)
+    assert (rec["runs"], rec["folds"], rec["seeds"]) == (4, [0, 1], [345, 346])
+    assert (rec["value"], rec["commit"], rec["trainer"]) == (92.0, "c1, c2", "word")
+    assert rec["label"] == "smaller: 2 folds x 2 seeds (4 runs) of 15"
+    with open(tmp_path / "results" / "new" / "sweep.jsonl") as f:
+        rows = [json.loads(line) for line in f]
+    assert [(r["fold"], r["seed"], r["commit"]) for r in rows] == \
+        [(0, 345, "c1"), (0, 346, "c2"), (1, 345, "c1"), (1, 346, "c2")]
+    with pytest.raises(SweepError, match="fold 0 seed 346 .* is also in .*b"):
+        results_record([second, str(tmp_path / "results" / "new")], "x", "w", "c")
+    # a record written before rows kept provenance: its run.json names one engine
+    legacy = tmp_path / "results" / "legacy"
+    os.makedirs(legacy)
+    with open(legacy / "sweep.jsonl", "w") as f:
+        f.write(json.dumps(dict(_rec("elman", 2, 347, 97.0, 95.0, 30), epochs_run=50,
+                                seconds_per_epoch=20.0, out="runs/gone")) + "\n")
+    with open(legacy / "run.json", "w") as f:
+        json.dump(dict(commit="c0, c00", hardware="cpu x2", engine="aesara 2.9.4",
+                       linker="c", floatX="float64"), f)
+    rec = results_record([str(legacy), second], "x", "w", "c")
+    assert (rec["runs"], rec["commit"], rec["engine"]) == (3, "c0, c00, c2", "aesara 2.9.4")
+    os.remove(legacy / "run.json")                                # then nothing names it
+    with pytest.raises(SweepError, match="runs/gone/result.json: not found"):
+        results_record([str(legacy)], "x", "w", "c")
+
+
+def test_runs_of_different_is13_trainers_are_never_pooled(tmp_path):
+    """The trainers round differently and per-word SGD amplifies it: one row per trainer, a
+    record refuses a mix, and a finished run of the other trainer is not this sweep's."""
+    from rnnslu.sweep import SweepError, results_record, run_one
+    recs = [_rec("jordan", 0, 345, 96.0, 93.0, 40), dict(_rec("jordan", 1, 345, 96.0, 94.0, 40),
+                                                         trainer="fast")]
+    rows = summarize(recs)
+    assert [(r["trainer"], r["runs"]) for r in rows] == [("fast", 1), ("word", 1)]
+    assert "| is13 | jordan | fast | atis |" in format_summary(rows)
+    folder = _sweep_folder(tmp_path / "s", recs, "c")
+    with pytest.raises(SweepError, match="2 preset/model/trainer groups"):
+        results_record(folder, "x", "w", "c")
+    config = plan("is13", "jordan", [0], [345], str(tmp_path / "p"))[0]
+    os.makedirs(config["out"])
+    with open(os.path.join(config["out"], "result.json"), "w") as f:
+        json.dump(dict(config=dict(config, is13_trainer="fast"), summary={}), f)
+    with pytest.raises(SweepError, match="is13_trainer"):
+        run_one(config)
+
+
 def test_search_command_ranks_and_a_rerun_continues_without_retraining(tmp_path, capsys):
     """`rnnslu search` as a command: the printed table ranks the trials of search.jsonl by
     valid F1 (ties by trial); running it again into the same folder resumes the finished
