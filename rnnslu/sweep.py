@@ -208,18 +208,22 @@ def pooled_records(sources):
     for src in sources:
         fallback = _record_provenance(src)
         for r in read_sweep(src):
+            path = os.path.join(r["out"], "result.json")
+            done = None
+            if os.path.exists(path):
+                with open(path) as f:
+                    done = json.load(f)
+                if "trainer" not in r and "config" in done:  # a row from before the field
+                    r = dict(r, trainer=trainer(done["config"]))
             key = (r["preset"], r["model"], r["data"], trainer(r), r["fold"], r["seed"])
             if key in seen:
                 raise SweepError(f"{src}: fold {r['fold']} seed {r['seed']} ({r['preset']} "
                                  f"{r['model']}, {trainer(r)}) is also in {seen[key]}")
             seen[key] = src
-            path = os.path.join(r["out"], "result.json")
             if all(k in r for k in PROVENANCE):
                 prov = {k: r[k] for k in PROVENANCE}
-            elif os.path.exists(path):
-                with open(path) as f:
-                    summ = json.load(f)["summary"]
-                prov = {k: summ.get(k) for k in PROVENANCE}
+            elif done is not None:
+                prov = {k: done["summary"].get(k) for k in PROVENANCE}
             elif fallback:
                 prov = fallback
             else:

@@ -225,6 +225,16 @@ def test_runs_of_different_is13_trainers_are_never_pooled(tmp_path):
     folder = _sweep_folder(tmp_path / "s", recs, "c")
     with pytest.raises(SweepError, match="2 preset/model/trainer groups"):
         results_record(folder, "x", "w", "c")
+    # a row written before the field: the trainer comes from its run's own config
+    del recs[1]["trainer"]
+    with open(os.path.join(recs[1]["out"], "result.json")) as f:
+        done = json.load(f)
+    with open(os.path.join(recs[1]["out"], "result.json"), "w") as f:
+        json.dump(dict(done, config=dict(regime="word", is13_trainer="fast")), f)
+    with open(os.path.join(folder, "sweep.jsonl"), "w") as f:
+        f.writelines(json.dumps(r) + "\n" for r in recs)
+    with pytest.raises(SweepError, match="2 preset/model/trainer groups"):
+        results_record(folder, "x", "w", "c")
     config = plan("is13", "jordan", [0], [345], str(tmp_path / "p"))[0]
     os.makedirs(config["out"])
     with open(os.path.join(config["out"], "result.json"), "w") as f:
