@@ -20,6 +20,9 @@ if __name__ == "__main__":
     ap.add_argument("--models", default="elman", help="comma-separated: elman,jordan")
     ap.add_argument("--engine", default="aesara")
     ap.add_argument("--floatX", default="float64")
+    ap.add_argument("--linkers", default="",
+                    help="comma-separated linkers to compare (c,numba; PyTensor only); "
+                         "default: the model's default linker")
     ap.add_argument("--repeats", type=int, default=1)
     ap.add_argument("--sentences", type=int, default=0, help="0 = full epoch (3983)")
     ap.add_argument("--out", default="results/bench_is13")
@@ -30,27 +33,36 @@ if __name__ == "__main__":
     rows = []
     for r in range(a.repeats):
         for model in a.models.split(","):
-            for trainer in ("word", "fast"):
-                args = (["--data-dir", a.data_dir] if a.data_dir else []) + [
-                    "--sentences", str(a.sentences), "--preset", "is13", "--model", model,
-                    "--is13-trainer", trainer]
-                res = dict(run_config("rnnslu.bench", args, a.engine, a.floatX), repeat=r,
-                           load_after=os.getloadavg()[0])
-                print(f"  {model} {trainer} repeat {r}: {res['seconds_per_epoch']} s, "
-                      f"load {res['load_average']:.2f}", flush=True)
-                rows.append(res)
+            for linker in a.linkers.split(",") if a.linkers else [None]:
+                for trainer in ("word", "fast"):
+                    args = (["--data-dir", a.data_dir] if a.data_dir else []) + [
+                        "--sentences", str(a.sentences), "--preset", "is13", "--model", model,
+                        "--is13-trainer", trainer]
+                    res = dict(run_config("rnnslu.bench", args, a.engine, a.floatX,
+                                          linker=linker),
+                               repeat=r, load_after=os.getloadavg()[0])
+                    print(f"  {model} {res['linker']} {trainer} repeat {r}: "
+                          f"{res['seconds_per_epoch']} s, load {res['load_average']:.2f}",
+                          flush=True)
+                    rows.append(res)
     best = {}
-    for res in rows:  # the least disturbed repeat of each (model, trainer)
-        k = (res["model"], res["trainer"])
+    for res in rows:  # the least disturbed repeat of each (model, linker, trainer)
+        k = (res["model"], res["linker"], res["trainer"])
         if k not in best or res["seconds_per_epoch"] < best[k]["seconds_per_epoch"]:
             best[k] = res
-    ref = {m: best[(m, "word")]["seconds_per_epoch"] for m, _ in best}
+    ref = {(m, lk): best[(m, lk, "word")]["seconds_per_epoch"] for m, lk, _ in best}
+
+    def vs_word(r):
+        return f"{r['seconds_per_epoch'] / ref[r['model'], r['linker']]:.2f}x"
+
+    def load(r):
+        return f"{r['load_average']:.2f} / {r['load_after']:.2f}"
     table = markdown_table(list(best.values()), [
-        ("model", lambda r: r["model"]), ("trainer", lambda r: r["trainer"]),
+        ("model", lambda r: r["model"]), ("linker", lambda r: r["linker"]),
+        ("trainer", lambda r: r["trainer"]),
         ("s / epoch", lambda r: f"{r['seconds_per_epoch']:.2f}"),
         ("ms / word", lambda r: f"{1e3 * r['seconds_per_epoch'] / r['words']:.3f}"),
-        ("time vs word loop", lambda r: f"{r['seconds_per_epoch'] / ref[r['model']]:.2f}x"),
-        ("load avg (1 min) at start / end", lambda r: f"{r['load_average']:.2f} / {r['load_after']:.2f}"),
+        ("time vs word loop", vs_word), ("load avg (1 min) at start / end", load),
         ("peak RSS MB", lambda r: f"{r['peak_rss_mb']:.0f}")])
     print(table)
     write_bench(a.out, dict(command=command, commit=commit, hardware=hw, repeats=a.repeats,
