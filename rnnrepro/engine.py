@@ -120,7 +120,7 @@ LINKERS = ("c", "numba", "jax")
 # - rnnslu: C. Numba measured 0.79 vs 1.38 ms per sentence here (float32) but 0.85 vs 0.57
 #   in the run, and its cold compile costs ~1 minute more than C's, which a short run
 #   (the toy demo) never earns back. C is also the reference linker. The is13 presets (45,000
-#   calls per epoch) run 2.5-3x faster on Numba: 8.2 s vs 20.7 s per Elman epoch, fast trainer,
+#   calls per epoch) run 2.5-3.3x faster on Numba: 8.2 s vs 20.7 s per Elman epoch, fast trainer,
 #   quiet core (results/bench_is13_linkers); pass --linker numba for them (not the default yet).
 # - gru-theano, class RNN graph: C (not measured).
 # An explicit RNN_LINKER/--linker always wins; a default that cannot run here (no numba

@@ -240,14 +240,15 @@ def _joined(values):
 
 
 def results_record(sources, run_id, what, command, published=None, published_source=None,
-                   note=None, expected_runs=None):
+                   note=None, expected_runs=None, records=None):
     """A ``results/<id>/run.json`` record for one preset/model/trainer pooled from
     ``sources`` (a sweep folder or a list of sweep folders and earlier records): the mean test
     F1 as the value, with its sample std, min-max, the folds and seeds, and each run's scores.
-    Provenance (commit, hardware, engine, floatX) is each run's own (``pooled_records``)."""
+    Provenance (commit, hardware, engine, floatX) is each run's own (``pooled_records``;
+    ``records``: those already read)."""
     if isinstance(sources, str):
         sources = [sources]
-    records = pooled_records(sources)
+    records = pooled_records(sources) if records is None else records
     rows = summarize(records)
     if len(rows) != 1:
         raise SweepError(f"{', '.join(sources)}: hold {len(rows)} preset/model/trainer groups; "
@@ -286,8 +287,8 @@ def write_sweep_record(sources, folder, run_id, what, command, **kw):
     folders are gone) and ``summary.md``. Nothing is written when the sources do not pool."""
     from rnnrepro.results import write_record
     sources = [sources] if isinstance(sources, str) else list(sources)
-    rec = results_record(sources, run_id, what, command, **kw)
     records = pooled_records(sources)   # read before anything in folder is replaced
+    rec = results_record(sources, run_id, what, command, records=records, **kw)
     os.makedirs(folder, exist_ok=True)
     for name, text in (("sweep.jsonl", "".join(json.dumps(r) + "\n" for r in records)),
                        ("summary.md", format_summary(summarize(records)) + "\n")):
