@@ -95,19 +95,21 @@ def _int_list(text, option):
 
 
 def cmd_sweep(a):
-    from .sweep import format_summary, plan, run_sweep
+    from . import sweep
+    use_linker("rnnslu", a.linker, "rnnslu")  # in $RNN_LINKER: every run's worker takes it
     folds = _int_list(a.folds, "--folds")
     if a.data == "atis" and not set(folds) <= {0, 1, 2, 3, 4}:
         raise SweepError(f"--folds {a.folds!r}: ATIS folds are 0-4")
     out = a.out or os.path.join("runs", f"rnnslu-sweep-{a.preset}-{a.model}-{a.data}")
-    configs = plan(a.preset, a.model, folds, _int_list(a.seeds, "--seeds"), out, data=a.data,
-                   data_dir=a.data_dir, nepochs=a.nepochs, lr=a.lr, win=a.win,
-                   nhidden=a.nhidden, emb_dimension=a.emb_dimension, bs=a.bs, decay=a.decay,
-                   reset=a.reset, floatX=a.floatX, is13_trainer=a.is13_trainer)
-    records, rows = run_sweep(configs, out, backend=a.backend, jobs=a.jobs,
-                              scheduler=a.scheduler, address=a.address,
-                              say=(lambda *x: None) if a.quiet else print)
-    print(format_summary(rows))
+    configs = sweep.plan(a.preset, a.model, folds, _int_list(a.seeds, "--seeds"), out,
+                         data=a.data, data_dir=a.data_dir, nepochs=a.nepochs, lr=a.lr,
+                         win=a.win, nhidden=a.nhidden, emb_dimension=a.emb_dimension, bs=a.bs,
+                         decay=a.decay, reset=a.reset, floatX=a.floatX,
+                         is13_trainer=a.is13_trainer)
+    records, rows = sweep.run_sweep(configs, out, backend=a.backend, jobs=a.jobs,
+                                    scheduler=a.scheduler, address=a.address,
+                                    say=(lambda *x: None) if a.quiet else print)
+    print(sweep.format_summary(rows))
     print(f"summary: {os.path.join(out, 'summary.md')} (and summary.json, sweep.jsonl)")
     if a.plot:
         from .plot import plot_sweep

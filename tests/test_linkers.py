@@ -186,3 +186,21 @@ def test_rnnslu_compiles_before_the_first_epoch(tmp_path, capsys, monkeypatch, l
     assert compiles and start < min(compiles) and max(compiles) < first_epoch
     assert any(l.startswith("compiled in ") for l in lines[max(compiles):first_epoch])
     assert json.loads((out / "config.json").read_text())["linker"] == "c"
+
+
+def test_rnnslu_sweep_passes_its_linker_to_every_run(monkeypatch, linker_env):
+    """``rnnslu sweep --linker`` reaches the runs' workers (through $RNN_LINKER, which every
+    task carries) and wins over the environment's choice. It was once dropped: a sweep asked
+    for Numba compiled every run on C."""
+    from rnnrepro import parallel
+    from rnnslu import cli, sweep
+    seen = []
+
+    def fake_run_sweep(configs, out, **kw):
+        seen.append(parallel.task_env())   # what run_tasks hands each worker
+        return [], []
+    monkeypatch.setattr(sweep, "run_sweep", fake_run_sweep)
+    monkeypatch.setenv("RNN_LINKER", "numba")   # never compiled here: the fake runs nothing
+    assert cli.main(["sweep", "--data", "toy", "--seeds", "1", "--linker", "c", "--jobs", "1",
+                     "--quiet"]) == 0
+    assert seen and seen[0]["RNN_LINKER"] == "c"
