@@ -27,6 +27,23 @@ def plot_run(folder, path=None):
 PUBLISHED_SETTING = dict(fold=3, seed=345)  # the tutorials' single published run
 
 
+def engine_label(r):
+    """``"aesara 2.9.4, c linker"`` for a sweep row that names its engine (a results record's
+    rows do), else None."""
+    if not r.get("engine"):
+        return None
+    return f"{r['engine']} {r.get('engine_version') or ''}".rstrip() + f", {r.get('linker')} linker"
+
+
+def engine_groups(rows):
+    """The engines of a panel's runs, the one with most runs first (ties by name): its runs are
+    drawn filled, the others' hollow."""
+    counts = {}
+    for r in rows:
+        counts[engine_label(r)] = counts.get(engine_label(r), 0) + 1
+    return sorted(counts, key=lambda e: (-counts[e], str(e)))
+
+
 def plot_sweep(records, path, mark=PUBLISHED_SETTING):
     """Test F1 per fold (x) and seed (marker), one panel per preset/model, the mean as a dashed
     line; the run at ``mark`` (fold 3, seed 345: the published setting) is ringed. Returns
@@ -44,11 +61,20 @@ def plot_sweep(records, path, mark=PUBLISHED_SETTING):
     for ax, (preset, model, how) in zip(axes[0], panels):
         rs = [r for r in records if (r["preset"], r["model"], trainer(r)) == (preset, model, how)]
         title = f"{preset} {model}" + (f" ({how} trainer)" if how == "fast" else "")
+        # a panel may pool engines (rounding differs, the SGD is the same): the engine with
+        # most runs filled, any other hollow, and named in the panel
+        groups = engine_groups(rs)
         for k, seed in enumerate(seeds):
-            pts = [(r["fold"] if r["fold"] is not None else 0) + 0.08 * (k - (len(seeds) - 1) / 2)
-                   for r in rs if r["seed"] == seed]
-            ax.plot(pts, [r["test_f1"] for r in rs if r["seed"] == seed], "os^vD"[k % 5],
-                    color=f"C{k}", ls="none", label=f"seed {seed}")
+            label = f"seed {seed}"
+            for g, group in enumerate(groups):
+                run = [r for r in rs if r["seed"] == seed and engine_label(r) == group]
+                if not run:
+                    continue
+                pts = [(r["fold"] if r["fold"] is not None else 0)
+                       + 0.08 * (k - (len(seeds) - 1) / 2) for r in run]
+                ax.plot(pts, [r["test_f1"] for r in run], "os^vD"[k % 5], color=f"C{k}",
+                        ls="none", mfc=None if g == 0 else "none", label=label)
+                label = None
         f1 = [r["test_f1"] for r in rs if r["test_f1"] is not None]
         if f1:
             ax.axhline(sum(f1) / len(f1), color="gray", ls="--", lw=1, label="mean")
@@ -62,7 +88,10 @@ def plot_sweep(records, path, mark=PUBLISHED_SETTING):
         ax.set_xlim(min(folds or [0]) - 0.5, max(folds or [0]) + 0.5)
         ax.set_xticks(folds or [0])
         ax.set_xticklabels([str(f) for f in folds] or ["toy"])
-        ax.set_xlabel("ATIS fold" if folds else "toy corpus")
+        xlabel = "ATIS fold" if folds else "toy corpus"
+        if len(groups) > 1:
+            xlabel += f"\nfilled: {groups[0]}\nhollow: {'; '.join(map(str, groups[1:]))}"
+        ax.set_xlabel(xlabel, fontsize=None if len(groups) == 1 else 8)
         ax.set_title(title)
         ax.grid(alpha=.3)
     axes[0][0].set_ylabel("test F1 (conlleval) at the best valid epoch")

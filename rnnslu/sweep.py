@@ -276,8 +276,9 @@ def results_record(sources, run_id, what, command, published=None, published_sou
         floatX=_joined(r["floatX"] for r in records),
         epochs=_mean_or_int([r["epochs_run"] for r in records]),
         seconds_per_epoch=round(sum(r["seconds_per_epoch"] for r in records) / n, 1),
-        summary=row, runs_table=[{k: r[k] for k in ("fold", "seed", "valid_f1", "test_f1",
-                                                    "best_epoch", "epochs_run")}
+        summary=row, runs_table=[dict({k: r[k] for k in ("fold", "seed", "valid_f1", "test_f1",
+                                                         "best_epoch", "epochs_run", "linker")},
+                                      engine=f"{r['engine']} {r['engine_version']}".rstrip())
                                  for r in records], note=note)
 
 

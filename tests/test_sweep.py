@@ -118,6 +118,21 @@ def test_sweep_figure_marks_the_published_setting(tmp_path):
     assert plot_sweep(toy, str(tmp_path / "toy.png"))[1] == []
 
 
+def test_sweep_figure_tells_pooled_engines_apart(tmp_path):
+    """A record pooled over engines: the engine with most runs is drawn filled, the others
+    hollow (named in the panel); rows without provenance (a plain sweep folder) are one group."""
+    from rnnslu.plot import engine_groups
+    old = dict(engine="aesara", engine_version="2.9.4", linker="c")
+    new = dict(engine="pytensor", engine_version="3.3.8", linker="numba")
+    recs = [dict(_rec("elman", f, s, 97.0, 94.0 + 0.1 * f, 30), **(old if s == 345 else new))
+            for f in range(5) for s in (345, 346, 347)]
+    assert engine_groups(recs) == ["pytensor 3.3.8, numba linker", "aesara 2.9.4, c linker"]
+    assert engine_groups(recs[:1]) == ["aesara 2.9.4, c linker"]
+    assert engine_groups([_rec("elman", 0, 1, 9, 9, 1)]) == [None]
+    path, marked = plot_sweep(recs, str(tmp_path / "mixed.png"))
+    assert os.path.getsize(path) > 10000 and marked == [("is13 elman", 94.3)]
+
+
 # -- independent references beside our rows in RESULTS.md ------------------------------------------
 def test_results_render_references(tmp_path):
     from rnnrepro.results import results_markdown, write_record
@@ -159,15 +174,16 @@ def test_sweep_results_record_and_its_row(tmp_path):
         results_markdown(str(tmp_path / "results"))
 
 
-def _sweep_folder(folder, recs, commit):
+def _sweep_folder(folder, recs, commit, engine=("aesara", "2.9.4", "c")):
     """A finished sweep folder: sweep.jsonl and each run's result.json (provenance only)."""
     for r in recs:
         r.update(epochs_run=50, seconds_per_epoch=20.0,
                  out=str(folder / f"{r['model']}-fold{r['fold']}-seed{r['seed']}"))
         os.makedirs(r["out"])
         with open(os.path.join(r["out"], "result.json"), "w") as f:
-            json.dump({"summary": dict(commit=commit, hardware="cpu x2", engine="aesara",
-                                       engine_version="2.9.4", linker="c", floatX="float64")}, f)
+            json.dump({"summary": dict(commit=commit, hardware="cpu x2", engine=engine[0],
+                                       engine_version=engine[1], linker=engine[2],
+                                       floatX="float64")}, f)
     with open(folder / "sweep.jsonl", "w") as f:
         f.writelines(json.dumps(r) + "\n" for r in recs)
     return str(folder)
@@ -185,12 +201,16 @@ def test_a_record_pools_an_earlier_record_with_new_sweeps(tmp_path):
     write_sweep_record(first, old, "old", "is13 Elman", "cmd a")
     shutil.rmtree(first)                                          # the next session: runs/ gone
     second = _sweep_folder(tmp_path / "b", [_rec("elman", f, 346, 96.0, 93.0 + f, 45)
-                                            for f in (0, 1)], "c2")
+                                            for f in (0, 1)], "c2", ("pytensor", "3.3.8", "numba"))
     rec = write_sweep_record([old, second], str(tmp_path / "results" / "new"), "new",
                              "is13 Elman", "cmd a; cmd b", expected_runs=15)
     assert (rec["runs"], rec["folds"], rec["seeds"]) == (4, [0, 1], [345, 346])
     assert (rec["value"], rec["commit"], rec["trainer"]) == (92.0, "c1, c2", "word")
     assert rec["label"] == "smaller: 2 folds x 2 seeds (4 runs) of 15"
+    # engines pool (a different rounding of the same SGD), each run naming its own
+    assert (rec["engine"], rec["linker"]) == ("aesara 2.9.4, pytensor 3.3.8", "c, numba")
+    assert [(r["seed"], r["engine"], r["linker"]) for r in rec["runs_table"]] == \
+        [(345, "aesara 2.9.4", "c"), (346, "pytensor 3.3.8", "numba")] * 2
     with open(tmp_path / "results" / "new" / "sweep.jsonl") as f:
         rows = [json.loads(line) for line in f]
     assert [(r["fold"], r["seed"], r["commit"]) for r in rows] == \
@@ -207,7 +227,8 @@ def test_a_record_pools_an_earlier_record_with_new_sweeps(tmp_path):
         json.dump(dict(commit="c0, c00", hardware="cpu x2", engine="aesara 2.9.4",
                        linker="c", floatX="float64"), f)
     rec = results_record([str(legacy), second], "x", "w", "c")
-    assert (rec["runs"], rec["commit"], rec["engine"]) == (3, "c0, c00, c2", "aesara 2.9.4")
+    assert (rec["runs"], rec["commit"], rec["engine"]) == (3, "c0, c00, c2",
+                                                           "aesara 2.9.4, pytensor 3.3.8")
     os.remove(legacy / "run.json")                                # then nothing names it
     with pytest.raises(SweepError, match="runs/gone/result.json: not found"):
         results_record([str(legacy)], "x", "w", "c")
