@@ -10,7 +10,11 @@ The summary gives, per preset/model/trainer, the mean ± sample standard deviati
 the min-max of the best validation F1, the test F1 at that epoch and the best epoch. Runs made
 with different is13 trainers are never pooled: the trainers make the same updates but round
 differently, and per-word SGD amplifies that into run-level differences (about 0.25 F1 on
-fold 3, results/rnnslu-cv-is13-elman-5folds-seed345).
+fold 3, results/rnnslu-cv-is13-elman). Engines and linkers do pool: they also round
+differently, but a table of one trainer may have to be filled on the engine that finishes it in
+time (is13's word loop takes 2.5x longer on aesara's C linker than on PyTensor 3's Numba); every
+row keeps its engine and linker, the record lists all of them, and the figure draws the runs of
+the minority engine hollow.
 
 A results record (``write_sweep_record``) may pool several sweep folders and earlier records:
 run folders live in git-ignored ``runs/``, so a table filled over several sessions is built
