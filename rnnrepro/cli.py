@@ -95,7 +95,7 @@ def use_linker(prog, name, model=None):
     try:
         set_linker(name, model)
     except LinkerError as exc:
-        print(f"{prog}: error: --linker {exc}", file=sys.stderr)
+        print(f"{prog}: error: --{exc}", file=sys.stderr)   # "--linker 'numba' needs ..."
         raise SystemExit(2)
 
 
