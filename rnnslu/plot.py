@@ -30,17 +30,15 @@ PUBLISHED_SETTING = dict(fold=3, seed=345)  # the tutorials' single published ru
 def engine_label(r):
     """``"aesara 2.9.4, c linker"`` for a sweep row that names its engine (a results record's
     rows do), else None."""
-    if not r.get("engine"):
-        return None
-    return f"{r['engine']} {r.get('engine_version') or ''}".rstrip() + f", {r.get('linker')} linker"
+    from .sweep import engine_name
+    return f"{engine_name(r)}, {r.get('linker')} linker" if r.get("engine") else None
 
 
 def engine_groups(rows):
     """The engines of a panel's runs, the one with most runs first (ties by name): its runs are
     drawn filled, the others' hollow."""
-    counts = {}
-    for r in rows:
-        counts[engine_label(r)] = counts.get(engine_label(r), 0) + 1
+    from collections import Counter
+    counts = Counter(engine_label(r) for r in rows)
     return sorted(counts, key=lambda e: (-counts[e], str(e)))
 
 

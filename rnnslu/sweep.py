@@ -239,6 +239,11 @@ def pooled_records(sources):
     return out
 
 
+def engine_name(r):
+    """``"aesara 2.9.4"``: the engine of a row that carries its provenance."""
+    return f"{r['engine']} {r.get('engine_version') or ''}".rstrip()
+
+
 def _joined(values):
     """', '-joined distinct items (an earlier record's fields may already be joined lists)."""
     return ", ".join(sorted({x for v in values for x in str(v).split(", ")}))
@@ -264,7 +269,6 @@ def results_record(sources, run_id, what, command, published=None, published_sou
     label = f"{nf} fold{'s' * (nf != 1)} x {ns} seed{'s' * (ns != 1)} ({n} runs)"
     if expected_runs and n < expected_runs:
         label = f"smaller: {label} of {expected_runs}"
-    engines = sorted({(r["engine"], r["engine_version"]) for r in records})
     return dict(
         id=run_id, package="rnnslu", what=what, metric="test F1 (conlleval), mean over runs",
         value=round(t["mean"], 2), value_std=None if t["std"] is None else round(t["std"], 2),
@@ -276,14 +280,14 @@ def results_record(sources, run_id, what, command, published=None, published_sou
         commit=_joined(r["commit"] for r in records),
         data="ATIS folds " + ",".join(map(str, row["folds"])) + " (Mesnil pickles)",
         hardware=_joined(r["hardware"] for r in records),
-        engine=", ".join(f"{e} {v}" for e, v in engines),
+        engine=", ".join(sorted({engine_name(r) for r in records})),
         linker=_joined(r["linker"] for r in records),
         floatX=_joined(r["floatX"] for r in records),
         epochs=_mean_or_int([r["epochs_run"] for r in records]),
         seconds_per_epoch=round(sum(r["seconds_per_epoch"] for r in records) / n, 1),
         summary=row, runs_table=[dict({k: r[k] for k in ("fold", "seed", "valid_f1", "test_f1",
                                                          "best_epoch", "epochs_run", "linker")},
-                                      engine=f"{r['engine']} {r['engine_version']}".rstrip())
+                                      engine=engine_name(r))
                                  for r in records], note=note)
 
 
