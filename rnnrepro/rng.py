@@ -13,6 +13,8 @@ only ``+ * // ^ |`` with ``uint32`` constants (a rotation is a multiplication an
 by powers of two, which wrap and truncate as shifts do). ``ops=np`` or the engine's tensor
 module gives the constants their type.
 """
+import functools
+
 import numpy as np
 
 ROTATIONS = (13, 15, 26, 6, 17, 29, 16, 24)
@@ -60,12 +62,14 @@ def counter_uniform(seed, stream, counter, shape, symbolic=None, dtype="float32"
     """Uniform numbers of ``shape`` for draw ``counter`` of ``stream`` under ``seed``.
 
     Key ``(seed, stream)``; element ``n`` (C order) has counter words ``(counter, n)``. numpy:
-    Python ints; symbolic: ``seed``/``stream``/``counter`` uint32 scalars (or Python ints).
+    Python ints; symbolic: ``seed``/``stream``/``counter`` uint32 scalars (or Python ints),
+    ``shape`` may hold symbolic dimensions.
     """
-    size = int(np.prod(shape))
-    if size >= 2 ** 32:
-        raise ValueError(f"counter_uniform: {size} numbers in one draw (at most 2**32 - 1)")
+    if all(isinstance(d, (int, np.integer)) for d in shape) and np.prod(shape) >= 2 ** 32:
+        raise ValueError(f"counter_uniform: {np.prod(shape)} numbers in one draw (at most "
+                         f"2**32 - 1)")
     if symbolic is None:
+        size = int(np.prod(shape))
         u = lambda v: np.uint32(v)
         x1 = np.arange(size, dtype=np.uint32).reshape(shape)
         with np.errstate(over="ignore"):
@@ -73,6 +77,7 @@ def counter_uniform(seed, stream, counter, shape, symbolic=None, dtype="float32"
         return uniform_from_bits(bits, None, dtype)
     T = symbolic
     as32 = lambda v: T.cast(v, "uint32") if hasattr(v, "type") else _u32(v, T)
+    size = functools.reduce(lambda a, b: a * b, shape)  # symbolic dimensions allowed
     x1 = T.arange(size, dtype="uint32").reshape(shape)
     bits, _ = threefry2x32(as32(seed), as32(stream), as32(counter), x1, T)
     return uniform_from_bits(bits, T, dtype)
