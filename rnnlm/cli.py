@@ -64,7 +64,7 @@ def _engine_args(p):
 
 
 def _load_corpus(a, style):
-    from rnnlm.data import load_corpus
+    from rnnlm.wildml.data import load_corpus
     return load_corpus(a.corpus, path=a.path, directory=a.data_dir, split=a.split,
                        vocabulary_size=a.vocabulary_size, style=style,
                        min_sent_characters=a.min_sent_characters, max_sentences=a.max_sentences,
@@ -84,13 +84,13 @@ def build_model(kind, word_dim, a):
     import numpy as np
     np.random.seed(a.seed)
     if kind == "rnn-numpy":
-        from rnnlm.rnn_numpy import RNNNumpy
+        from rnnlm.wildml.rnn_numpy import RNNNumpy
         return RNNNumpy(word_dim, hidden_dim=a.hidden_dim or 100, bptt_truncate=a.bptt_truncate)
     if kind == "rnn-theano":
-        from rnnlm.rnn_theano import RNNTheano
+        from rnnlm.wildml.rnn_theano import RNNTheano
         return RNNTheano(word_dim, hidden_dim=a.hidden_dim or 100, bptt_truncate=a.bptt_truncate,
                          faithful_truncation=not a.per_output_dv)
-    from rnnlm.gru_theano import GRUTheano
+    from rnnlm.wildml.gru_theano import GRUTheano
     bt = -1 if a.bptt_truncate == 4 and not a.bptt_truncate_set else a.bptt_truncate
     return GRUTheano(word_dim, hidden_dim=a.hidden_dim or 128, bptt_truncate=bt)
 
@@ -100,7 +100,7 @@ def cmd_train(a):
     from rnnrepro import runlog
     from rnnrepro.engine import describe
     from rnnlm.plot import curve_from_log, plot_curves, write_run_json
-    from rnnlm.train import train_with_sgd
+    from rnnlm.wildml.train import train_with_sgd
     a.bptt_truncate_set = a.bptt_truncate is not None
     if a.bptt_truncate is None:
         a.bptt_truncate = 4
@@ -283,7 +283,7 @@ def main(argv=None):
     a = build_parser().parse_args(argv)
     a.argv = argv
     _set_engine(a)
-    from rnnlm.data import DataError
+    from rnnlm.wildml.data import DataError
     from rnnrepro.cli import run_command
     return run_command("rnnlm", a.func, a, (DataError,))
 

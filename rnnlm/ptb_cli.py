@@ -1,5 +1,5 @@
 """``rnnlm ptb-lstm`` and ``rnnlm ptb-rnnlm``: argument parsing only; the work is in
-``rnnlm.ptb_train``. ``rnnlm/cli.py`` calls ``add_subcommands``; ``python -m rnnlm.ptb_cli``
+``rnnlm.ptb_lstm.ptb_word_lm``. ``rnnlm/cli.py`` calls ``add_subcommands``; ``python -m rnnlm.ptb_cli``
 runs the two subcommands on their own.
 """
 import argparse
@@ -26,7 +26,7 @@ def _common(p):
 
 
 def add_subcommands(subparsers):
-    from rnnlm.lstm_configs import CONFIGS
+    from rnnlm.ptb_lstm.configs import CONFIGS
     p = subparsers.add_parser("ptb-lstm", help="Zaremba LSTM on PTB (TF tutorial configs)")
     p.add_argument("--config", choices=sorted(CONFIGS), default="small")
     p.add_argument("--max-epochs", type=positive_int, default=None,
@@ -94,7 +94,7 @@ def _set_floatx(args, default):
 def cmd_ptb_lstm(args):
     use_linker("rnnlm", args.linker, "ptb-lstm")
     _set_floatx(args, "float32")
-    from rnnlm.ptb_train import train_lstm
+    from rnnlm.ptb_lstm.ptb_word_lm import train_lstm
     s = train_lstm(args.config, data_dir=args.data_dir, out=args.out, max_epochs=args.max_epochs,
                    resume=args.resume, overwrite=args.overwrite, seed=0 if args.seed is None else args.seed,
                    quiet=args.quiet, command=_command_line(), evaluate_test=not args.no_test,
@@ -105,7 +105,7 @@ def cmd_ptb_lstm(args):
 def cmd_ptb_eval(args):
     use_linker("rnnlm", args.linker, "ptb-lstm")
     _set_floatx(args, "float32")
-    from rnnlm.ptb_train import evaluate_checkpoint
+    from rnnlm.ptb_lstm.ptb_word_lm import evaluate_checkpoint
     r = evaluate_checkpoint(args.checkpoint, data_dir=args.data_dir, split=args.split)
     if args.json:
         import json
@@ -119,7 +119,7 @@ def cmd_ptb_eval(args):
 
 def cmd_ptb_rnnlm(args):
     _set_floatx(args, "float64")
-    from rnnlm.ptb_train import train_class_rnn
+    from rnnlm.toolkit.trainnet import train_class_rnn
     s = train_class_rnn(
         data_dir=args.data_dir, out=args.out, hidden=args.hidden, class_size=args.class_size,
         old_classes=args.old_classes, bptt=args.bptt, bptt_block=args.bptt_block,
@@ -138,7 +138,7 @@ def main(argv=None):
     parser = argparse.ArgumentParser(prog="rnnlm")
     add_subcommands(parser.add_subparsers(dest="command", required=True))
     args = parser.parse_args(argv)
-    from rnnlm.data import DataError
+    from rnnlm.wildml.data import DataError
     from rnnrepro.cli import run_command
     return run_command("rnnlm", args.func, args, (DataError,))
 

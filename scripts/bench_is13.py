@@ -38,7 +38,7 @@ if __name__ == "__main__":
                     args = (["--data-dir", a.data_dir] if a.data_dir else []) + [
                         "--sentences", str(a.sentences), "--preset", "is13", "--model", model,
                         "--is13-trainer", trainer]
-                    res = dict(run_config("rnnslu.bench", args, a.engine, a.floatX,
+                    res = dict(run_config("rnnrepro.bench.rnnslu", args, a.engine, a.floatX,
                                           linker=linker),
                                repeat=r, load_after=os.getloadavg()[0])
                     print(f"  {model} {res['linker']} {trainer} repeat {r}: "

@@ -43,7 +43,7 @@ if __name__ == "__main__":
                    for e in installed_engines(tuple(a.engines.split(",")))
                    for f in a.floatx.split(",") for lk in a.linker.split(",")
                    if lk == "c" or e == "pytensor"]
-        rows = best_of(run_matrix("rnnslu.bench", args, configs, a.repeats), "seconds_per_epoch")
+        rows = best_of(run_matrix("rnnrepro.bench.rnnslu", args, configs, a.repeats), "seconds_per_epoch")
     ref = next((r for r in rows if r["floatX"] == "float64" and r["blas"] == "auto"
                 and r.get("linker") in ("c", None)), rows[0])  # aesara f64 C when there
     base, base_name = ref["seconds_per_epoch"], f"{ref['engine']} {ref['floatX']}"

@@ -38,7 +38,7 @@ def central_differences(f, params, eps=1e-6):
 
 def toy_class_rnn(direct=0, **kw):
     """A 12-word toolkit class RNN (hidden 5, 3 classes, direct order 3) with fixed counts."""
-    from rnnlm import class_rnn
+    from rnnlm.toolkit import model as class_rnn
     rng = np.random.RandomState(0)
     vocab = [f"w{i}" for i in range(12)]
     counts = np.array([50] + sorted(rng.randint(1, 40, 11).tolist(), reverse=True))

@@ -95,7 +95,7 @@ def test_scan_wrapper_returns_outputs_and_updates_without_warning():
 # ------------------------------------------------------------------ PTB LSTM: JAX == C
 
 def _models(dtype, floatx, linker_env):
-    from rnnlm import lstm
+    from rnnlm.ptb_lstm import model as lstm
     floatx(dtype)
     params = lstm.init_params(7, 3, 2, 0.1, np.random.RandomState(0))
     params = {k: v + 0.05 * np.random.RandomState(1).standard_normal(v.shape).astype(v.dtype)

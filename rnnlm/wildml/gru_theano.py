@@ -18,7 +18,7 @@ import numpy as np
 
 from rnnrepro.engine import T, asfloat, config, grad, hard_sigmoid, log_softmax, scan, shared
 from rnnlm.registry import register
-from rnnlm.rnn_theano import LazyFunctions, column_lookup
+from rnnlm.wildml.rnn_theano import LazyFunctions, column_lookup
 
 
 def init_gru_parameters(word_dim, hidden_dim):
@@ -169,5 +169,5 @@ class _NumpyGRU:
 
 @register("gru-theano")
 def _load(arrays, state):
-    from rnnlm.rnn_numpy import scorer_from_state
+    from rnnlm.wildml.rnn_numpy import scorer_from_state
     return scorer_from_state(_NumpyGRU(arrays), state)

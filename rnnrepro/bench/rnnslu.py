@@ -23,10 +23,10 @@ def main(argv=None):
     a = ap.parse_args(argv)
     from rnnrepro import engine
     from rnnrepro.runlog import peak_rss_mb
-    from .data import data_dir, load_atis
-    from .model import MODELS
-    from .toy import toy_corpus
-    from .train import PRESETS, train_epoch
+    from rnnslu.data import data_dir, load_atis
+    from rnnslu.model import MODELS
+    from rnnslu.toy import toy_corpus
+    from rnnslu.train import PRESETS, train_epoch
 
     t0 = time.perf_counter()
     d = data_dir(a.data_dir)

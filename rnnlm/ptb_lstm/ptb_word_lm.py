@@ -1,19 +1,17 @@
-"""Training loops for the PTB baselines: per-epoch JSONL, a checkpoint every epoch, resume.
-
-``train_lstm`` follows ``ptb_word_lm.main``/``run_epoch``; ``train_class_rnn`` follows the
-RNNLM toolkit's ``trainNet`` (see ``rnnlm.class_rnn``).
+"""TF's ``ptb_word_lm.py``: ``run_epoch`` and ``main`` (``train_lstm``), plus per-epoch JSONL, a
+checkpoint every epoch, resume, and the test pass of a saved checkpoint.
 """
-import math
 import os
 import sys
 import time
 
 import numpy as np
 
-from rnnrepro import checkpoint, results, runlog, runsafe
+from rnnrepro import checkpoint, runlog, runsafe
 from rnnrepro.engine import asfloat, config, describe
+from rnnrepro.results import write_result
 
-from rnnlm import ptb
+from rnnlm.ptb_lstm import reader
 
 CKPT = "checkpoint.npz"
 LOG = "log.jsonl"
@@ -22,26 +20,6 @@ LOG = "log.jsonl"
 def _say(msg, quiet=False):
     if not quiet:
         print(msg, flush=True)
-
-
-def write_result(out, run_id, what, value, published, published_source, label, command, data,
-                 epochs, seconds, words_per_second, extra=None, model=None):
-    """One ``run.json`` per reported number (keys as in the project's results layout)."""
-    eng = describe(model)
-    rec = {"id": run_id, "package": "rnnlm", "what": what, "metric": "test perplexity",
-           "value": value, "published": published, "published_source": published_source,
-           "label": label, "command": command, "commit": runlog.git_commit(), "data": data,
-           "hardware": runlog.hardware(), "accelerator": runlog.accelerator(eng["linker"]),
-           "engine": eng["engine"],
-           "engine_version": eng["engine_version"], "linker": eng["linker"],
-           "floatX": config.floatX,
-           "epochs": epochs, "seconds": seconds, "words_per_second": words_per_second,
-           "peak_rss_mb": round(runlog.peak_rss_mb(), 1),
-           "load_average_1_5_15": [round(x, 2) for x in os.getloadavg()]}
-    if extra:
-        rec.update(extra)
-    results.write_record(out, rec)  # atomic, checks the required keys
-    return rec
 
 
 # ---------------------------------------------------------------------------------------------
@@ -70,8 +48,8 @@ def run_epoch(model, data, batch_size, num_steps, lr=None, rng=None, quiet=True,
         c, h = start["c"], start["h"]
         costs, iters, words = start["costs"], start["iters"], start["words"]
         done, sec0 = start["windows"], start["seconds"]
-    n = ptb.epoch_size(len(data), batch_size, num_steps)
-    windows = ptb.ptb_producer(data, batch_size, num_steps)
+    n = reader.epoch_size(len(data), batch_size, num_steps)
+    windows = reader.ptb_producer(data, batch_size, num_steps)
     bar = runlog.progress(None, total=n, desc=desc, quiet=quiet, unit="win")
     bar.update(done)
     pending = []
@@ -122,7 +100,7 @@ def evaluate_stream(model, data, num_steps=100):
     c, h = model.zero_state(1)
     costs, iters = 0.0, 0
     t0 = time.perf_counter()
-    for x, y in ptb.stream_windows(data, num_steps):
+    for x, y in reader.stream_windows(data, num_steps):
         cost, c, h = model.evaluate(x, y, c, h)
         costs += float(cost)
         iters += x.shape[1]
@@ -133,12 +111,12 @@ def evaluate_checkpoint(path, data_dir=None, split="test"):
     """Perplexity of a saved PTB LSTM on one split in the tutorial's test setting (batch 1,
     state carried; ``evaluate_stream``) with the engine, linker and floatX in effect: the
     cross-check of one checkpoint between machines (a GPU run's, on the CPU's C linker)."""
-    from rnnlm import lstm
+    from rnnlm.ptb_lstm import model as lstm
     arrays, state = checkpoint.load(path)
     if state.get("model_type") != "lstm":
         raise checkpoint.CheckpointError(f"{path}: not a PTB LSTM checkpoint")
-    data_dir = ptb.resolve_data_dir(data_dir)
-    train, valid, test, vocab = ptb.ptb_raw_data(data_dir)
+    data_dir = reader.resolve_data_dir(data_dir)
+    train, valid, test, vocab = reader.ptb_raw_data(data_dir)
     if list(vocab) != list(state["vocab"]):
         raise checkpoint.CheckpointError(f"{path}: trained on another vocabulary than the PTB "
                                          f"files in {data_dir}")
@@ -180,11 +158,11 @@ _EPOCH_ARRAYS = ("progress_c", "progress_h", _RNG)
 def _train_lstm(config_name, data_dir, out, max_epochs, resume, seed, quiet, command,
                 evaluate_test, config_overrides, checkpoint_every=None, time_limit=None):
     t_call = time.perf_counter()
-    from rnnlm import lstm
+    from rnnlm.ptb_lstm import model as lstm
     cfg = dict(lstm.CONFIGS[config_name])
     cfg.update(config_overrides or {})
-    data_dir = ptb.resolve_data_dir(data_dir)
-    train, valid, test, vocab = ptb.ptb_raw_data(data_dir)
+    data_dir = reader.resolve_data_dir(data_dir)
+    train, valid, test, vocab = reader.ptb_raw_data(data_dir)
     identity = runsafe.run_identity(
         dict(model_type="lstm", config_name=config_name, config=cfg, seed=seed),
         data=runsafe.fingerprint(train, valid, test, vocab), model="ptb-lstm")
@@ -312,184 +290,4 @@ def _train_lstm(config_name, data_dir, out, max_epochs, resume, seed, quiet, com
                             "peak_rss_mb": round(max([runlog.peak_rss_mb()] + [
                                 r.get("peak_rss_mb", 0) for r in records]), 1)},
                      model="ptb-lstm")
-    return summary
-
-
-# ---------------------------------------------------------------------------------------------
-# RNNLM toolkit recipe (class RNN / RNNME)
-
-_BACKUP = ("U", "W", "V1", "C1")  # saveWeights/restoreWeights: syn0 and syn1, *not* syn_d
-
-
-def _toolkit_data(data_dir, train_words=None):
-    vocab, counts = ptb.toolkit_vocab(ptb.split_path(data_dir, "train"))
-    w2i = {w: i for i, w in enumerate(vocab)}
-    ids = {s: ptb.toolkit_ids(ptb.split_path(data_dir, s), w2i) for s in ptb.SPLITS}
-    if train_words:
-        ids["train"] = ids["train"][:train_words]
-    return vocab, counts, ids
-
-
-def train_class_rnn(data_dir=None, out=None, hidden=100, class_size=100, old_classes=False,
-                    bptt=4, bptt_block=10, direct=0, direct_order=3, alpha=0.1, beta=1e-7,
-                    gradient_cutoff=15.0, min_improvement=1.003, independent=False,
-                    max_epochs=None, train_words=None, seed=1, fast_exp=True, init="toolkit",
-                    resume=False,
-                    quiet=False, command=None, evaluate_test=True, overwrite=False):
-    """The toolkit's ``trainNet`` schedule around ``ClassRNNLM.train_epoch``.
-
-    After every epoch: validation log-probability ``logp``; if worse than the last one
-    (``llogp``) the epoch's weights are rejected (``restoreWeights``); once
-    ``logp * min_improvement < llogp`` alpha is halved every epoch, and the second time it
-    happens training stops. ``max_epochs`` cuts the run short (labelled as such).
-    """
-    name = "ptb-rnnme" if direct else "ptb-rnnlm"
-    out = out or os.path.join("results", f"{name}-h{hidden}-c{class_size}")
-    kwargs = dict(locals())
-    del kwargs["name"], kwargs["overwrite"]
-    with runsafe.claim(out, resume=resume, overwrite=overwrite, markers=(CKPT, LOG),
-                       say=lambda m: _say(m, quiet)):
-        return _train_class_rnn(**kwargs)
-
-
-def _train_class_rnn(data_dir, out, hidden, class_size, old_classes, bptt, bptt_block, direct,
-                     direct_order, alpha, beta, gradient_cutoff, min_improvement, independent,
-                     max_epochs, train_words, seed, fast_exp, init, resume, quiet, command,
-                     evaluate_test):
-    from rnnlm import class_rnn
-    data_dir = ptb.resolve_data_dir(data_dir)
-    vocab, counts, ids = _toolkit_data(data_dir, train_words)
-    log = runlog.JsonlLog(os.path.join(out, LOG))
-    ckpt_path = os.path.join(out, CKPT)
-    hyper = dict(hidden=hidden, class_size=class_size, old_classes=old_classes,
-                 direct_size=direct, direct_order=direct_order, bptt=bptt, bptt_block=bptt_block,
-                 gradient_cutoff=gradient_cutoff, beta=beta, independent=independent, seed=seed,
-                 fast_exp=fast_exp, init=init)
-    identity = runsafe.run_identity(
-        dict(model_type="class-rnn", hyper=hyper, alpha=alpha, min_improvement=min_improvement),
-        data=runsafe.fingerprint(vocab, counts, ids), symbolic=False)
-    sched = {"alpha": alpha, "alpha_divide": 0, "llogp": -100000000.0, "iter": 0,
-             "done": False, "seconds": 0.0}
-    if resume and os.path.exists(ckpt_path):
-        arrays, state = checkpoint.load(ckpt_path)
-        if state.get("model_type") != "class-rnn":
-            raise checkpoint.CheckpointError(f"{ckpt_path}: not a class-rnn checkpoint")
-        runsafe.check_resume(ckpt_path, state, identity)
-        model = class_rnn.load_model(arrays, state)
-        model.bptt_hidden_ac, model.bptt_hidden_er = arrays["bptt_hidden_ac"], \
-            arrays["bptt_hidden_er"]
-        backup = {k: arrays["backup_" + k].copy() for k in _BACKUP}
-        sched = state["schedule"]
-        commands = state.get("commands", [])
-        log.truncate_after(sched["iter"] + (1 if sched["done"] else 0))
-        _say(f"resuming the toolkit schedule at iter {sched['iter']}", quiet)
-    else:
-        commands = []
-        log.reset()
-        model = class_rnn.ClassRNNLM(vocab, counts, **hyper)
-        backup = {k: getattr(model, k).copy() for k in _BACKUP}  # initNet calls saveWeights
-    commands = commands + [command or " ".join(sys.argv)]
-    _say(f"ptb-rnnlm: vocab {len(vocab)}, classes {model.n_classes}, train {len(ids['train'])} "
-         f"words, hidden {hidden}, bptt {bptt}/{bptt_block}, direct {direct} "
-         f"order {model.direct_order}", quiet)
-
-    def save(state_done):
-        arrays = dict(model.arrays())
-        arrays.update({"backup_" + k: v for k, v in backup.items()})
-        arrays.update(bptt_hidden_ac=model.bptt_hidden_ac, bptt_hidden_er=model.bptt_hidden_er)
-        sched["done"] = state_done
-        state = {"model_type": "class-rnn", "vocab": vocab, "counts": [int(c) for c in counts],
-                 "hyper": hyper, "schedule": sched, "train_words": len(ids["train"]),
-                 "commands": commands, "tokenizer": "whitespace", "identity": identity}
-        checkpoint.save(ckpt_path, arrays, state)
-
-    while not sched["done"]:
-        if max_epochs is not None and sched["iter"] >= max_epochs:
-            break
-        a = sched["alpha"]
-        bar = runlog.progress(None, total=len(ids["train"]), desc=f"iter {sched['iter']}",
-                              quiet=quiet, unit="w")
-        t0 = time.perf_counter()
-
-        def progress(n):
-            bar.n = n
-            el = time.perf_counter() - t0
-            bar.set_postfix(wps=f"{n / max(el, 1e-9):.0f}")
-        tlogp, tn, history = model.train_epoch(ids["train"], a, progress=progress)
-        bar.close()
-        sec = time.perf_counter() - t0
-        t1 = time.perf_counter()
-        vlogp, vn = model.evaluate(ids["valid"], history=history)  # trainNet keeps history
-        vsec = time.perf_counter() - t1
-        # a NaN logp would pass the toolkit's "worse than last time" test and be kept
-        runsafe.check_finite("the training log-probability", tlogp, sched["iter"] + 1)
-        runsafe.check_finite("the validation log-probability", vlogp, sched["iter"] + 1)
-        runsafe.check_finite("parameter", dict(model.arrays()), sched["iter"] + 1)
-        sched["seconds"] += sec + vsec
-        llogp = sched["llogp"]
-        rejected = vlogp < llogp
-        if rejected:
-            for k in _BACKUP:
-                getattr(model, k)[...] = backup[k]
-        else:
-            backup = {k: getattr(model, k).copy() for k in _BACKUP}
-        finished = False
-        # rnnlmlib.h declares ``float min_improvement``: the comparison uses 1.003 rounded to
-        # float32 (1.00300002098...), reproduced here.
-        if vlogp * float(np.float32(min_improvement)) < llogp:
-            if sched["alpha_divide"] == 0:
-                sched["alpha_divide"] = 1
-            else:
-                finished = True
-        rec = {"epoch": sched["iter"] + 1, "alpha": a,
-               "train_perplexity": 10 ** (-tlogp / tn), "valid_perplexity": 10 ** (-vlogp / vn),
-               "valid_entropy_bits": -vlogp / math.log10(2) / vn, "rejected": rejected,
-               "train_seconds": round(sec, 2), "valid_seconds": round(vsec, 2),
-               "words_per_second": round(len(ids["train"]) / sec, 1),
-               "peak_rss_mb": round(runlog.peak_rss_mb(), 1)}
-        log.write(rec)
-        _say(f"Iter: {sched['iter']:3d}  Alpha: {a:.6f}  TRAIN ppl: {rec['train_perplexity']:.2f}"
-             f"  VALID ppl: {rec['valid_perplexity']:.2f}{'  (rejected)' if rejected else ''}"
-             f"  ({rec['words_per_second']:.0f} w/s)", quiet)
-        if finished:
-            save(True)
-            break
-        if sched["alpha_divide"]:
-            sched["alpha"] = a / 2
-        sched["llogp"] = vlogp
-        sched["iter"] += 1
-        save(False)
-
-    records = log.records()
-    summary = {"epochs": len(records), "seconds": sched["seconds"], "out": out,
-               "records": records, "finished": sched["done"]}
-    if evaluate_test and records:
-        t0 = time.perf_counter()
-        tlogp, tn = model.evaluate(ids["test"], test=True)
-        ppl = 10 ** (-tlogp / tn)
-        summary.update(test_perplexity=ppl, test_words=tn)
-        _say(f"test log probability: {tlogp:.2f}  PPL net: {ppl:.3f} ({tn} words, "
-             f"{time.perf_counter() - t0:.0f} s)", quiet)
-        parts = []
-        if train_words:
-            parts.append(f"first {len(ids['train'])} of 929589 training words")
-        if not sched["done"]:
-            parts.append(f"{len(records)} epochs, schedule not finished")
-        label = "full" if not parts else "smaller: " + ", ".join(parts)
-        what = (f"RNNME toolkit recipe (hidden {hidden}, class {class_size}, direct "
-                f"{direct / 1e6:g}M order {model.direct_order})" if direct else
-                f"RNNLM toolkit recipe (hidden {hidden}, class {class_size}, bptt {bptt}, "
-                f"bptt-block {bptt_block})")
-        published = class_rnn.PUBLISHED["rnn"] if (not direct and hidden == 100) else None
-        wps = [r["words_per_second"] for r in records]
-        write_result(out, os.path.basename(os.path.normpath(out)), what, ppl, published,
-                     class_rnn.PUBLISHED_SOURCE if published else None, label,
-                     " ; ".join(commands), f"PTB simple-examples ({data_dir})",
-                     len(records), round(sched["seconds"], 1), round(float(np.median(wps)), 1),
-                     extra={"valid_perplexity": records[-1]["valid_perplexity"],
-                            "peak_rss_mb": round(max([runlog.peak_rss_mb()] + [
-                                r.get("peak_rss_mb", 0) for r in records]), 1),
-                            "hyper": hyper, "trainer": "faithful per-word online SGD (numpy)",
-                            "engine": "numpy", "engine_version": np.__version__, "linker": None,
-                            "schedule_finished": sched["done"]})
     return summary

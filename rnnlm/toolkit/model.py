@@ -42,17 +42,10 @@ import math
 import numpy as np
 
 from rnnlm.registry import register
+from rnnlm.toolkit.classes import assign_classes
+from rnnlm.toolkit.hash import MAX_NGRAM_ORDER, P01, _ngram_multipliers, word_spans
+from rnnlm.toolkit.initnet import toolkit_init
 
-PRIMES = (108641969, 116049371, 125925907, 133333309, 145678979, 175308587, 197530793,
-          234567803, 251851741, 264197411, 330864029, 399999781, 407407183, 459258997, 479012069,
-          545678687, 560493491, 607407037, 629629243, 656789717, 716048933, 718518067, 725925469,
-          733332871, 753085943, 755555077, 782715551, 790122953, 812345159, 814814293, 893826581,
-          923456189, 940740127, 953085797, 985184539, 990122807)
-PRIMES_SIZE = len(PRIMES)
-MAX_NGRAM_ORDER = 20
-U32 = 0xFFFFFFFF
-# PRIMES[0]*PRIMES[1] is an unsigned-int product in C: it wraps at 2**32 before widening.
-P01 = (PRIMES[0] * PRIMES[1]) & U32
 # The clip ufunc itself: np.clip's Python wrapper costs more than the work (5.7 vs 2.2 us on a
 # 100-vector). numpy has no public name for the ufunc; numpy._core.umath is its home in numpy 2
 # and a warning-free alias in numpy 1.26 (np.core is deprecated in numpy 2).
@@ -64,65 +57,6 @@ PUBLISHED = {"rnn": 124.7}
 PUBLISHED_SOURCE = "Mikolov 2012 PhD thesis (PTB, RNN 124.7, KN5 141.2)"
 
 
-def word_spans(hw, n, D):
-    """The ``syn_d`` slices ``(start, length)`` that the word part of the hash touches for a
-    class of ``n`` words, one per n-gram order.
-
-    Toolkit oddity, reproduced: ``computeNet``/``learnNet`` walk the class word by word with
-    ``if (hash[b]) {...; hash[b]++; hash[b] = hash[b] % direct_size;} else break;``, so once
-    the hash of order b wraps to index 0, order b and every higher order are dropped for the
-    rest of the class (index 0 is never used). Hence the running minimum of the lengths.
-    """
-    lim = n
-    for hb in hw:
-        lim = min(lim, D - hb)
-        yield hb, lim
-
-
-def glibc_rand(seed, n):
-    """The first ``n`` values of glibc's ``rand()`` after ``srand(seed)``, in pure Python so
-    the toolkit's initial weights come out the same on any platform.
-
-    glibc's default generator (TYPE_3): r[0] = seed, r[i] = 16807 r[i-1] mod (2**31 - 1)
-    (Schrage's method, 32-bit signed) for i < 31, r[31..33] = r[0..2], then
-    r[i] = r[i-3] + r[i-31] mod 2**32; the outputs are r[344:] >> 1.
-    """
-    from array import array
-    seed &= U32
-    seed = seed or 1
-    word = seed - (1 << 32) if seed >= (1 << 31) else seed  # int32_t
-    r = array("I", [seed])
-    for _ in range(1, 31):
-        hi = int(word / 127773)  # C division truncates toward zero
-        lo = word - hi * 127773
-        word = 16807 * lo - 2836 * hi
-        if word < 0:
-            word += 2147483647
-        r.append(word)
-    r.extend(r[0:3])
-    for i in range(34, 344 + n):
-        r.append((r[i - 31] + r[i - 3]) & U32)
-    return np.frombuffer(r, dtype=np.uint32)[344:] >> 1
-
-
-def toolkit_init(vocab_size, hidden, class_size, seed):
-    """``initNet`` after ``srand(seed)``: every weight is random(-0.1,0.1) drawn three times and
-    summed, with ``random(min,max) = rand()/(real)RAND_MAX*(max-min)+min`` in double.
-
-    Draw order: ``syn0`` row by row (hidden unit b: the vocab_size word inputs, then the hidden
-    inputs), then ``syn1`` row by row (the vocab_size word outputs, then the class outputs).
-    Returns (U, W, V1, C1) in this module's layout.
-    """
-    V, H, C = vocab_size, hidden, class_size
-    n0, n1 = H * (V + H), (V + C) * H
-    x = glibc_rand(seed, 3 * (n0 + n1)).astype(np.float64) / 2147483647.0 * 0.2 + (-0.1)
-    x = x.reshape(-1, 3)
-    w = (x[:, 0] + x[:, 1]) + x[:, 2]
-    syn0 = w[:n0].reshape(H, V + H)
-    syn1 = w[n0:].reshape(V + C, H)
-    return syn0[:, :V].T.copy(), syn0[:, V:].copy(), syn1[:V].copy(), syn1[V:].copy()
-
-
 # FAST_EXP(y): high 32 bits of a double set to EXP_A*y + (1072693248 - EXP_C), low bits 0.
 EXP_A = 1048576 / math.log(2)
 EXP_C = 60801
@@ -132,38 +66,6 @@ def fast_exp(y):
     """The toolkit's ``FAST_EXP`` (Schraudolph 1999), elementwise on a float64 array."""
     hi = (EXP_A * np.asarray(y, dtype=np.float64) + (1072693248 - EXP_C)).astype(np.int64)
     return (hi << 32).view(np.float64)  # C's double->int conversion truncates, as astype does
-
-
-def assign_classes(counts, class_size, old_classes=False):
-    """``initNet`` class assignment over words in vocabulary order; returns class per word.
-
-    New (default): cumulative sqrt(count/total) / sum(sqrt(count/total)); old: cumulative
-    count/total. A word goes to class ``a`` and ``a`` advances when the cumulative mass passes
-    (a+1)/class_size.
-    """
-    cn = np.asarray(counts, dtype=np.float64)
-    b = cn.sum()
-    if old_classes:
-        mass = cn / b
-    else:
-        s = np.sqrt(cn / b)
-        mass = s / s.sum()
-    out = np.empty(len(cn), dtype=np.int64)
-    df, a = 0.0, 0
-    for i in range(len(cn)):  # sequential on purpose: same float accumulation as the C loop
-        df += mass[i]
-        if df > 1:
-            df = 1
-        out[i] = a
-        if df > (a + 1) / class_size and a < class_size - 1:
-            a += 1
-    return out
-
-
-def _ngram_multipliers(order):
-    """M[a][b] = PRIMES[(a*PRIMES[b]+b) % PRIMES_SIZE] (unsigned 32-bit arithmetic)."""
-    return [[PRIMES[((a * PRIMES[b] + b) & U32) % PRIMES_SIZE] for b in range(a + 1)]
-            for a in range(order)]
 
 
 class ClassRNNLM:
@@ -459,74 +361,6 @@ class ClassRNNLM:
             s, e = self.cstart[c], self.cend[c]
             out[s:e] = pc[c] * self.word_probs(h, c, self.word_hashes(sums, c) if direct else ())
         return out
-
-
-class ClassRNNGraph:
-    """The same class-factorised RNN as a compiled engine graph, for mini-batches (not the
-    toolkit's online SGD: an *option* for speed, used by the benchmark and the cross-checks).
-
-    ``x``, ``y``: (batch, steps) word ids; the hidden recurrence ``s(t) = sigmoid(U[x_t] +
-    s(t-1) W^T)`` is the only thing inside ``scan``; class and in-class word softmaxes are computed
-    for all steps at once (words of a class gathered from a padded (classes, max size) table).
-    No direct connections and exact exp. ``cost`` = summed -ln P(y) divided by the batch size;
-    ``train_step`` = SGD with optional global-norm clipping.
-    """
-
-    def __init__(self, model, clip_norm=None, compile_train=True):
-        from rnnrepro.engine import T, asfloat, config, function, grad, scan, shared, sigmoid, \
-            softmax
-        self.model = model
-        fx = config.floatX
-        self.params = {k: shared(asfloat(getattr(model, k)), name=k)
-                       for k in ("U", "W", "V1", "C1")}
-        sizes = model.cend - model.cstart
-        K = int(sizes.max())
-        members = model.cstart[:, None] + np.arange(K)[None, :]
-        mask = np.arange(K)[None, :] < sizes[:, None]
-        members = np.where(mask, members, 0).astype(np.int64)
-        wc = T.constant(model.word_class.astype(np.int64))
-        cs = T.constant(model.cstart.astype(np.int64))
-        mem = T.constant(members)
-        msk = T.constant(mask.astype(fx))
-        U, W, V1, C1 = (self.params[k] for k in ("U", "W", "V1", "C1"))
-        x, y = T.lmatrix("x"), T.lmatrix("y")
-        h0 = T.matrix("h0")
-
-        def forward():
-            pre = U[x.T]  # (T, B, H)
-
-            def step(p, h_prev, W_):
-                return sigmoid(p + T.dot(h_prev, W_.T))
-            hs, _ = scan(step, sequences=[pre], outputs_info=[h0], non_sequences=[W],
-                         strict=True)
-            n_steps, batch = hs.shape[0], hs.shape[1]
-            flat = hs.reshape((n_steps * batch, model.hidden))
-            tgt = y.T.flatten()
-            cls = wc[tgt]
-            n = T.arange(tgt.shape[0])
-            pc = softmax(T.dot(flat, C1.T), axis=-1)
-            rows = mem[cls]  # (N, K) word ids of each target's class
-            zw = T.sum(V1[rows] * flat[:, None, :], axis=-1)
-            zw = T.switch(msk[cls] > 0, zw, -1e30)
-            pw = softmax(zw, axis=-1)
-            nll = -T.log(pc[n, cls]) - T.log(pw[n, tgt - cs[cls]])
-            cost = nll.sum() / T.cast(batch, fx)
-            return cost, hs[-1], pre
-        cost, h_last, pre = forward()
-        self.evaluate = function([x, y, h0], [cost, h_last])
-        if compile_train:
-            lr = T.scalar("lr")
-            dense = ["W", "V1", "C1"]
-            grads = grad(cost, [self.params[k] for k in dense] + [pre])
-            norm = T.sqrt(sum(T.sum(g ** 2) for g in grads))
-            scale = T.constant(1.0, dtype=fx) if clip_norm is None else \
-                T.cast(clip_norm, fx) / T.maximum(norm, T.cast(clip_norm, fx))
-            updates = [(self.params[k], self.params[k] - lr * scale * g)
-                       for k, g in zip(dense, grads[:-1])]
-            updates.append((U, T.inc_subtensor(U[x.T.flatten()],
-                                               -lr * scale * grads[-1].reshape((-1, model.hidden)))))
-            self.train_step = function([x, y, h0, lr], [cost, h_last, norm], updates=updates)
-        self.get = lambda: {k: v.get_value() for k, v in self.params.items()}
 
 
 class ClassRNNScorer:
