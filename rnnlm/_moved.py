@@ -25,6 +25,7 @@ MOVED = {
     "rnnlm.lstm_configs": ("rnnlm.ptb_lstm.configs",),
     "rnnlm.ptb": ("rnnlm.ptb_lstm.reader", "rnnlm.toolkit.vocab", "rnnlm.ptb_text"),
     "rnnlm.ptb_train": ("rnnlm.ptb_lstm.ptb_word_lm", "rnnlm.toolkit.trainnet"),
+    "rnnlm.ptb_cli": ("rnnlm.cli",),
     "rnnlm.class_rnn": ("rnnlm.toolkit.model", "rnnlm.toolkit.graph", "rnnlm.toolkit.hash",
                         "rnnlm.toolkit.initnet", "rnnlm.toolkit.classes"),
     "rnnlm.bench": ("rnnrepro.bench.rnnlm",),

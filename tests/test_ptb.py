@@ -501,7 +501,7 @@ def test_class_rnn_trains_and_resume_equals_uninterrupted(corpus, tmp_path):
 
 def test_cli_parses(corpus, tmp_path):
     import argparse
-    from rnnlm import ptb_cli
+    from rnnlm import cli as ptb_cli
     parser = argparse.ArgumentParser()
     ptb_cli.add_subcommands(parser.add_subparsers(dest="command"))
     args = parser.parse_args(["ptb-rnnlm", "--hidden", "8", "--class", "4", "--bptt", "3",

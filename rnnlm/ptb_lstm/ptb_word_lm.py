@@ -4,6 +4,7 @@ checkpoint every epoch, resume, and the test pass of a saved checkpoint.
 import os
 import sys
 import time
+from types import SimpleNamespace
 
 import numpy as np
 
@@ -157,137 +158,201 @@ _EPOCH_ARRAYS = ("progress_c", "progress_h", _RNG)
 
 def _train_lstm(config_name, data_dir, out, max_epochs, resume, seed, quiet, command,
                 evaluate_test, config_overrides, checkpoint_every=None, time_limit=None):
+    """``main``: the data, the model (``init_run``), then per epoch the config's learning rate,
+    a training ``run_epoch`` and a validation one (``train_epoch``); then the test pass."""
     t_call = time.perf_counter()
     from rnnlm.ptb_lstm import model as lstm
     cfg = dict(lstm.CONFIGS[config_name])
     cfg.update(config_overrides or {})
     data_dir = reader.resolve_data_dir(data_dir)
-    train, valid, test, vocab = reader.ptb_raw_data(data_dir)
-    identity = runsafe.run_identity(
-        dict(model_type="lstm", config_name=config_name, config=cfg, seed=seed),
-        data=runsafe.fingerprint(train, valid, test, vocab), model="ptb-lstm")
+    data = dict(zip(("train", "valid", "test", "vocab"), reader.ptb_raw_data(data_dir)))
     total_epochs = cfg["max_max_epoch"] if max_epochs is None else min(max_epochs,
                                                                         cfg["max_max_epoch"])
-    log = runlog.JsonlLog(os.path.join(out, LOG))
-    ckpt_path = os.path.join(out, CKPT)
-    start_epoch, params, seconds_done, commands, partial = 0, None, 0.0, [], None
-    command = command or " ".join(sys.argv)
+    run = init_run(out, config_name, cfg, data, seed, resume, command, total_epochs, quiet)
+    run.out_of_time = lambda: time_limit is not None and \
+        time.perf_counter() - t_call >= time_limit
+    stopped = None
+    for epoch in range(run.start_epoch, total_epochs):
+        if epoch > run.start_epoch and run.out_of_time():
+            stopped = f"after epoch {epoch}"
+            break
+        if not train_epoch(run, epoch, data, checkpoint_every, quiet):
+            stopped = f"in epoch {epoch + 1}"
+            break
+    records = run.log.records()
+    summary = {"epochs": len(records), "valid_perplexity": records[-1]["valid_perplexity"]
+               if records else None, "seconds": run.seconds, "out": out, "records": records,
+               "stopped": stopped}
+    if stopped:
+        _say(f"time limit: stopped {stopped} with a checkpoint in {run.ckpt_path}; continue "
+             f"with --resume", quiet)
+    if evaluate_test and records and not stopped:
+        summary.update(test_and_record(run, data["test"], data_dir, records,
+                                       summary["valid_perplexity"], quiet))
+    return summary
+
+
+def init_run(out, config_name, cfg, data, seed, resume, command, total_epochs, quiet):
+    """The run's identity, log, model (compiled now, so compilation stays out of the epoch
+    times) and, with ``resume``, where the checkpoint left it (an epoch's end, or inside one:
+    the carried state, running sums and dropout generator of ``run_epoch``)."""
+    from rnnlm.ptb_lstm import model as lstm
+    train, valid, test, vocab = data["train"], data["valid"], data["test"], data["vocab"]
+    run = SimpleNamespace(out=out, config_name=config_name, cfg=cfg, seed=seed, vocab=vocab,
+                          log=runlog.JsonlLog(os.path.join(out, LOG)),
+                          ckpt_path=os.path.join(out, CKPT), start_epoch=0, seconds=0.0,
+                          partial=None)
+    run.identity = runsafe.run_identity(
+        dict(model_type="lstm", config_name=config_name, config=cfg, seed=seed),
+        data=runsafe.fingerprint(train, valid, test, vocab), model="ptb-lstm")
+    params, commands = None, []
+    ckpt_path = run.ckpt_path
     if resume and os.path.exists(ckpt_path):
         arrays, state = checkpoint.load(ckpt_path)
         if state.get("model_type") != "lstm" or state.get("config_name") != config_name:
             raise checkpoint.CheckpointError(f"{ckpt_path}: not a {config_name} LSTM checkpoint")
-        runsafe.check_resume(ckpt_path, state, identity)
-        start_epoch = state["epochs_done"]
+        runsafe.check_resume(ckpt_path, state, run.identity)
+        run.start_epoch = state["epochs_done"]
         params = {k: v for k, v in arrays.items() if k not in _EPOCH_ARRAYS}
-        seconds_done = state.get("seconds", 0.0)
+        run.seconds = state.get("seconds", 0.0)
         commands = state.get("commands", [])
-        log.truncate_after(start_epoch)
+        run.log.truncate_after(run.start_epoch)
         partial = state.get("epoch_progress")
         if partial:  # a mid-epoch checkpoint: the carried state and the running sums
-            partial = dict(partial, c=arrays["progress_c"], h=arrays["progress_h"],
-                           rng=arrays[_RNG])
-            _say(f"resuming {config_name} in epoch {start_epoch + 1} after "
+            run.partial = dict(partial, c=arrays["progress_c"], h=arrays["progress_h"],
+                               rng=arrays[_RNG])
+            _say(f"resuming {config_name} in epoch {run.start_epoch + 1} after "
                  f"{partial['windows']} windows", quiet)
         else:
-            _say(f"resuming {config_name} from epoch {start_epoch}", quiet)
+            _say(f"resuming {config_name} from epoch {run.start_epoch}", quiet)
     else:
-        log.reset()
-    if partial and start_epoch >= total_epochs:  # its weights are from inside the next epoch
-        raise runsafe.RunError(f"{ckpt_path}: the checkpoint is inside epoch {start_epoch + 1}; "
-                               f"resume with --max-epochs above {start_epoch} to finish it")
-    commands = commands + [command]
+        run.log.reset()
+    if run.partial and run.start_epoch >= total_epochs:  # weights from inside the next epoch
+        raise runsafe.RunError(f"{ckpt_path}: the checkpoint is inside epoch "
+                               f"{run.start_epoch + 1}; resume with --max-epochs above "
+                               f"{run.start_epoch} to finish it")
+    run.commands = commands + [command or " ".join(sys.argv)]
     with runlog.compiling(quiet):  # eagerly: keeps compilation out of the epoch times
-        model = lstm.get_model(cfg, len(vocab), params=params, seed=seed)
-        model.compile_for(cfg["batch_size"], cfg["num_steps"])
+        run.model = lstm.get_model(cfg, len(vocab), params=params, seed=seed)
+        run.model.compile_for(cfg["batch_size"], cfg["num_steps"])
     _say(f"ptb-lstm {config_name}: vocab {len(vocab)}, train {len(train)} words, "
          f"{describe('ptb-lstm')}", quiet)
-    seconds = seconds_done
-    train_wps = None
-    stopped = None
+    return run
 
-    def state_record(epochs_done, progress=None):
-        st = {"model_type": "lstm", "config_name": config_name, "config": cfg,
-              "epochs_done": epochs_done, "seed": seed, "vocab": vocab, "seconds": seconds,
-              "floatX": config.floatX, "linker": model.linker, "commands": commands,
-              "tokenizer": "whitespace", "identity": identity}
-        if progress is not None:
-            st["epoch_progress"] = progress
-        return st
 
-    def out_of_time():
-        return time_limit is not None and time.perf_counter() - t_call >= time_limit
+def state_record(run, epochs_done, progress=None):
+    """The checkpoint's state: where the run is and what it is (its identity)."""
+    st = {"model_type": "lstm", "config_name": run.config_name, "config": run.cfg,
+          "epochs_done": epochs_done, "seed": run.seed, "vocab": run.vocab,
+          "seconds": run.seconds, "floatX": config.floatX, "linker": run.model.linker,
+          "commands": run.commands, "tokenizer": "whitespace", "identity": run.identity}
+    if progress is not None:
+        st["epoch_progress"] = progress
+    return st
 
-    for epoch in range(start_epoch, total_epochs):
-        if stopped is None and epoch > start_epoch and out_of_time():
-            stopped = f"after epoch {epoch}"
-            break
-        lr = lstm.learning_rate(cfg, epoch)
-        rng = np.random.RandomState(seed * 100003 + epoch + 1)  # re-derived: resume-exact
-        start = None
-        if partial is not None and epoch == start_epoch:
-            st = rng.get_state()  # ('MT19937', keys, pos, has_gauss, cached_gaussian)
-            rng.set_state((st[0], partial["rng"], partial["rng_pos"], partial["rng_has_gauss"],
-                           partial["rng_gauss"]))
-            start = partial
 
-        def on_checkpoint(progress, epoch=epoch, rng=rng):
-            # never a diverged model in the checkpoint: the running cost covers every window
-            runsafe.check_finite("the training cost", progress["costs"], epoch + 1)
-            st = rng.get_state()
-            record = {k: progress[k] for k in ("windows", "costs", "iters", "words", "seconds")}
-            record.update(rng_pos=int(st[2]), rng_has_gauss=int(st[3]),
-                          rng_gauss=float(st[4]))
-            arrays = dict(model.get_params(), progress_c=progress["c"], progress_h=progress["h"])
-            arrays[_RNG] = st[1]
-            checkpoint.save(ckpt_path, arrays, state_record(epoch, record))
-            return out_of_time()
+def train_epoch(run, epoch, data, checkpoint_every, quiet):
+    """One epoch of ``main``'s loop: ``run_epoch`` on the training data at the config's learning
+    rate (mid-epoch checkpoints every ``checkpoint_every`` windows), ``run_epoch`` on the
+    validation data, the log line, the checkpoint. False when the time limit stopped it."""
+    from rnnlm.ptb_lstm import model as lstm
+    cfg, model = run.cfg, run.model
+    lr = lstm.learning_rate(cfg, epoch)
+    rng = np.random.RandomState(run.seed * 100003 + epoch + 1)  # re-derived: resume-exact
+    start = None
+    if run.partial is not None and epoch == run.start_epoch:
+        st = rng.get_state()  # ('MT19937', keys, pos, has_gauss, cached_gaussian)
+        rng.set_state((st[0], run.partial["rng"], run.partial["rng_pos"],
+                       run.partial["rng_has_gauss"], run.partial["rng_gauss"]))
+        start = run.partial
 
-        result = run_epoch(model, train, cfg["batch_size"], cfg["num_steps"], lr=lr, rng=rng,
-                           quiet=quiet, desc=f"epoch {epoch + 1}", verbose=not quiet,
-                           start=start, every=checkpoint_every,
-                           on_checkpoint=on_checkpoint if checkpoint_every else None)
-        if result is None:
-            stopped = f"in epoch {epoch + 1}"
-            break
-        train_ppl, words, sec = result
-        valid_ppl, _, vsec = run_epoch(model, valid, cfg["batch_size"], cfg["num_steps"],
-                                       quiet=quiet, desc="valid")
-        runsafe.check_finite("the training perplexity", train_ppl, epoch + 1)
-        runsafe.check_finite("the validation perplexity", valid_ppl, epoch + 1)
-        params = model.get_params()
-        runsafe.check_finite("parameter", params, epoch + 1)
-        seconds += sec + vsec
-        train_wps = words / sec
-        rec = {"epoch": epoch + 1, "lr": lr, "train_perplexity": train_ppl,
-               "valid_perplexity": valid_ppl, "train_seconds": round(sec, 2),
-               "valid_seconds": round(vsec, 2), "words_per_second": round(train_wps, 1),
-               "peak_rss_mb": round(runlog.peak_rss_mb(), 1)}
-        log.write(rec)
-        _say(f"Epoch: {epoch + 1} Learning rate: {lr:.3f} Train Perplexity: {train_ppl:.3f} "
-             f"Valid Perplexity: {valid_ppl:.3f} ({train_wps:.0f} wps)", quiet)
-        checkpoint.save(ckpt_path, params, state_record(epoch + 1))
-    records = log.records()
-    summary = {"epochs": len(records), "valid_perplexity": records[-1]["valid_perplexity"]
-               if records else None, "seconds": seconds, "out": out, "records": records,
-               "stopped": stopped}
-    if stopped:
-        _say(f"time limit: stopped {stopped} with a checkpoint in {ckpt_path}; continue with "
-             f"--resume", quiet)
-    if evaluate_test and records and not stopped:
-        test_ppl, n, tsec = evaluate_stream(model, test)
-        summary.update(test_perplexity=test_ppl, test_words=n)
-        _say(f"Test Perplexity: {test_ppl:.3f} ({n} targets, {tsec:.0f} s)", quiet)
-        wps = [r["words_per_second"] for r in records]
-        done = len(records)
-        label = "full" if done >= cfg["max_max_epoch"] else \
-            f"smaller: {done} of {cfg['max_max_epoch']} epochs"
-        write_result(out, os.path.basename(os.path.normpath(out)),
-                     f"LSTM {config_name} (Zaremba et al. 2014 / TF PTB tutorial)", test_ppl,
-                     lstm.PUBLISHED.get(config_name), lstm.PUBLISHED_SOURCE, label,
-                     " ; ".join(commands), f"PTB simple-examples ({data_dir})", done,
-                     round(seconds, 1), round(float(np.median(wps)), 1),
-                     extra={"valid_perplexity": summary["valid_perplexity"], "config": cfg,
-                            "peak_rss_mb": round(max([runlog.peak_rss_mb()] + [
-                                r.get("peak_rss_mb", 0) for r in records]), 1)},
-                     model="ptb-lstm")
-    return summary
+    def on_checkpoint(progress):
+        # never a diverged model in the checkpoint: the running cost covers every window
+        runsafe.check_finite("the training cost", progress["costs"], epoch + 1)
+        st = rng.get_state()
+        record = {k: progress[k] for k in ("windows", "costs", "iters", "words", "seconds")}
+        record.update(rng_pos=int(st[2]), rng_has_gauss=int(st[3]), rng_gauss=float(st[4]))
+        arrays = dict(model.get_params(), progress_c=progress["c"], progress_h=progress["h"])
+        arrays[_RNG] = st[1]
+        checkpoint.save(run.ckpt_path, arrays, state_record(run, epoch, record))
+        return run.out_of_time()
+
+    result = run_epoch(model, data["train"], cfg["batch_size"], cfg["num_steps"], lr=lr,
+                       rng=rng, quiet=quiet, desc=f"epoch {epoch + 1}", verbose=not quiet,
+                       start=start, every=checkpoint_every,
+                       on_checkpoint=on_checkpoint if checkpoint_every else None)
+    if result is None:
+        return False
+    train_ppl, words, sec = result
+    valid_ppl, _, vsec = run_epoch(model, data["valid"], cfg["batch_size"], cfg["num_steps"],
+                                   quiet=quiet, desc="valid")
+    runsafe.check_finite("the training perplexity", train_ppl, epoch + 1)
+    runsafe.check_finite("the validation perplexity", valid_ppl, epoch + 1)
+    params = model.get_params()
+    runsafe.check_finite("parameter", params, epoch + 1)
+    run.seconds += sec + vsec
+    train_wps = words / sec
+    rec = {"epoch": epoch + 1, "lr": lr, "train_perplexity": train_ppl,
+           "valid_perplexity": valid_ppl, "train_seconds": round(sec, 2),
+           "valid_seconds": round(vsec, 2), "words_per_second": round(train_wps, 1),
+           "peak_rss_mb": round(runlog.peak_rss_mb(), 1)}
+    run.log.write(rec)
+    _say(f"Epoch: {epoch + 1} Learning rate: {lr:.3f} Train Perplexity: {train_ppl:.3f} "
+         f"Valid Perplexity: {valid_ppl:.3f} ({train_wps:.0f} wps)", quiet)
+    checkpoint.save(run.ckpt_path, params, state_record(run, epoch + 1))
+    return True
+
+
+def test_and_record(run, test, data_dir, records, valid_perplexity, quiet):
+    """``main``'s test pass (batch 1, state carried: ``evaluate_stream``) and the run record;
+    returns the summary's test fields."""
+    from rnnlm.ptb_lstm import model as lstm
+    cfg, config_name = run.cfg, run.config_name
+    test_ppl, n, tsec = evaluate_stream(run.model, test)
+    _say(f"Test Perplexity: {test_ppl:.3f} ({n} targets, {tsec:.0f} s)", quiet)
+    wps = [r["words_per_second"] for r in records]
+    done = len(records)
+    label = "full" if done >= cfg["max_max_epoch"] else \
+        f"smaller: {done} of {cfg['max_max_epoch']} epochs"
+    write_result(run.out, os.path.basename(os.path.normpath(run.out)),
+                 f"LSTM {config_name} (Zaremba et al. 2014 / TF PTB tutorial)", test_ppl,
+                 lstm.PUBLISHED.get(config_name), lstm.PUBLISHED_SOURCE, label,
+                 " ; ".join(run.commands), f"PTB simple-examples ({data_dir})", done,
+                 round(run.seconds, 1), round(float(np.median(wps)), 1),
+                 extra={"valid_perplexity": valid_perplexity, "config": cfg,
+                        "peak_rss_mb": round(max([runlog.peak_rss_mb()] + [
+                            r.get("peak_rss_mb", 0) for r in records]), 1)},
+                 model="ptb-lstm")
+    return {"test_perplexity": test_ppl, "test_words": n}
+
+
+def dry_run(config_name="small", data_dir=None, out=None, max_epochs=None, seed=0,
+            windows=2):
+    """``rnnlm ptb-lstm --dry-run``: the config's model on the first ``windows`` training
+    windows, one training step and one validation pass over as many windows; writes nothing.
+    Returns what a real run would do, as text."""
+    from rnnlm.ptb_lstm import model as lstm
+    cfg = lstm.CONFIGS[config_name]
+    data_dir = reader.resolve_data_dir(data_dir)
+    train, valid, _, vocab = reader.ptb_raw_data(data_dir)
+    bs, ns = cfg["batch_size"], cfg["num_steps"]
+    few = bs * (windows * ns + 1)
+    model = lstm.get_model(cfg, len(vocab), seed=seed)
+    rng = np.random.RandomState(seed * 100003 + 1)
+    train_ppl, _, _ = run_epoch(model, train[:bs * (ns + 1)], bs, ns,
+                                lr=lstm.learning_rate(cfg, 0), rng=rng)
+    valid_ppl, _, _ = run_epoch(model, valid[:few], bs, ns)
+    epochs = cfg["max_max_epoch"] if max_epochs is None else min(max_epochs,
+                                                                 cfg["max_max_epoch"])
+    out = out or os.path.join("results", f"ptb-lstm-{config_name}")
+    n = reader.epoch_size(len(train), bs, ns)
+    return "\n".join([
+        f"dry run, nothing written: LSTM {config_name} ({cfg['num_layers']} x "
+        f"{cfg['hidden_size']}, {ns} steps, batch {bs}, keep_prob {cfg['keep_prob']}), "
+        f"vocabulary {len(vocab)}, {describe('ptb-lstm')}",
+        f"one training window: perplexity {train_ppl:.2f}; validation on {windows} "
+        f"window(s): perplexity {valid_ppl:.2f}",
+        f"a real run: {epochs} epoch(s) of {n} windows ({len(train)} training words), "
+        f"learning rate {cfg['learning_rate']} decayed by {cfg['lr_decay']:.4g} after epoch "
+        f"{cfg['max_epoch']}, then the test pass; into {out}/ (checkpoint.npz, log.jsonl, "
+        f"run.json)"])

@@ -68,6 +68,11 @@ def fast_exp(y):
     return (hi << 32).view(np.float64)  # C's double->int conversion truncates, as astype does
 
 
+class _Net:
+    """What ``computeNet`` leaves for ``learnNet`` (the toolkit keeps it in the layers)."""
+    __slots__ = ("h", "hc", "pc", "c", "s", "e", "hw", "pw")
+
+
 class ClassRNNLM:
     """Parameters and the faithful per-word trainer of the toolkit.
 
@@ -188,124 +193,155 @@ class ClassRNNLM:
 
     # -- training: one epoch of trainNet's inner loop -------------------------------------
     def train_epoch(self, words, alpha, progress=None):
-        """Online SGD over ``words`` (ids, -1 = OOV); returns (log10 prob sum, words scored,
-        final n-gram history). ``progress`` is called every 10000 words with the count."""
-        U, W, V1, C1, syn_d = self.U, self.W, self.V1, self.C1, self.syn_d
-        H, D = self.hidden, self.direct_size
-        cutoff, beta2 = self.gradient_cutoff, self.beta * alpha
-        beta3 = beta2 * 1  # toolkit: "beta3 can be possibly larger than beta2"
-        bptt, block = self.bptt, self.bptt_block
-        nb = bptt + block
-        steps = bptt + block - 2
-        bh_ac, bh_er = self.bptt_hidden_ac, self.bptt_hidden_er
+        """``trainNet``'s inner loop, one epoch of online SGD over ``words`` (ids, -1 = OOV):
+        per word ``computeNet``, shift the BPTT memory, ``learnNet``, then the next word
+        (``copyHiddenLayerToInput``, history, ``netReset`` in independent mode). Returns (log10
+        prob sum, words scored, final n-gram history). ``progress`` is called every 10000 words
+        with the count."""
+        nb = self.bptt + self.bptt_block
         bptt_history = [0] * nb  # trainNet: bptt_history[a]=0 at each epoch start
         history = [0] * MAX_NGRAM_ORDER
-        word_class, cstart, cend = self.word_class, self.cstart, self.cend
-        direct = D > 0
-        prev = np.full(H, self.flush_value)  # netFlush
+        prev = np.full(self.hidden, self.flush_value)  # netFlush
         last_word = 0
         counter = 0
         logp, wordcn = 0.0, 0
-        clip = _clip
         dU = {}
         for word in words:
             counter += 1
             if progress is not None and counter % 10000 == 0:
                 progress(counter)
             word = int(word)
-            # ---- computeNet
-            h = self.hidden_step(prev, last_word)
-            if direct:
-                sums = self.ngram_sums(history)
-                hc = self.class_hashes(sums)
-            else:
-                hc = ()
-            pc = self.class_probs(h, hc)
+            net = self.compute_net(prev, last_word, history, word)
             if word != -1:
-                c = word_class[word]
-                s, e = cstart[c], cend[c]
-                hw = self.word_hashes(sums, c) if direct else ()
-                pw = self.word_probs(h, c, hw)
-                logp += math.log10(pc[c] * pw[word - s])
+                logp += math.log10(net.pc[net.c] * net.pw[word - net.s])
                 wordcn += 1
-            # ---- shift the BPTT memory
-            if bptt > 0:
-                bptt_history.insert(0, last_word)
-                bptt_history.pop()
-                bh_ac[1:nb] = bh_ac[0:nb - 1]
-                bh_er[1:nb] = bh_er[0:nb - 1]
-            # ---- learnNet
+            if self.bptt > 0:
+                self._shift_bptt_memory(bptt_history, last_word)
             if word != -1:
-                l2 = (counter % 10) == 0  # "regularization is done every 10. step"
-                er_w = -pw
-                er_w[word - s] += 1.0
-                er_c = -pc
-                er_c[c] += 1.0
-                if direct:
-                    for hb, lim in word_spans(hw, e - s, D):
-                        sl = slice(hb, hb + lim)
-                        syn_d[sl] += alpha * er_w[:lim] - syn_d[sl] * beta3
-                    for hb in hc:
-                        sl = slice(hb, hb + self.class_size)
-                        syn_d[sl] += alpha * er_c - syn_d[sl] * beta3
-                # hidden error from the word rows, then from the class rows (each clipped)
-                er_h = clip(er_w @ V1[s:e], -cutoff, cutoff)
-                er_h = clip(er_h + er_c @ C1, -cutoff, cutoff)
-                if l2:
-                    V1[s:e] += alpha * (er_w[:, None] * h) - V1[s:e] * beta2
-                    C1 += alpha * (er_c[:, None] * h) - C1 * beta2
-                else:
-                    V1[s:e] += alpha * (er_w[:, None] * h)
-                    C1 += alpha * (er_c[:, None] * h)
-                if bptt <= 1:  # plain backpropagation
-                    er = er_h * h * (1 - h)
-                    if last_word != -1:
-                        U[last_word] += alpha * er - (U[last_word] * beta2 if l2 else 0)
-                    W += alpha * (er[:, None] * prev) - (W * beta2 if l2 else 0)
-                else:
-                    bh_ac[0] = h
-                    bh_er[0] = er_h
-                    if counter % block == 0 or (self.independent and word == 0):
-                        er, ac, inp = er_h, h, prev
-                        ers, inps = [], []
-                        for step in range(steps):
-                            er = er * ac * (1 - ac)
-                            a = bptt_history[step]
-                            if a != -1:
-                                g = dU.get(a)
-                                dU[a] = alpha * er if g is None else g + alpha * er
-                            e0 = clip(er @ W, -cutoff, cutoff)  # propagate errors 1->0
-                            ers.append(er)
-                            inps.append(inp)
-                            er = e0 + bh_er[step + 1]
-                            if step < steps - 1:
-                                ac = bh_ac[step + 1]
-                                inp = bh_ac[step + 2]
-                        bh_er[:] = 0
-                        dW = alpha * (np.array(ers).T @ np.array(inps))
-                        if l2:
-                            W += dW - W * beta2
-                        else:
-                            W += dW
-                        for step in range(steps):
-                            a = bptt_history[step]
-                            if a == -1:
-                                continue
-                            # a word seen twice gets its gradient once and the decay twice
-                            g = dU.pop(a, None)
-                            if g is not None:
-                                U[a] += g
-                            if l2:
-                                U[a] -= U[a] * beta2
-                        dU.clear()
+                self.learn_net(net, word, prev, last_word, alpha, counter, bptt_history, dU)
             # ---- next word
-            prev = h
+            prev = net.h
             last_word = word
             history.insert(0, last_word)
             history.pop()
             if self.independent and word == 0:
                 prev, history = self._net_reset(bptt_history)
         return logp, wordcn, history
+
+    def compute_net(self, prev, last_word, history, word):
+        """``computeNet`` for one word: the hidden state, the class distribution and, for an
+        in-vocabulary ``word``, the distribution over its class (with the hashes used)."""
+        net = _Net()
+        net.h = self.hidden_step(prev, last_word)
+        direct = self.direct_size > 0
+        if direct:
+            sums = self.ngram_sums(history)
+            net.hc = self.class_hashes(sums)
+        else:
+            net.hc = ()
+        net.pc = self.class_probs(net.h, net.hc)
+        if word != -1:
+            c = net.c = self.word_class[word]
+            net.s, net.e = self.cstart[c], self.cend[c]
+            net.hw = self.word_hashes(sums, c) if direct else ()
+            net.pw = self.word_probs(net.h, c, net.hw)
+        return net
+
+    def _shift_bptt_memory(self, bptt_history, last_word):
+        """The BPTT buffers move one step back: the input word and the hidden activations and
+        errors of the last ``bptt + bptt_block`` steps (trainNet, before learnNet)."""
+        nb = self.bptt + self.bptt_block
+        bptt_history.insert(0, last_word)
+        bptt_history.pop()
+        self.bptt_hidden_ac[1:nb] = self.bptt_hidden_ac[0:nb - 1]
+        self.bptt_hidden_er[1:nb] = self.bptt_hidden_er[0:nb - 1]
+
+    def learn_net(self, net, word, prev, last_word, alpha, counter, bptt_history, dU):
+        """``learnNet`` for one in-vocabulary word: output errors ``onehot - p``, the ``syn_d``
+        and output-row updates, the clipped hidden error, then plain backpropagation
+        (``bptt <= 1``) or, every ``bptt_block`` words, ``_bptt_block``. L2 ``beta * alpha``
+        only on every 10th word ("regularization is done every 10. step")."""
+        V1, C1 = self.V1, self.C1
+        cutoff, beta2 = self.gradient_cutoff, self.beta * alpha
+        beta3 = beta2 * 1  # toolkit: "beta3 can be possibly larger than beta2"
+        h, s, e, c = net.h, net.s, net.e, net.c
+        l2 = (counter % 10) == 0
+        er_w = -net.pw
+        er_w[word - s] += 1.0
+        er_c = -net.pc
+        er_c[c] += 1.0
+        if self.direct_size > 0:
+            syn_d = self.syn_d
+            for hb, lim in word_spans(net.hw, e - s, self.direct_size):
+                sl = slice(hb, hb + lim)
+                syn_d[sl] += alpha * er_w[:lim] - syn_d[sl] * beta3
+            for hb in net.hc:
+                sl = slice(hb, hb + self.class_size)
+                syn_d[sl] += alpha * er_c - syn_d[sl] * beta3
+        # hidden error from the word rows, then from the class rows (each clipped)
+        er_h = _clip(er_w @ V1[s:e], -cutoff, cutoff)
+        er_h = _clip(er_h + er_c @ C1, -cutoff, cutoff)
+        if l2:
+            V1[s:e] += alpha * (er_w[:, None] * h) - V1[s:e] * beta2
+            C1 += alpha * (er_c[:, None] * h) - C1 * beta2
+        else:
+            V1[s:e] += alpha * (er_w[:, None] * h)
+            C1 += alpha * (er_c[:, None] * h)
+        if self.bptt <= 1:  # plain backpropagation
+            er = er_h * h * (1 - h)
+            if last_word != -1:
+                self.U[last_word] += alpha * er - (self.U[last_word] * beta2 if l2 else 0)
+            self.W += alpha * (er[:, None] * prev) - (self.W * beta2 if l2 else 0)
+        else:
+            self.bptt_hidden_ac[0] = h
+            self.bptt_hidden_er[0] = er_h
+            if counter % self.bptt_block == 0 or (self.independent and word == 0):
+                self._bptt_block(er_h, h, prev, alpha, l2, bptt_history, dU)
+
+    def bptt_steps(self):
+        """How far one block's errors go back in time: ``bptt + bptt_block - 2`` steps
+        (learnNet's ``for (step=0; step<bptt+bptt_block-2; step++)``)."""
+        return self.bptt + self.bptt_block - 2
+
+    def _bptt_block(self, er_h, h, prev, alpha, l2, bptt_history, dU):
+        """learnNet's BPTT block: the errors of the last ``bptt_block`` words propagated
+        ``bptt_steps()`` steps back through ``syn0`` (errors clipped at every step), the
+        gradients gathered in a temporary (``bptt_syn0``) and then added, with the L2 decay."""
+        W, U, bh_ac, bh_er = self.W, self.U, self.bptt_hidden_ac, self.bptt_hidden_er
+        cutoff, beta2 = self.gradient_cutoff, self.beta * alpha
+        steps = self.bptt_steps()
+        er, ac, inp = er_h, h, prev
+        ers, inps = [], []
+        for step in range(steps):
+            er = er * ac * (1 - ac)
+            a = bptt_history[step]
+            if a != -1:
+                g = dU.get(a)
+                dU[a] = alpha * er if g is None else g + alpha * er
+            e0 = _clip(er @ W, -cutoff, cutoff)  # propagate errors 1->0
+            ers.append(er)
+            inps.append(inp)
+            er = e0 + bh_er[step + 1]
+            if step < steps - 1:
+                ac = bh_ac[step + 1]
+                inp = bh_ac[step + 2]
+        bh_er[:] = 0
+        dW = alpha * (np.array(ers).T @ np.array(inps))
+        if l2:
+            W += dW - W * beta2
+        else:
+            W += dW
+        for step in range(steps):
+            a = bptt_history[step]
+            if a == -1:
+                continue
+            # a word seen twice gets its gradient once and the decay twice
+            g = dU.pop(a, None)
+            if g is not None:
+                U[a] += g
+            if l2:
+                U[a] -= U[a] * beta2
+        dU.clear()
 
     def _net_reset(self, bptt_history):
         """``netReset``: hidden state 1.0, BPTT history cleared past the newest entry."""
