@@ -3,7 +3,6 @@
 Tiny shapes; every symbolic graph is built once per module (float64) and compiled lazily.
 Run under both engines: ``RNN_ENGINE=aesara`` and ``RNN_ENGINE=pytensor``.
 """
-import contextlib
 import json
 import math
 import os
@@ -12,12 +11,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from rnnrepro import engine
 from rnnlm.wildml import data as D
 from rnnlm.generate import generate_sentence, sample_sentence, score_sentences
 from rnnlm.registry import load_language_model
 from rnnlm.wildml.rnn_numpy import RNNNumpy
 from rnnlm.wildml.train import train_with_sgd
+
+from helpers import float64
 
 REPO = Path(__file__).resolve().parent.parent
 SHARED = Path(os.environ.get("RNN_SHARED_DATA") or REPO.parent / "shared" / "data")
@@ -25,16 +25,6 @@ PUNKT = SHARED / "nltk_data"
 
 X7 = [0, 3, 5, 7, 2, 9, 11]
 Y7 = [3, 5, 7, 2, 9, 11, 1]
-
-
-@contextlib.contextmanager
-def float64():
-    old = engine.floatx()
-    engine.set_floatx("float64")
-    try:
-        yield
-    finally:
-        engine.set_floatx(old)
 
 
 def _theano(C, H, k, seed=10, **kw):
