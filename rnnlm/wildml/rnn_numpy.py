@@ -12,8 +12,9 @@ from the global numpy RNG (the tutorial seeds it with ``np.random.seed(10)``).
 
 Truncation (``bptt_truncate = k``): for *each output* t the tutorial's ``bptt`` walks back over
 the steps ``max(0, t-k) .. t``, i.e. k+1 steps per output. This is not what Theano's
-``scan(truncate_gradient=k)`` does (see ``rnnlm.wildml.rnn_theano``); both agree only when no output is
-truncated (k >= T-1 here, k >= T there, or k = -1 for RNNTheano).
+``scan(truncate_gradient=k)`` does (see ``rnnlm.wildml.rnn_theano``); both agree only when no
+output is truncated (k >= T-1 here, k >= T there, or k = -1 for RNNTheano). Pinned by
+``tests/test_truncation.py``.
 """
 import operator
 
