@@ -68,8 +68,9 @@ class _Loader(importlib.abc.Loader):
 
 class _Finder(importlib.abc.MetaPathFinder):
     def find_spec(self, fullname, path=None, target=None):
-        if fullname in MOVED:
-            return importlib.util.spec_from_loader(fullname, _Loader())
+        if fullname in MOVED:  # origin: the new file (python -m OLD puts it in sys.argv[0])
+            origin = importlib.util.find_spec(MOVED[fullname][0]).origin
+            return importlib.util.spec_from_loader(fullname, _Loader(), origin=origin)
         return None
 
 

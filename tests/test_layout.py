@@ -56,7 +56,9 @@ def test_from_rnnlm_import_tutorial_names_warns():
         rnnlm.not_a_name  # noqa: B018
 
 
-def test_python_m_old_cli_name_runs():
-    r = subprocess.run([sys.executable, "-m", "rnnlm.ptb_cli", "ptb-lstm", "--help"],
-                       capture_output=True, text=True, timeout=120)
-    assert r.returncode == 0 and "--dry-run" in r.stdout, r.stderr
+@pytest.mark.parametrize("argv, shows", [(["rnnlm.ptb_cli", "ptb-lstm", "--help"], "--dry-run"),
+                                         (["rnnlm.ptb_bench", "--help"], "--worker")])
+def test_python_m_old_name_runs(argv, shows):
+    r = subprocess.run([sys.executable, "-m", *argv], capture_output=True, text=True,
+                       timeout=120)
+    assert r.returncode == 0 and shows in r.stdout, r.stderr
