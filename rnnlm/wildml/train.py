@@ -201,3 +201,145 @@ def _train_with_sgd(model, X_train, y_train, learning_rate, nepoch, evaluate_los
         if not quiet:
             print("Final loss after num_examples_seen=%d: %f" % (num_examples_seen, loss))
     return losses
+
+
+# ---------------------------------------------------------------------------------------------
+# What ``rnnlm train`` does (``opts``: its parsed options, see ``rnnlm.cli``)
+
+DEFAULT_LR = {"rnn-numpy": 0.005, "rnn-theano": 0.005, "gru-theano": 0.001}
+
+
+def load_training_corpus(opts, write_cache=True):
+    """The corpus of ``opts`` (``--corpus``, ``--path``, ...), cut to ``--head`` sentences."""
+    from rnnlm.wildml.data import load_corpus
+    corpus = load_corpus(opts.corpus, path=opts.path, directory=opts.data_dir, split=opts.split,
+                         vocabulary_size=opts.vocabulary_size, style=corpus_style(opts),
+                         min_sent_characters=opts.min_sent_characters,
+                         max_sentences=opts.max_sentences, cache_dir=opts.cache_dir,
+                         use_cache=not opts.no_cache, verbose=not opts.quiet,
+                         write_cache=write_cache)
+    return corpus.head(opts.head) if getattr(opts, "head", None) else corpus
+
+
+def corpus_style(opts):
+    """``--style``, else part 4's for the GRU and part 2's for the RNNs."""
+    return opts.style or ("gru" if getattr(opts, "model", None) == "gru-theano" else "rnnlm")
+
+
+def build_model(kind, word_dim, opts):
+    """``np.random.seed(--seed)`` then the tutorial's model: RNNNumpy / RNNTheano (bptt_truncate
+    4 unless given) or GRUTheano (full BPTT unless ``--bptt-truncate`` is given)."""
+    np.random.seed(opts.seed)
+    truncate = 4 if opts.bptt_truncate is None else opts.bptt_truncate
+    if kind == "rnn-numpy":
+        from rnnlm.wildml.rnn_numpy import RNNNumpy
+        return RNNNumpy(word_dim, hidden_dim=opts.hidden_dim or 100, bptt_truncate=truncate)
+    if kind == "rnn-theano":
+        from rnnlm.wildml.rnn_theano import RNNTheano
+        return RNNTheano(word_dim, hidden_dim=opts.hidden_dim or 100, bptt_truncate=truncate,
+                         faithful_truncation=not opts.per_output_dv)
+    from rnnlm.wildml.gru_theano import GRUTheano
+    bt = -1 if opts.bptt_truncate is None else opts.bptt_truncate
+    return GRUTheano(word_dim, hidden_dim=opts.hidden_dim or 128, bptt_truncate=bt)
+
+
+def _engine_of(kind):
+    if kind == "rnn-numpy":
+        return {"engine": "numpy", "floatX": "float64", "linker": None}
+    from rnnrepro.engine import describe
+    return describe(kind)
+
+
+def run_plan(opts):
+    """The learning rate and run folder a run of ``opts`` uses."""
+    lr = opts.learning_rate if opts.learning_rate is not None else DEFAULT_LR[opts.model]
+    out = opts.out_dir or os.path.join("runs", f"rnnlm-{opts.model}-"
+                                               f"{time.strftime('%Y%m%d-%H%M%S')}")
+    return lr, out
+
+
+def train_run(opts, command=None):
+    """``rnnlm train``: corpus, model, ``train_with_sgd`` into ``--out-dir`` (checkpoint, log,
+    loss.png, run.json), and the run record in ``--results-dir`` when given. Returns the
+    record."""
+    from rnnlm.plot import curve_from_log, plot_curves
+    from rnnrepro.results import write_run_json
+    corpus = load_training_corpus(opts)
+    lr, out = run_plan(opts)
+    os.makedirs(out, exist_ok=True)
+    ckpt_path = os.path.join(out, "checkpoint.npz")
+    log_path = os.path.join(out, "log.jsonl")
+    model = build_model(opts.model, corpus.vocabulary_size, opts)
+    eng = _engine_of(opts.model)
+    if not opts.quiet:
+        print(f"{opts.model}: word_dim={corpus.vocabulary_size} hidden_dim={model.hidden_dim} "
+              f"bptt_truncate={model.bptt_truncate} sentences={len(corpus)} lr={lr} "
+              f"engine={eng['engine']} linker={eng['linker']} floatX={eng['floatX']} -> {out}")
+    run_info = {"corpus": corpus.options, "corpus_stats": corpus.stats}
+    with runlog.Timer() as timer:
+        losses = train_with_sgd(
+            model, corpus.X_train, corpus.y_train, learning_rate=lr, nepoch=opts.nepoch,
+            evaluate_loss_after=opts.evaluate_loss_after, decay=opts.decay, log_path=log_path,
+            checkpoint_path=ckpt_path, resume=opts.resume, vocab_state=corpus.vocab_state(),
+            subsample_loss=opts.subsample_loss, evaluate_every=opts.evaluate_every,
+            shuffle=opts.shuffle or (opts.model == "gru-theano" and not opts.no_shuffle),
+            batch_size=opts.batch_size, quiet=opts.quiet, run_info=run_info,
+            evaluate_at_end=opts.evaluate_at_end, overwrite=opts.overwrite,
+            run_options={"seed": opts.seed, "corpus": corpus.options})
+    xs, ys = curve_from_log(log_path)
+    png = plot_curves([(f"{opts.model} H={model.hidden_dim}", xs, ys)],
+                      os.path.join(out, "loss.png"),
+                      title=f"{opts.model} on {opts.corpus} ({len(corpus)} sentences)")
+    record = {
+        "id": os.path.basename(os.path.normpath(opts.results_dir or out)), "package": "rnnlm",
+        "what": opts.what or f"{opts.model} hidden {model.hidden_dim} training loss on "
+                             f"{opts.corpus}",
+        "metric": "training loss (mean cross-entropy per word, nats), last evaluation",
+        "value": losses[-1][1] if losses else None, "published": opts.published,
+        "published_source": opts.published_source,
+        "label": opts.label or ("full" if opts.corpus == "reddit" else
+                                "proxy: PTB text, reddit CSV unavailable"),
+        "command": command or " ".join(sys.argv), "commit": runlog.git_commit(),
+        "data": corpus.stats.get("source"), "hardware": runlog.hardware(),
+        "engine": eng["engine"], "floatX": eng["floatX"], "linker": eng["linker"],
+        "epochs": opts.nepoch, "seconds": round(timer.seconds, 1),
+        "peak_rss_mb": round(runlog.peak_rss_mb(), 1), "losses": losses,
+        "model": {"type": opts.model, **model.config()}, "learning_rate": lr,
+        "sentences": len(corpus), "vocabulary_size": corpus.vocabulary_size,
+    }
+    write_run_json(out, dict(record), log_path, [])
+    if opts.results_dir:
+        write_run_json(opts.results_dir, record, log_path, [png])
+    if not opts.quiet:
+        print(f"checkpoint {ckpt_path}; log {log_path}; {timer.seconds:.1f} s")
+    return record
+
+
+DRY_SENTENCES = 3
+
+
+def dry_run(opts):
+    """``rnnlm train --dry-run``: the model on the first few sentences, one SGD step and one
+    loss evaluation; writes nothing (not even the corpus cache). Returns what a real run
+    would do, as text."""
+    corpus = load_training_corpus(opts, write_cache=False)
+    lr, out = run_plan(opts)
+    model = build_model(opts.model, corpus.vocabulary_size, opts)
+    X, Y = corpus.X_train[:DRY_SENTENCES], corpus.y_train[:DRY_SENTENCES]
+    before = float(model.calculate_loss(X, Y))
+    step_kw = {} if opts.decay is None or opts.model != "gru-theano" else {"decay": opts.decay}
+    model.sgd_step(X[0], Y[0], lr, **step_kw)
+    after = float(model.calculate_loss(X, Y))
+    eng = _engine_of(opts.model)
+    shuffle = opts.shuffle or (opts.model == "gru-theano" and not opts.no_shuffle)
+    return "\n".join([
+        f"dry run, nothing written: {opts.model} hidden {model.hidden_dim}, bptt_truncate "
+        f"{model.bptt_truncate}, vocabulary {corpus.vocabulary_size} "
+        f"({eng['engine']}, linker {eng['linker']}, {eng['floatX']})",
+        f"one SGD step (lr {lr}) on sentence 1: mean loss over the first {len(X)} sentences "
+        f"{before:.4f} -> {after:.4f}",
+        f"a real run: {opts.nepoch} epoch(s) over {len(corpus)} sentences"
+        f"{' (shuffled)' if shuffle else ''}, the loss every {opts.evaluate_loss_after} "
+        f"epoch(s), into {out}/ (checkpoint.npz, log.jsonl, loss.png, run.json)"
+        + (f" and {opts.results_dir}/" if opts.results_dir else "")
+        + (" resuming its checkpoint" if opts.resume else "")])
