@@ -1,8 +1,13 @@
 """The PTB LSTM's options for a fast device path, each equal to the reference path:
 dropout masks drawn in the graph by a counter-based generator (``masks="counter"``) and the
 window unrolled instead of ``scan`` (``unroll=True``). Tiny shapes, float64."""
+import os
+
 import numpy as np
 import pytest
+
+from helpers import write_ptb_corpus
+from rnnrepro import checkpoint
 
 from rnnrepro import rng as crng
 from rnnrepro.engine import NAME, T, config, function, set_floatx
@@ -15,7 +20,7 @@ pytensor_only = pytest.mark.skipif(NAME != "pytensor", reason="the device-path o
 CFG = dict(init_scale=0.3, learning_rate=1.0, max_grad_norm=0.5, num_layers=2, num_steps=4,
            hidden_size=3, max_epoch=1, max_max_epoch=1, keep_prob=0.35, lr_decay=0.5,
            batch_size=2)
-V = 6
+V = 10  # the vocabulary of helpers.write_ptb_corpus: the runs below reuse the compiled models
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -55,7 +60,7 @@ def test_counter_uniform_compiled_equals_numpy():
 
 @pytest.fixture(scope="module")
 def models():
-    from rnnlm import lstm
+    from rnnlm.ptb_lstm import model as lstm
     ref = lstm.get_model(CFG, V, seed=4)
     return {"scan": ref, "counter": lstm.get_model(CFG, V, seed=4, masks="counter"),
             "unroll": lstm.get_model(CFG, V, seed=4, unroll=True)}
@@ -111,3 +116,35 @@ def test_unrolled_window_equals_scan(models):
     c, h = ref.zero_state(2)
     np.testing.assert_allclose(un.evaluate(x, y, c, h)[0], ref.evaluate(x, y, c, h)[0],
                                rtol=1e-13)
+
+
+@pytensor_only
+def test_counter_masks_number_the_windows_across_epochs_and_resume_bit_for_bit(
+        models, tmp_path, monkeypatch):
+    """A ``--dropout-masks counter`` run asks for the masks of windows 0, 1, 2, ... across
+    epochs (never the same window twice: masks of epoch 2 are not epoch 1's again), and a run
+    cut into short jobs ends where the uninterrupted one does."""
+    from rnnlm.ptb_lstm import model as lstm
+    from rnnlm.ptb_lstm.ptb_word_lm import train_lstm
+    corpus = write_ptb_corpus(tmp_path, {"train": 30, "valid": 10, "test": 10})
+    kw = dict(data_dir=corpus, seed=4, quiet=True, config_overrides=dict(CFG, max_max_epoch=2),
+              max_epochs=2, evaluate_test=False, masks="counter")
+    seen = []
+    real = lstm.PTBLSTM.dropout_args
+
+    def spy(self, rng, batch_size, num_steps, window):
+        seen.append(window)
+        return real(self, rng, batch_size, num_steps, window)
+    monkeypatch.setattr(lstm.PTBLSTM, "dropout_args", spy)
+    train_lstm("test", out=str(tmp_path / "full"), **kw)
+    monkeypatch.setattr(lstm.PTBLSTM, "dropout_args", real)
+    assert seen[0] == 0 and seen == list(range(len(seen))) and len(seen) >= 8
+    cut = str(tmp_path / "cut")
+    s = train_lstm("test", out=cut, checkpoint_every=3, time_limit=1e-9, **kw)
+    while s["stopped"]:
+        s = train_lstm("test", out=cut, checkpoint_every=3, time_limit=1e-9, resume=True, **kw)
+    a, _ = checkpoint.load(str(tmp_path / "full" / "checkpoint.npz"))
+    b, state = checkpoint.load(os.path.join(cut, "checkpoint.npz"))
+    assert state["identity"]["masks"] == "counter"
+    for k in a:
+        np.testing.assert_array_equal(a[k], b[k])

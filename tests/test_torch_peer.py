@@ -1,5 +1,5 @@
 """A second framework: the PTB LSTM's costs, gradients and SGD steps equal those of an
-independent PyTorch implementation of TF's tutorial (``rnnlm/torch_peer.py``: torch.nn.LSTM,
+independent PyTorch implementation of TF's tutorial (``rnnlm/ptb_lstm/torch_peer.py``: torch.nn.LSTM,
 its own cross entropy, autograd) from the same parameters and dropout masks.
 
 torch is not a dependency of the project (it is gigabytes): these tests skip where it cannot
@@ -31,19 +31,19 @@ def float64():
 
 @pytest.fixture(scope="module")
 def model():
-    from rnnlm import lstm
+    from rnnlm.ptb_lstm import model as lstm
     return lstm.get_model(PEER, VOCAB, seed=11)
 
 
 def _windows(n=4):
     rng = np.random.RandomState(3)
     data = rng.randint(0, 4, (n * PEER["num_steps"] + 1) * PEER["batch_size"]).astype(np.int32)
-    from rnnlm import ptb
+    from rnnlm.ptb_lstm import reader as ptb
     return list(ptb.ptb_producer(data, PEER["batch_size"], PEER["num_steps"]))[:n]
 
 
 def test_gradients_equal_pytorch(model):
-    from rnnlm.torch_peer import TorchPTB
+    from rnnlm.ptb_lstm.torch_peer import TorchPTB
     peer = TorchPTB(PEER, model.get_params(), dtype="float64")
     x, y = _windows(1)[0]
     rng = np.random.RandomState(0)
@@ -59,7 +59,7 @@ def test_gradients_equal_pytorch(model):
 def test_training_windows_equal_pytorch(model):
     """Four SGD windows, state carried: cost, pre-clip global norm (clip active) and the
     parameters after each step agree with PyTorch's."""
-    from rnnlm.torch_peer import TorchPTB
+    from rnnlm.ptb_lstm.torch_peer import TorchPTB
     before = model.get_params()
     peer = TorchPTB(PEER, before, dtype="float64")
     c, h = model.zero_state(3)
