@@ -164,6 +164,16 @@ class TorchPTB:
             self.embedding.index_add_(0, ids, -step * g_rows.reshape(-1, self.H))
         return cost.detach(), c_n.detach(), h_n.detach(), norm
 
+    def device_masks(self, batch_size, num_steps):
+        """Dropout masks drawn on the peer's own device by torch's generator (the benchmark's
+        peer, as a PyTorch user would draw them); none without dropout."""
+        keep = self.config["keep_prob"]
+        if keep >= 1.0:
+            return []
+        shape = (num_steps, batch_size, self.H)
+        return [(self.torch.rand(shape, device=self.device, dtype=self.dtype) < keep)
+                .to(self.dtype) / keep for _ in range(self.L + 1)]
+
     def zero_state(self, batch_size):
         z = self.torch.zeros((self.L, batch_size, self.H), dtype=self.dtype, device=self.device)
         return z, z.clone()
