@@ -1,4 +1,6 @@
-"""``rnnlm``: preprocess, train, generate, score (WildML RNN LM; PTB commands if installed).
+"""``rnnlm``: preprocess, train, generate, score (WildML RNN LM) and ptb-lstm, ptb-eval, ptb-rnnlm.
+
+Each subcommand parses its options, calls one library function and prints.
 
 Examples::
 
@@ -9,16 +11,16 @@ Examples::
     rnnlm score runs/part2/checkpoint.npz "the company said it expects"
 """
 import argparse
-import importlib.util
 import json
 import os
 import shlex
 import sys
-import time
 
 from rnnrepro.cli import LINKER_HELP, nonnegative_int, positive_float, positive_int, use_linker
 
 MODELS = ("rnn-numpy", "rnn-theano", "gru-theano")
+DRY_RUN_HELP = ("build the model on a few sentences/windows, run one training step and one "
+                "evaluation, print what a real run would do; write nothing")
 
 
 def _set_engine(a):
@@ -44,15 +46,18 @@ def _corpus_args(p):
                    help="folder holding reddit/ and ptb/ (default $RNNLM_DATA or data/)")
     g.add_argument("--path", default=None, help="explicit input file (overrides --data-dir)")
     g.add_argument("--split", default="train", choices=("train", "valid", "test"), help="PTB split")
-    g.add_argument("--vocabulary-size", type=positive_int, default=8000)
+    g.add_argument("--vocabulary-size", type=positive_int, default=8000,
+                   help="words kept, UNKNOWN_TOKEN included (tutorial: 8000)")
     g.add_argument("--style", choices=("rnnlm", "gru"), default=None,
                    help="preprocessing of part 2 (rnnlm) or part 4 (gru: no 'http' sentences, "
                         "<MASK/> + UNK first); default: gru for --model gru-theano")
-    g.add_argument("--min-sent-characters", type=nonnegative_int, default=0)
+    g.add_argument("--min-sent-characters", type=nonnegative_int, default=0,
+                   help="part 4: drop sentences shorter than this many characters")
     g.add_argument("--max-sentences", type=positive_int, default=None,
                    help="keep the first N sentences before building the vocabulary")
     g.add_argument("--cache-dir", default=None, help="default $RNNLM_CACHE or ~/.cache/rnnlm")
-    g.add_argument("--no-cache", action="store_true")
+    g.add_argument("--no-cache", action="store_true",
+                   help="preprocess again instead of reading (and writing) the cache")
 
 
 def _engine_args(p):
@@ -63,16 +68,13 @@ def _engine_args(p):
     p.add_argument("--linker", choices=("c", "numba", "jax"), default=None, help=LINKER_HELP)
 
 
-def _load_corpus(a, style):
-    from rnnlm.data import load_corpus
-    return load_corpus(a.corpus, path=a.path, directory=a.data_dir, split=a.split,
-                       vocabulary_size=a.vocabulary_size, style=style,
-                       min_sent_characters=a.min_sent_characters, max_sentences=a.max_sentences,
-                       cache_dir=a.cache_dir, use_cache=not a.no_cache, verbose=not a.quiet)
+def _command_line(argv):
+    return "rnnlm " + " ".join(shlex.quote(x) for x in argv)
 
 
 def cmd_preprocess(a):
-    c = _load_corpus(a, a.style or "rnnlm")
+    from rnnlm.wildml.train import load_training_corpus
+    c = load_training_corpus(a)
     if a.vocab_out:
         with open(a.vocab_out, "w", encoding="utf-8") as f:
             f.write("\n".join(c.index_to_word) + "\n")
@@ -80,81 +82,13 @@ def cmd_preprocess(a):
     return 0
 
 
-def build_model(kind, word_dim, a):
-    import numpy as np
-    np.random.seed(a.seed)
-    if kind == "rnn-numpy":
-        from rnnlm.rnn_numpy import RNNNumpy
-        return RNNNumpy(word_dim, hidden_dim=a.hidden_dim or 100, bptt_truncate=a.bptt_truncate)
-    if kind == "rnn-theano":
-        from rnnlm.rnn_theano import RNNTheano
-        return RNNTheano(word_dim, hidden_dim=a.hidden_dim or 100, bptt_truncate=a.bptt_truncate,
-                         faithful_truncation=not a.per_output_dv)
-    from rnnlm.gru_theano import GRUTheano
-    bt = -1 if a.bptt_truncate == 4 and not a.bptt_truncate_set else a.bptt_truncate
-    return GRUTheano(word_dim, hidden_dim=a.hidden_dim or 128, bptt_truncate=bt)
-
-
 def cmd_train(a):
     use_linker("rnnlm", a.linker, a.model)
-    from rnnrepro import runlog
-    from rnnrepro.engine import describe
-    from rnnlm.plot import curve_from_log, plot_curves, write_run_json
-    from rnnlm.train import train_with_sgd
-    a.bptt_truncate_set = a.bptt_truncate is not None
-    if a.bptt_truncate is None:
-        a.bptt_truncate = 4
-    style = a.style or ("gru" if a.model == "gru-theano" else "rnnlm")
-    corpus = _load_corpus(a, style)
-    if a.head:
-        corpus = corpus.head(a.head)
-    lr = a.learning_rate if a.learning_rate is not None else (0.001 if a.model == "gru-theano" else 0.005)
-    out = a.out_dir or os.path.join("runs", f"rnnlm-{a.model}-{time.strftime('%Y%m%d-%H%M%S')}")
-    os.makedirs(out, exist_ok=True)
-    ckpt_path = os.path.join(out, "checkpoint.npz")
-    log_path = os.path.join(out, "log.jsonl")
-    model = build_model(a.model, corpus.vocabulary_size, a)
-    eng = describe(a.model) if a.model != "rnn-numpy" else {"engine": "numpy", "floatX": "float64",
-                                                     "linker": None}
-    if not a.quiet:
-        print(f"{a.model}: word_dim={corpus.vocabulary_size} hidden_dim={model.hidden_dim} "
-              f"bptt_truncate={model.bptt_truncate} sentences={len(corpus)} lr={lr} "
-              f"engine={eng['engine']} linker={eng['linker']} floatX={eng['floatX']} -> {out}")
-    run_info = {"corpus": corpus.options, "corpus_stats": corpus.stats}
-    with runlog.Timer() as timer:
-        losses = train_with_sgd(
-            model, corpus.X_train, corpus.y_train, learning_rate=lr, nepoch=a.nepoch,
-            evaluate_loss_after=a.evaluate_loss_after, decay=a.decay, log_path=log_path,
-            checkpoint_path=ckpt_path, resume=a.resume, vocab_state=corpus.vocab_state(),
-            subsample_loss=a.subsample_loss, evaluate_every=a.evaluate_every,
-            shuffle=a.shuffle or (a.model == "gru-theano" and not a.no_shuffle),
-            batch_size=a.batch_size, quiet=a.quiet, run_info=run_info,
-            evaluate_at_end=a.evaluate_at_end, overwrite=a.overwrite,
-            run_options={"seed": a.seed, "corpus": corpus.options})
-    xs, ys = curve_from_log(log_path)
-    png = plot_curves([(f"{a.model} H={model.hidden_dim}", xs, ys)], os.path.join(out, "loss.png"),
-                      title=f"{a.model} on {a.corpus} ({len(corpus)} sentences)")
-    record = {
-        "id": os.path.basename(os.path.normpath(a.results_dir or out)), "package": "rnnlm",
-        "what": a.what or f"{a.model} hidden {model.hidden_dim} training loss on {a.corpus}",
-        "metric": "training loss (mean cross-entropy per word, nats), last evaluation",
-        "value": losses[-1][1] if losses else None, "published": a.published,
-        "published_source": a.published_source,
-        "label": a.label or ("full" if a.corpus == "reddit" else
-                             "proxy: PTB text, reddit CSV unavailable"),
-        "command": "rnnlm " + " ".join(shlex.quote(x) for x in a.argv),
-        "commit": runlog.git_commit(), "data": corpus.stats.get("source"),
-        "hardware": runlog.hardware(), "engine": eng["engine"], "floatX": eng["floatX"],
-        "linker": eng["linker"],
-        "epochs": a.nepoch, "seconds": round(timer.seconds, 1), "peak_rss_mb": round(runlog.peak_rss_mb(), 1),
-        "losses": losses, "model": {"type": a.model, **model.config()}, "learning_rate": lr,
-        "sentences": len(corpus), "vocabulary_size": corpus.vocabulary_size,
-    }
-    write_run_json(out, dict(record), log_path, [])
-    if a.results_dir:
-        write_run_json(a.results_dir, record, log_path, [png])
-    if not a.quiet:
-        print(f"checkpoint {ckpt_path}; log {log_path}; {timer.seconds:.1f} s")
+    from rnnlm.wildml import train
+    if a.dry_run:
+        print(train.dry_run(a))
+        return 0
+    train.train_run(a, command=_command_line(a.argv))
     return 0
 
 
@@ -200,6 +134,151 @@ def cmd_import_npz(a):
     return 0
 
 
+# ----------------------------------------------------------------------------- PTB commands
+def _ptb_common(p):
+    p.add_argument("--data-dir", default=None,
+                   help="folder with ptb.{train,valid,test}.txt, or the data folder holding ptb/ "
+                        "(default: $PTBDATA, else $RNNLM_DATA/ptb, else data/ptb)")
+    p.add_argument("--out", default=None, help="run folder (checkpoint, log.jsonl, run.json)")
+    p.add_argument("--resume", action="store_true", help="continue from the last checkpoint")
+    p.add_argument("--overwrite", action="store_true",
+                   help="replace the run already in --out (default: refuse)")
+    p.add_argument("--seed", type=int, default=None,
+                   help="initial weights and dropout (default 0 for ptb-lstm; 1 for ptb-rnnlm, "
+                        "the toolkit's -rand-seed)")
+    p.add_argument("--floatx", choices=("float32", "float64"), default=None,
+                   help="float type (default: $RNN_FLOATX, else float32 for ptb-lstm; the "
+                        "ptb-rnnlm toolkit trainer always computes in float64 like the toolkit)")
+    p.add_argument("--quiet", action="store_true", help="no progress bars or per-epoch lines")
+    p.add_argument("--no-test", action="store_true", help="skip the final test evaluation")
+    p.add_argument("--dry-run", action="store_true", help=DRY_RUN_HELP)
+
+
+def add_subcommands(subparsers):
+    """The PTB subcommands (``ptb-lstm``, ``ptb-eval``, ``ptb-rnnlm``) on ``subparsers``."""
+    from rnnlm.ptb_lstm.configs import CONFIGS
+    p = subparsers.add_parser("ptb-lstm", help="Zaremba LSTM on PTB (TF tutorial configs)")
+    p.add_argument("--config", choices=sorted(CONFIGS), default="small",
+                   help="the tutorial's SmallConfig, MediumConfig, LargeConfig or TestConfig")
+    p.add_argument("--max-epochs", type=positive_int, default=None,
+                   help="stop after this many epochs (default: the config's max_max_epoch)")
+    p.add_argument("--linker", choices=("c", "numba", "jax"), default=None, help=LINKER_HELP)
+    p.add_argument("--checkpoint-every", type=positive_int, default=None, metavar="N",
+                   help="also checkpoint every N training windows inside an epoch (resume "
+                        "continues bit for bit from there)")
+    p.add_argument("--time-limit", type=positive_float, default=None, metavar="SECONDS",
+                   help="stop at the first checkpoint after this many seconds (with "
+                        "--checkpoint-every: inside an epoch; else at an epoch's end); "
+                        "continue later with --resume")
+    _ptb_common(p)
+    p.set_defaults(func=cmd_ptb_lstm)
+
+    p = subparsers.add_parser("ptb-eval", help="perplexity of a saved PTB LSTM checkpoint on "
+                                               "one split (cross-check engines and linkers)")
+    p.add_argument("checkpoint", help="a checkpoint.npz written by rnnlm ptb-lstm")
+    p.add_argument("--split", choices=("test", "valid", "train"), default="test",
+                   help="the PTB split to evaluate (default test)")
+    p.add_argument("--data-dir", default=None, help="PTB folder (as for ptb-lstm)")
+    p.add_argument("--linker", choices=("c", "numba", "jax"), default=None, help=LINKER_HELP)
+    p.add_argument("--floatx", choices=("float32", "float64"), default=None,
+                   help="float type (default: $RNN_FLOATX, else float32)")
+    p.add_argument("--json", action="store_true", help="print the result as one JSON line")
+    p.set_defaults(func=cmd_ptb_eval)
+
+    p = subparsers.add_parser("ptb-rnnlm", help="RNNLM toolkit recipe on PTB (class RNN / RNNME)")
+    p.add_argument("--hidden", type=positive_int, default=100, help="hidden units (-hidden)")
+    p.add_argument("--class", dest="class_size", type=positive_int, default=100,
+                   help="number of word classes (-class)")
+    p.add_argument("--old-classes", action="store_true",
+                   help="plain-frequency class binning (toolkit -old-classes)")
+    p.add_argument("--bptt", type=positive_int, default=4,
+                   help="steps of backpropagation through time (-bptt; <= 1: plain BP)")
+    p.add_argument("--bptt-block", type=positive_int, default=10,
+                   help="words between BPTT updates (-bptt-block); errors go back "
+                        "bptt + bptt-block - 2 steps")
+    p.add_argument("--direct", type=float, default=0,
+                   help="size of the direct-connection hash in millions (toolkit -direct)")
+    p.add_argument("--direct-order", type=positive_int, default=3,
+                   help="n-gram order of the direct connections (-direct-order)")
+    p.add_argument("--alpha", type=positive_float, default=0.1,
+                   help="initial learning rate (-alpha)")
+    p.add_argument("--beta", type=float, default=1e-7, help="L2 regularisation (-beta)")
+    p.add_argument("--gradient-cutoff", type=float, default=15.0,
+                   help="clip hidden-layer errors to +-this (-gradient-cutoff)")
+    p.add_argument("--min-improvement", type=positive_float, default=1.003,
+                   help="validation gain below which alpha halves, and later training stops "
+                        "(-min-improvement)")
+    p.add_argument("--init", choices=("toolkit", "numpy"), default="toolkit",
+                   help="initial weights: the toolkit's own for --seed (glibc rand(), default) "
+                        "or the same distribution from numpy")
+    p.add_argument("--independent", action="store_true",
+                   help="reset the state at sentence ends (toolkit -independent)")
+    p.add_argument("--max-epochs", type=positive_int, default=None,
+                   help="stop after this many epochs even if the schedule has not ended")
+    p.add_argument("--train-words", type=positive_int, default=None,
+                   help="train on the first N training words only (a labelled smaller run)")
+    _ptb_common(p)
+    p.set_defaults(func=cmd_ptb_rnnlm)
+
+
+def _set_floatx(args, default):
+    """--floatx, else $RNN_FLOATX, else the command's default."""
+    from rnnrepro.engine import set_floatx
+    set_floatx(args.floatx or os.environ.get("RNN_FLOATX") or default)
+
+
+def cmd_ptb_lstm(args):
+    use_linker("rnnlm", args.linker, "ptb-lstm")
+    _set_floatx(args, "float32")
+    from rnnlm.ptb_lstm import ptb_word_lm
+    seed = 0 if args.seed is None else args.seed
+    if args.dry_run:
+        print(ptb_word_lm.dry_run(args.config, data_dir=args.data_dir, out=args.out,
+                                  max_epochs=args.max_epochs, seed=seed))
+        return 0
+    s = ptb_word_lm.train_lstm(
+        args.config, data_dir=args.data_dir, out=args.out, max_epochs=args.max_epochs,
+        resume=args.resume, overwrite=args.overwrite, seed=seed, quiet=args.quiet,
+        command=_command_line(sys.argv[1:]), evaluate_test=not args.no_test,
+        checkpoint_every=args.checkpoint_every, time_limit=args.time_limit)
+    return 0 if s["epochs"] or s["stopped"] else 1
+
+
+def cmd_ptb_eval(args):
+    use_linker("rnnlm", args.linker, "ptb-lstm")
+    _set_floatx(args, "float32")
+    from rnnlm.ptb_lstm.ptb_word_lm import evaluate_checkpoint
+    r = evaluate_checkpoint(args.checkpoint, data_dir=args.data_dir, split=args.split)
+    if args.json:
+        print(json.dumps(r))
+    else:
+        print(f"{r['split']} perplexity: {r['perplexity']:.6f} ({r['targets']} targets, "
+              f"{r['seconds']:.0f} s; {r['engine']} {r['engine_version']}, linker "
+              f"{r['linker']}, {r['floatX']})")
+    return 0
+
+
+def cmd_ptb_rnnlm(args):
+    _set_floatx(args, "float64")
+    from rnnlm.toolkit import trainnet
+    kw = dict(data_dir=args.data_dir, out=args.out, hidden=args.hidden,
+              class_size=args.class_size, old_classes=args.old_classes, bptt=args.bptt,
+              bptt_block=args.bptt_block, direct=int(round(args.direct * 1_000_000)),
+              direct_order=args.direct_order, alpha=args.alpha, beta=args.beta,
+              gradient_cutoff=args.gradient_cutoff, min_improvement=args.min_improvement,
+              independent=args.independent, max_epochs=args.max_epochs,
+              train_words=args.train_words, seed=1 if args.seed is None else args.seed,
+              init=args.init)
+    if args.dry_run:
+        print(trainnet.dry_run(**kw))
+        return 0
+    s = trainnet.train_class_rnn(**kw, resume=args.resume, overwrite=args.overwrite,
+                                 quiet=args.quiet, command=_command_line(sys.argv[1:]),
+                                 evaluate_test=not args.no_test)
+    return 0 if s["epochs"] else 1
+
+
+# ----------------------------------------------------------------------------- parser
 def build_parser():
     p = argparse.ArgumentParser(prog="rnnlm", description=__doc__.split("\n")[0])
     sub = p.add_subparsers(dest="command", required=True)
@@ -207,13 +286,14 @@ def build_parser():
     pp = sub.add_parser("preprocess", help="tokenise, build the vocabulary, cache (prints statistics)")
     _corpus_args(pp)
     pp.add_argument("--vocab-out", default=None, help="write index_to_word, one word per line")
-    pp.add_argument("--quiet", action="store_true")
+    pp.add_argument("--quiet", action="store_true", help="no progress messages")
     pp.set_defaults(func=cmd_preprocess)
 
     pt = sub.add_parser("train", help="train RNNNumpy / RNNTheano / GRUTheano with train_with_sgd")
     _corpus_args(pt)
     _engine_args(pt)
-    pt.add_argument("--model", choices=MODELS, default="rnn-theano")
+    pt.add_argument("--model", choices=MODELS, default="rnn-theano",
+                    help="the tutorial's model: part 2 numpy RNN, part 2/3 RNNTheano, part 4 GRU")
     pt.add_argument("--hidden-dim", type=positive_int, default=None, help="default 100 (RNN), 128 (GRU)")
     pt.add_argument("--bptt-truncate", type=int, default=None,
                     help="default 4 (RNN, as the tutorial), -1 = full BPTT (GRU default)")
@@ -221,8 +301,9 @@ def build_parser():
                     help="RNNTheano: keep the dV terms of outputs outside the truncation window")
     pt.add_argument("--learning-rate", type=positive_float, default=None, help="default 0.005 (RNN), 0.001 (GRU)")
     pt.add_argument("--decay", type=float, default=None, help="GRU RMSProp decay (default 0.9)")
-    pt.add_argument("--nepoch", type=nonnegative_int, default=100)
-    pt.add_argument("--evaluate-loss-after", type=positive_int, default=5)
+    pt.add_argument("--nepoch", type=nonnegative_int, default=100, help="epochs (default 100)")
+    pt.add_argument("--evaluate-loss-after", type=positive_int, default=5,
+                    help="evaluate the loss (and halve the rate if it rose) every N epochs")
     pt.add_argument("--evaluate-every", type=positive_int, default=None,
                     help="also record the loss every N examples (monitoring only)")
     pt.add_argument("--evaluate-at-end", action="store_true", help="one more evaluation after training")
@@ -240,41 +321,45 @@ def build_parser():
     pt.add_argument("--overwrite", action="store_true",
                     help="replace the run already in --out-dir (default: refuse)")
     pt.add_argument("--results-dir", default=None, help="also write run.json, log, PNG here")
-    pt.add_argument("--what", default=None)
-    pt.add_argument("--label", default=None)
-    pt.add_argument("--published", type=float, default=None)
-    pt.add_argument("--published-source", default=None)
-    pt.add_argument("--quiet", action="store_true")
+    pt.add_argument("--what", default=None, help="run record: what was measured")
+    pt.add_argument("--label", default=None,
+                    help="run record: full / smaller / proxy (default from --corpus)")
+    pt.add_argument("--published", type=float, default=None,
+                    help="run record: the published value to compare with")
+    pt.add_argument("--published-source", default=None,
+                    help="run record: where the published value comes from")
+    pt.add_argument("--quiet", action="store_true", help="no progress messages")
+    pt.add_argument("--dry-run", action="store_true", help=DRY_RUN_HELP)
     pt.set_defaults(func=cmd_train)
 
     pg = sub.add_parser("generate", help="sample sentences from a checkpoint")
-    pg.add_argument("checkpoint")
-    pg.add_argument("-n", "--num-sentences", type=nonnegative_int, default=10)
+    pg.add_argument("checkpoint", help="any rnnlm checkpoint.npz (WildML, PTB LSTM, toolkit)")
+    pg.add_argument("-n", "--num-sentences", type=nonnegative_int, default=10,
+                    help="sentences to print (default 10)")
     pg.add_argument("--min-length", type=nonnegative_int, default=7, help="part 2: senten_min_length = 7")
-    pg.add_argument("--max-length", type=positive_int, default=100)
-    pg.add_argument("--seed", type=int, default=None)
+    pg.add_argument("--max-length", type=positive_int, default=100,
+                    help="give up on a sentence after this many words (part 4: 100)")
+    pg.add_argument("--seed", type=int, default=None, help="sampling seed (default: random)")
     pg.add_argument("--prefix", default=None, help="words to start the sentence with")
     pg.add_argument("--avoid", nargs="*", default=None, help="more words never to emit")
     pg.add_argument("--allow-unk", action="store_true", help="allow PTB's <unk> (never UNKNOWN_TOKEN)")
     pg.set_defaults(func=cmd_generate)
 
     ps = sub.add_parser("score", help="log-probability and perplexity of text")
-    ps.add_argument("checkpoint")
+    ps.add_argument("checkpoint", help="any rnnlm checkpoint.npz (WildML, PTB LSTM, toolkit)")
     ps.add_argument("text", nargs="*", help="one sentence per argument")
     ps.add_argument("--file", default=None, help="one sentence per line")
     ps.add_argument("--whitespace", action="store_true", help="split on whitespace, no nltk")
-    ps.add_argument("--json", action="store_true")
+    ps.add_argument("--json", action="store_true", help="print the result as JSON")
     ps.set_defaults(func=cmd_score)
 
     pi = sub.add_parser("import-npz", help="wrap a tutorial npz (U,V,W) + vocabulary file")
-    pi.add_argument("npz")
+    pi.add_argument("npz", help="the tutorial's saved parameters (U, V, W or the GRU's)")
     pi.add_argument("--vocab", required=True, help="index_to_word, one word per line")
-    pi.add_argument("-o", "--output", required=True)
+    pi.add_argument("-o", "--output", required=True, help="the checkpoint to write")
     pi.set_defaults(func=cmd_import_npz)
 
-    if importlib.util.find_spec("rnnlm.ptb_cli") is not None:
-        from rnnlm import ptb_cli
-        ptb_cli.add_subcommands(sub)
+    add_subcommands(sub)
     return p
 
 
@@ -283,7 +368,7 @@ def main(argv=None):
     a = build_parser().parse_args(argv)
     a.argv = argv
     _set_engine(a)
-    from rnnlm.data import DataError
+    from rnnlm.wildml.data import DataError
     from rnnrepro.cli import run_command
     return run_command("rnnlm", a.func, a, (DataError,))
 

@@ -65,7 +65,7 @@ def default_tokenizer(scorer):
     """The tokenizer the model was trained with: ``scorer.tokenizer`` (from its checkpoint,
     see ``rnnlm.registry``) when known; else nltk.word_tokenize (+ lowercasing) for the WildML
     vocabularies and whitespace otherwise."""
-    from rnnlm.data import SENTENCE_START_TOKEN, word_tokenize
+    from rnnlm.wildml.data import SENTENCE_START_TOKEN, word_tokenize
     kind = getattr(scorer, "tokenizer", None)
     if kind == "whitespace":
         return lambda text: text.split()
@@ -76,7 +76,7 @@ def default_tokenizer(scorer):
 
 def read_sentences(path):
     """Non-empty lines of a UTF-8 text file; a missing or undecodable file is a DataError."""
-    from rnnlm.data import DataError
+    from rnnlm.wildml.data import DataError
     try:
         with open(path, encoding="utf-8") as f:
             return [line.strip() for line in f if line.strip()]

@@ -2,6 +2,8 @@
 import json
 import os
 
+from rnnrepro.results import write_run_json  # noqa: F401  (its home; imported from here before)
+
 # part 2: numpy RNN, hidden 100, first 100 sentences, 10 epochs, loss before every epoch
 PUBLISHED_PART2_CURVE = [8.987425, 8.976270, 8.960212, 8.930430, 8.862264,
                          6.913570, 6.302493, 6.014995, 5.833877, 5.710718]
@@ -71,15 +73,3 @@ def read_json(path):
 def curve_from_log(path, kinds=("epoch", "monitor", "final"), x="num_examples_seen"):
     recs = [r for r in read_jsonl(path) if r.get("kind", "epoch") in kinds]
     return [r[x] for r in recs], [r["loss"] for r in recs]
-
-
-def write_run_json(results_dir, record, log_path=None, pngs=()):
-    """Write ``run.json`` (+ a copy of the JSONL log and the PNGs) into ``results_dir``."""
-    from rnnrepro.results import write_record
-    files = list(pngs)
-    if log_path and os.path.exists(log_path):
-        files.append((log_path, "log.jsonl"))
-        record.setdefault("log", "log.jsonl")
-    record.setdefault("plots", [os.path.basename(p) for p in pngs])
-    write_record(results_dir, record, files)
-    return os.path.join(results_dir, "run.json")

@@ -24,8 +24,8 @@ from rnnrepro import checkpoint
 
 LOADERS = {}
 # modules that register loaders when imported; missing ones are skipped
-MODEL_MODULES = ("rnnlm.rnn_numpy", "rnnlm.rnn_theano", "rnnlm.gru_theano",
-                 "rnnlm.lstm", "rnnlm.class_rnn")
+MODEL_MODULES = ("rnnlm.wildml.rnn_numpy", "rnnlm.wildml.rnn_theano", "rnnlm.wildml.gru_theano",
+                 "rnnlm.ptb_lstm.model", "rnnlm.toolkit.model")
 
 
 def register(model_type):
@@ -83,7 +83,7 @@ def import_tutorial_npz(npz, vocab_path, output):
     file (index_to_word, one word per line) into a checkpoint; returns (kind, hidden, words).
     Every problem with the inputs is a ``CheckpointError`` naming the file."""
     import numpy as np
-    from rnnlm.data import SENTENCE_END_TOKEN, SENTENCE_START_TOKEN, UNKNOWN_TOKEN
+    from rnnlm.wildml.data import SENTENCE_END_TOKEN, SENTENCE_START_TOKEN, UNKNOWN_TOKEN
     try:
         with np.load(npz, allow_pickle=False) as z:
             if not hasattr(z, "files"):

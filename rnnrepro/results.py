@@ -42,6 +42,41 @@ def write_record(folder, record, copy_files=()):
     os.replace(tmp, os.path.join(folder, "run.json"))
 
 
+def write_result(out, run_id, what, value, published, published_source, label, command, data,
+                 epochs, seconds, words_per_second, extra=None, model=None, package="rnnlm",
+                 metric="test perplexity"):
+    """One ``run.json`` per reported number (keys as in the project's results layout), with
+    where it ran (commit, hardware, engine of ``model``, load); ``extra`` keys win."""
+    from rnnrepro import runlog
+    from rnnrepro.engine import config, describe
+    eng = describe(model)
+    rec = {"id": run_id, "package": package, "what": what, "metric": metric,
+           "value": value, "published": published, "published_source": published_source,
+           "label": label, "command": command, "commit": runlog.git_commit(), "data": data,
+           "hardware": runlog.hardware(), "accelerator": runlog.accelerator(eng["linker"]),
+           "engine": eng["engine"],
+           "engine_version": eng["engine_version"], "linker": eng["linker"],
+           "floatX": config.floatX,
+           "epochs": epochs, "seconds": seconds, "words_per_second": words_per_second,
+           "peak_rss_mb": round(runlog.peak_rss_mb(), 1),
+           "load_average_1_5_15": [round(x, 2) for x in os.getloadavg()]}
+    if extra:
+        rec.update(extra)
+    write_record(out, rec)  # atomic, checks the required keys
+    return rec
+
+
+def write_run_json(results_dir, record, log_path=None, pngs=()):
+    """Write ``run.json`` (+ a copy of the JSONL log and the PNGs) into ``results_dir``."""
+    files = list(pngs)
+    if log_path and os.path.exists(log_path):
+        files.append((log_path, "log.jsonl"))
+        record.setdefault("log", "log.jsonl")
+    record.setdefault("plots", [os.path.basename(p) for p in pngs])
+    write_record(results_dir, record, files)
+    return os.path.join(results_dir, "run.json")
+
+
 def load_records(results_dir="results"):
     recs = []
     for path in sorted(glob.glob(os.path.join(results_dir, "*", "run.json"))):

@@ -27,26 +27,32 @@ def _common(p):
     p.add_argument("--preset", choices=["dlt", "is13"], default="dlt",
                    help="dlt: rnnslu.py (per-sentence SGD, decay); is13: elman/jordan-forward.py "
                         "(per-word SGD over bs windows)")
-    p.add_argument("--model", choices=["elman", "jordan"], default="elman")
-    p.add_argument("--epochs", type=positive_int, dest="nepochs")
-    p.add_argument("--lr", type=positive_float)
+    p.add_argument("--model", choices=["elman", "jordan"], default="elman",
+                   help="Elman (hidden-state recurrence) or Jordan (output recurrence)")
+    p.add_argument("--epochs", type=positive_int, dest="nepochs",
+                   help="training epochs (default: the preset's; 60 dlt, 50 is13)")
+    p.add_argument("--lr", type=positive_float, help="learning rate (default: the preset's)")
     p.add_argument("--win", type=odd_positive_int, help="context window (odd)")
-    p.add_argument("--nhidden", type=positive_int)
-    p.add_argument("--emb", type=positive_int, dest="emb_dimension")
+    p.add_argument("--nhidden", type=positive_int,
+                   help="hidden units (default: the preset's; 200 dlt, 100 is13)")
+    p.add_argument("--emb", type=positive_int, dest="emb_dimension",
+                   help="word-embedding dimension (default: the preset's; 50 dlt, 100 is13)")
     p.add_argument("--bs", type=positive_int, help="is13: BPTT window in words")
     p.add_argument("--is13-trainer", choices=["fast", "word"],
                    help="is13: 'word' (default) is is13's loop, one compiled call per word; "
                         "'fast' makes the same updates through one compiled function per "
                         "window length (unrolled, in place; ~1.5x faster)")
-    p.add_argument("--seed", type=int)
-    p.add_argument("--no-decay", dest="decay", action="store_false", default=None)
+    p.add_argument("--seed", type=int, help="random seed (default 345, as the tutorial)")
+    p.add_argument("--no-decay", dest="decay", action="store_false", default=None,
+                   help="dlt: keep the learning rate fixed (no halving after 10 stale epochs)")
     p.add_argument("--reset", choices=["aliased", "always"],
                    help="dlt decay reset: 'aliased' as rnnslu.py (default), 'always' restores "
                         "the best model at every decay")
-    p.add_argument("--floatX", choices=["float32", "float64"])
+    p.add_argument("--floatX", choices=["float32", "float64"],
+                   help="float type of the graphs (default $RNN_FLOATX or the engine's)")
     p.add_argument("--linker", choices=["c", "numba", "jax"], help=LINKER_HELP)
     p.add_argument("--out", help="run folder (default runs/rnnslu-<preset>-<model>-<data>)")
-    p.add_argument("--quiet", action="store_true")
+    p.add_argument("--quiet", action="store_true", help="no progress bars or per-epoch lines")
 
 
 def _config(a):
@@ -62,6 +68,10 @@ def _config(a):
 def cmd_train(a):
     from .train import main, summary
     s = _config(a)
+    if a.dry_run:
+        from .dryrun import dry_run
+        print(dry_run(s))
+        return 0
     s, _ = main(s, resume=a.resume, overwrite=a.overwrite)
     summ = summary(s)
     with open(os.path.join(s["out"], "result.json"), "w") as f:
@@ -142,28 +152,33 @@ def build_parser():
     p.add_argument("--overwrite", action="store_true",
                    help="replace the run already in --out (default: refuse)")
     p.add_argument("--plot", action="store_true", help="write a PNG of the F1 curves")
+    p.add_argument("--dry-run", action="store_true",
+                   help="build the model on a few sentences, run one training pass and one "
+                        "evaluation, print what a real run would do; write nothing")
     p.set_defaults(fn=cmd_train)
     p = sub.add_parser("search", help="KISS random hyper-parameter search (parallel trials)")
     _common(p)
-    p.add_argument("--trials", type=positive_int, default=8)
-    p.add_argument("--search-seed", type=int, default=1234)
+    p.add_argument("--trials", type=positive_int, default=8, help="random configurations tried")
+    p.add_argument("--search-seed", type=int, default=1234,
+                   help="seed of the hyper-parameter draws (not of the runs)")
     _backend(p)
     p.set_defaults(fn=cmd_search)
     p = sub.add_parser("sweep", help="every (fold, seed) of a preset/model, with mean ± std")
     _common(p)
     p.add_argument("--folds", default="0,1,2,3,4", help="ATIS folds (ignored with --data toy)")
-    p.add_argument("--seeds", default="345,346,347")
+    p.add_argument("--seeds", default="345,346,347", help="comma-separated run seeds")
     p.add_argument("--plot", action="store_true", help="test F1 per fold and seed (PNG)")
     _backend(p)
     p.set_defaults(fn=cmd_sweep)
     p = sub.add_parser("neighbors", help="nearest neighbours of learned embeddings (cosine)")
     p.add_argument("run", help="a run folder written by 'rnnslu train'")
-    p.add_argument("words", nargs="+")
-    p.add_argument("-k", type=positive_int, default=10)
-    p.add_argument("--data-dir")
+    p.add_argument("words", nargs="+", help="words whose neighbours to list")
+    p.add_argument("-k", type=positive_int, default=10, help="neighbours per word")
+    p.add_argument("--data-dir", help="ATIS folder (default $ATISDATA or data/atis)")
     p.set_defaults(fn=cmd_neighbors)
     p = sub.add_parser("conlleval", help="conlleval.pl port (reads stdin)", add_help=False)
-    p.add_argument("args", nargs=argparse.REMAINDER)
+    p.add_argument("args", nargs=argparse.REMAINDER,
+                   help="conlleval.pl's options (-d, -o, -r, ...)")
     p.set_defaults(fn=lambda a: __import__("rnnslu.conlleval", fromlist=["main"]).main(a.args))
     return ap
 

@@ -5,7 +5,7 @@ side by side), and the class-softmax RNN.
     python scripts/bench_ptb.py [--windows 30] [--linker c,numba,jax] [--sizes small,medium,large]
                                 [--data-dir DIR] [--out results/bench-ptb/bench.json]
 
-One subprocess per (engine, linker) (the engine is fixed at import); see rnnlm/ptb_bench.py.
+One subprocess per (engine, linker) (the engine is fixed at import); see rnnrepro/bench/ptb.py.
 Runs unchanged on a GPU machine: JAX then runs on the GPU.
 """
 import argparse
@@ -14,7 +14,7 @@ import sys
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 
-from rnnlm.ptb_bench import compare  # noqa: E402
+from rnnrepro.bench.ptb import compare  # noqa: E402
 
 
 def main():

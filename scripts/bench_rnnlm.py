@@ -10,7 +10,7 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__)))) 
 
 
 def main(argv=None):
-    from rnnlm.bench import CONFIGS, run_all, format_table, write_results
+    from rnnrepro.bench.rnnlm import CONFIGS, run_all, format_table, write_results
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--C", type=int, default=8000)
     p.add_argument("--H", type=int, default=100)

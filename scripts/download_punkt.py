@@ -9,7 +9,7 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))  # repo root
 
-from rnnlm.download import download_punkt
+from rnnlm.wildml.download import download_punkt
 
 
 def main(argv=None):

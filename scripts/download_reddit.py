@@ -9,8 +9,8 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))  # repo root
 
-from rnnlm.download import REDDIT_URLS, download_reddit
-from rnnlm.data import REDDIT_CSV, data_dir
+from rnnlm.wildml.download import REDDIT_URLS, download_reddit
+from rnnlm.wildml.data import REDDIT_CSV, data_dir
 
 
 def main(argv=None):

@@ -1,5 +1,7 @@
-"""Small things several test files share: a tiny PTB-layout corpus, a toy toolkit model and
-central differences."""
+"""Small things several test files share: a tiny PTB-layout corpus, a toy toolkit model,
+central differences and graphs built in float64."""
+import contextlib
+
 import numpy as np
 
 SENTENCES = ["the cat sat on the mat", "the dog sat on the log", "a cat saw a dog",
@@ -38,9 +40,21 @@ def central_differences(f, params, eps=1e-6):
 
 def toy_class_rnn(direct=0, **kw):
     """A 12-word toolkit class RNN (hidden 5, 3 classes, direct order 3) with fixed counts."""
-    from rnnlm import class_rnn
+    from rnnlm.toolkit import model as class_rnn
     rng = np.random.RandomState(0)
     vocab = [f"w{i}" for i in range(12)]
     counts = np.array([50] + sorted(rng.randint(1, 40, 11).tolist(), reverse=True))
     return class_rnn.ClassRNNLM(vocab, counts, hidden=5, class_size=3, direct_size=direct,
                                 direct_order=3, **kw)
+
+
+@contextlib.contextmanager
+def float64():
+    """Graphs built inside are float64 (the engine's floatX restored after)."""
+    from rnnrepro import engine
+    old = engine.floatx()
+    engine.set_floatx("float64")
+    try:
+        yield
+    finally:
+        engine.set_floatx(old)

@@ -95,7 +95,7 @@ def test_scan_wrapper_returns_outputs_and_updates_without_warning():
 # ------------------------------------------------------------------ PTB LSTM: JAX == C
 
 def _models(dtype, floatx, linker_env):
-    from rnnlm import lstm
+    from rnnlm.ptb_lstm import model as lstm
     floatx(dtype)
     params = lstm.init_params(7, 3, 2, 0.1, np.random.RandomState(0))
     params = {k: v + 0.05 * np.random.RandomState(1).standard_normal(v.shape).astype(v.dtype)
@@ -146,7 +146,7 @@ def test_lstm_jax_loss_and_every_gradient_equal_c(dtype, floatx, linker_env):
 
 @needs_jax
 def test_ptb_lstm_test_config_same_perplexity_under_c_and_jax(tmp_path, floatx, linker_env):
-    from rnnlm.ptb_cli import main
+    from rnnlm.cli import main
     words = "the cat sat on a mat dog saw log".split()
     write_ptb_corpus(tmp_path, dict(train=120, valid=45, test=20),
                      lambda rng: " ".join(rng.choice(words, rng.randint(3, 8))))

@@ -9,7 +9,12 @@ from rnnrepro import checkpoint
 from rnnrepro.runsafe import RunError
 from rnnrepro.engine import config, set_floatx
 
-from rnnlm import class_rnn, ptb
+from rnnlm.ptb_lstm import reader as ptb
+from rnnlm.toolkit import model as class_rnn
+from rnnlm.toolkit.classes import assign_classes
+from rnnlm.toolkit.graph import ClassRNNGraph
+from rnnlm.toolkit.initnet import glibc_rand, toolkit_init
+from rnnlm.toolkit.vocab import toolkit_vocab
 
 from helpers import toy_class_rnn as _toy_model, write_ptb_corpus
 
@@ -74,7 +79,7 @@ def test_data_dir_accepts_the_ptb_folder_or_its_parent(corpus, monkeypatch):
     assert ptb.resolve_data_dir() == os.path.join(parent, "ptb")
     monkeypatch.setenv("PTBDATA", corpus)
     assert ptb.resolve_data_dir() == corpus
-    from rnnlm.data import load_corpus  # the WildML pipeline takes either folder as well
+    from rnnlm.wildml.data import load_corpus  # the WildML pipeline takes either folder as well
     a = load_corpus("ptb", directory=parent, vocabulary_size=8, use_cache=False, verbose=False)
     b = load_corpus("ptb", directory=corpus, vocabulary_size=8, use_cache=False, verbose=False)
     assert a.X_train and [list(x) for x in a.X_train] == [list(x) for x in b.X_train]
@@ -83,7 +88,7 @@ def test_data_dir_accepts_the_ptb_folder_or_its_parent(corpus, monkeypatch):
 def test_toolkit_vocab_order(tmp_path):
     p = tmp_path / "t.txt"
     p.write_text(" b a c \n c a d \n a \n")
-    words, counts = ptb.toolkit_vocab(str(p))
+    words, counts = toolkit_vocab(str(p))
     # </s> stays first; then the selection sort: first-maximum swapped into place
     assert words[0] == "<eos>" and counts[0] == 3
     assert words[1:] == ["a", "c", "b", "d"] and list(counts[1:]) == [3, 2, 1, 1]
@@ -91,7 +96,7 @@ def test_toolkit_vocab_order(tmp_path):
     # first maximum (z) is swapped into place 1, sending x to the end: z y x. A stable sort
     # by count would give z x y.
     p.write_text(" x y z z \n")
-    words, counts = ptb.toolkit_vocab(str(p))
+    words, counts = toolkit_vocab(str(p))
     assert words == ["<eos>", "z", "y", "x"] and list(counts) == [1, 2, 1, 1]
 
 
@@ -100,15 +105,15 @@ def test_toolkit_vocab_order(tmp_path):
 def test_class_assignment_toy():
     counts = [40, 30, 10, 10, 5, 5]
     # plain frequency: cumulative mass .4 .7 .8 .9 .95 1.0 against 1/3, 2/3, 1
-    np.testing.assert_array_equal(class_rnn.assign_classes(counts, 3, old_classes=True),
+    np.testing.assert_array_equal(assign_classes(counts, 3, old_classes=True),
                                   [0, 1, 2, 2, 2, 2])
     # sqrt frequency (the toolkit default): cumulative sqrt mass
     s = np.sqrt(np.array(counts) / 100.0)
     cum = np.cumsum(s / s.sum())
     assert cum[0] < 1 / 3 < cum[1] and cum[2] < 2 / 3 < cum[3]
-    np.testing.assert_array_equal(class_rnn.assign_classes(counts, 3), [0, 0, 1, 1, 2, 2])
+    np.testing.assert_array_equal(assign_classes(counts, 3), [0, 0, 1, 1, 2, 2])
     # never more classes than asked, classes contiguous
-    cl = class_rnn.assign_classes(np.arange(50, 0, -1), 7)
+    cl = assign_classes(np.arange(50, 0, -1), 7)
     assert cl.max() == 6 and np.all(np.diff(cl) >= 0)
 
 
@@ -122,13 +127,13 @@ def test_glibc_rand_matches_the_c_library():
     for seed in (1, 0, 12345, 2 ** 31 + 7):
         libc.srand(ctypes.c_uint(seed))
         expect = [libc.rand() for _ in range(700)]
-        assert class_rnn.glibc_rand(seed, 700).tolist() == expect
+        assert glibc_rand(seed, 700).tolist() == expect
 
 
 def test_toolkit_init_is_initnet_draw_order():
     """initNet's loops, literally, with random() = rand()/(real)RAND_MAX*(max-min)+min."""
     V, H, C, seed = 5, 3, 2, 1
-    draws = iter(class_rnn.glibc_rand(seed, 3 * (H * (V + H) + (V + C) * H)).tolist())
+    draws = iter(glibc_rand(seed, 3 * (H * (V + H) + (V + C) * H)).tolist())
 
     def random(lo, hi):
         return next(draws) / float(2147483647) * (hi - lo) + lo
@@ -141,7 +146,7 @@ def test_toolkit_init_is_initnet_draw_order():
     for b in range(V + C):
         for a in range(H):
             syn1[a + b * H] = random(-0.1, 0.1) + random(-0.1, 0.1) + random(-0.1, 0.1)
-    U, W, V1, C1 = class_rnn.toolkit_init(V, H, C, seed)
+    U, W, V1, C1 = toolkit_init(V, H, C, seed)
     for w in range(V):  # U[w] feeds hidden unit b from input word w: syn0[w + b*layer0_size]
         np.testing.assert_array_equal(U[w], [syn0[w + b * (V + H)] for b in range(H)])
     for b in range(H):  # W[b, j]: hidden j at t-1 -> hidden b
@@ -227,7 +232,7 @@ def test_word_hash_wrap_drops_orders_like_the_toolkit():
 @pytest.fixture(scope="module")
 def class_graph():
     m = _toy_model(fast_exp=False, seed=3)
-    return m, class_rnn.ClassRNNGraph(m)
+    return m, ClassRNNGraph(m)
 
 
 def test_class_graph_matches_numpy_and_fd(class_graph):
@@ -265,12 +270,12 @@ def test_class_graph_matches_numpy_and_fd(class_graph):
 
 @pytest.fixture(scope="module")
 def lstm_model():
-    from rnnlm import lstm
+    from rnnlm.ptb_lstm import model as lstm
     return lstm.get_model(TINY_LSTM, 10, seed=5)  # 10 words, like the corpus: shared compile
 
 
 def test_lstm_scorer_matches_graph(lstm_model):
-    from rnnlm.lstm import LSTMScorer
+    from rnnlm.ptb_lstm.model import LSTMScorer
     m = lstm_model
     scorer = LSTMScorer(m.get_params(), {"vocab": [f"w{i}" for i in range(10)],
                                          "config": TINY_LSTM})
@@ -380,7 +385,7 @@ def test_lstm_sgd_step_is_lr_g_clip_over_norm(lstm_model, clipped):
 
 
 def test_learning_rate_schedule():
-    from rnnlm import lstm
+    from rnnlm.ptb_lstm import model as lstm
     cfg = lstm.CONFIGS["small"]
     lrs = [lstm.learning_rate(cfg, e) for e in range(6)]
     assert lrs == [1.0, 1.0, 1.0, 1.0, 0.5, 0.25]
@@ -396,7 +401,7 @@ def _read(path):
 def test_lstm_trains_and_resume_equals_uninterrupted(corpus, tmp_path, lstm_model):
     """keep_prob 0.5: the dropout masks are re-derived per epoch from the seed, so a resumed
     run must draw the same ones for resume to equal the uninterrupted run."""
-    from rnnlm.ptb_train import train_lstm
+    from rnnlm.ptb_lstm.ptb_word_lm import train_lstm
     kw = dict(data_dir=corpus, seed=1, quiet=True, config_overrides=TINY_LSTM)
     full = train_lstm("test", out=str(tmp_path / "full"), max_epochs=3, **kw)
     recs = full["records"]
@@ -419,7 +424,7 @@ def test_lstm_trains_and_resume_equals_uninterrupted(corpus, tmp_path, lstm_mode
         np.testing.assert_array_equal(a[k], b[k])
     assert resumed["test_perplexity"] == full["test_perplexity"]
     # rnnlm ptb-eval: the checkpoint alone reproduces the run's test pass
-    from rnnlm.ptb_train import evaluate_checkpoint
+    from rnnlm.ptb_lstm.ptb_word_lm import evaluate_checkpoint
     ev = evaluate_checkpoint(str(tmp_path / "full" / "checkpoint.npz"), corpus)
     assert ev["perplexity"] == full["test_perplexity"] and ev["split"] == "test"
     strip = lambda rs: [{k: v for k, v in r.items() if "second" not in k and k not in
@@ -438,7 +443,7 @@ def test_lstm_mid_epoch_checkpoints_resume_bit_for_bit(corpus, tmp_path, lstm_mo
     """A run cut into many short jobs (``time_limit`` ~0: each call stops at its first
     checkpoint, every 2 windows) ends exactly where an uninterrupted one does: carried state,
     running cost and the dropout generator's position all come back from the checkpoint."""
-    from rnnlm.ptb_train import train_lstm
+    from rnnlm.ptb_lstm.ptb_word_lm import train_lstm
     kw = dict(data_dir=corpus, seed=1, quiet=True, config_overrides=TINY_LSTM, max_epochs=2,
               evaluate_test=False)
     train_lstm("test", out=str(tmp_path / "full"), **kw)
@@ -472,7 +477,7 @@ def test_lstm_mid_epoch_checkpoints_resume_bit_for_bit(corpus, tmp_path, lstm_mo
 
 
 def test_class_rnn_trains_and_resume_equals_uninterrupted(corpus, tmp_path):
-    from rnnlm.ptb_train import train_class_rnn
+    from rnnlm.toolkit.trainnet import train_class_rnn
     kw = dict(data_dir=corpus, hidden=8, class_size=4, bptt=3, bptt_block=4, direct=2000,
               direct_order=3, seed=1, quiet=True)
     full = train_class_rnn(out=str(tmp_path / "full"), max_epochs=4, **kw)
@@ -496,7 +501,7 @@ def test_class_rnn_trains_and_resume_equals_uninterrupted(corpus, tmp_path):
 
 def test_cli_parses(corpus, tmp_path):
     import argparse
-    from rnnlm import ptb_cli
+    from rnnlm import cli as ptb_cli
     parser = argparse.ArgumentParser()
     ptb_cli.add_subcommands(parser.add_subparsers(dest="command"))
     args = parser.parse_args(["ptb-rnnlm", "--hidden", "8", "--class", "4", "--bptt", "3",

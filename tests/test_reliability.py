@@ -51,7 +51,7 @@ def _slu(*argv):
 
 
 def _class_rnn(data, out, **kw):
-    from rnnlm.ptb_train import train_class_rnn
+    from rnnlm.toolkit.trainnet import train_class_rnn
     args = dict(data_dir=data, out=str(out), hidden=4, class_size=3, max_epochs=2, quiet=True,
                 evaluate_test=False)
     args.update(kw)
@@ -178,7 +178,7 @@ def test_wildml_resume_refuses_another_vocabulary_or_corpus(tmp_path, capsys):
 
 
 def test_ptb_lstm_resume_refuses_other_data(tmp_path):
-    from rnnlm.ptb_train import train_lstm
+    from rnnlm.ptb_lstm.ptb_word_lm import train_lstm
     a, b = _ptb(tmp_path / "a"), _ptb(tmp_path / "b", seed=1)
     kw = dict(out=str(tmp_path / "run"), max_epochs=1, quiet=True, evaluate_test=False,
               config_overrides=TINY_LSTM)
@@ -479,15 +479,15 @@ print("FINISHED")
 
 
 def _fault_class_rnn(data, out):
-    from rnnlm.ptb_train import train_class_rnn
+    from rnnlm.toolkit.trainnet import train_class_rnn
     train_class_rnn(data_dir=data, out=str(out), hidden=4, class_size=3, max_epochs=5,
                     resume=True, quiet=True, evaluate_test=False)
 
 
 def _fault_wildml(data, out):
-    from rnnlm.data import build_corpus
-    from rnnlm.rnn_numpy import RNNNumpy
-    from rnnlm.train import train_with_sgd
+    from rnnlm.wildml.data import build_corpus
+    from rnnlm.wildml.rnn_numpy import RNNNumpy
+    from rnnlm.wildml.train import train_with_sgd
     c = build_corpus(SENTENCES * 4, 12, tokenizer=str.split, verbose=False)
     np.random.seed(10)
     model = RNNNumpy(c.vocabulary_size, hidden_dim=4)

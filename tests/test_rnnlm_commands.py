@@ -25,7 +25,7 @@ def test_preprocess_command(ptb_dir, tmp_path, capsys):
     stats = json.loads(capsys.readouterr().out)
     words = vocab.read_text().split("\n")[:-1]
     assert len(words) == 8 and len(set(words)) == 8
-    from rnnlm.data import load_corpus
+    from rnnlm.wildml.data import load_corpus
     c = load_corpus("ptb", directory=ptb_dir, vocabulary_size=8, use_cache=False, verbose=False)
     assert words == list(c.index_to_word) and stats == json.loads(json.dumps(c.stats))
 
@@ -41,8 +41,8 @@ def test_train_command_numbers_come_from_the_model(ptb_dir, tmp_path):
     recs = [json.loads(line) for line in open(out / "log.jsonl")]
     assert [r["kind"] for r in recs] == ["epoch", "epoch", "final"]
     assert run["losses"] == [[r["num_examples_seen"], r["loss"]] for r in recs]
-    from rnnlm.data import load_corpus
-    from rnnlm.rnn_numpy import RNNNumpy
+    from rnnlm.wildml.data import load_corpus
+    from rnnlm.wildml.rnn_numpy import RNNNumpy
     c = load_corpus("ptb", directory=ptb_dir, vocabulary_size=8, use_cache=False, verbose=False)
     np.random.seed(10)  # --seed default: the tutorial's np.random.seed(10) before the init
     m0 = RNNNumpy(8, hidden_dim=4, bptt_truncate=4)

@@ -3,7 +3,6 @@
 Tiny shapes; every symbolic graph is built once per module (float64) and compiled lazily.
 Run under both engines: ``RNN_ENGINE=aesara`` and ``RNN_ENGINE=pytensor``.
 """
-import contextlib
 import json
 import math
 import os
@@ -12,12 +11,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from rnnrepro import engine
-from rnnlm import data as D
+from rnnlm.wildml import data as D
 from rnnlm.generate import generate_sentence, sample_sentence, score_sentences
 from rnnlm.registry import load_language_model
-from rnnlm.rnn_numpy import RNNNumpy
-from rnnlm.train import train_with_sgd
+from rnnlm.wildml.rnn_numpy import RNNNumpy
+from rnnlm.wildml.train import train_with_sgd
+
+from helpers import float64
 
 REPO = Path(__file__).resolve().parent.parent
 SHARED = Path(os.environ.get("RNN_SHARED_DATA") or REPO.parent / "shared" / "data")
@@ -27,18 +27,8 @@ X7 = [0, 3, 5, 7, 2, 9, 11]
 Y7 = [3, 5, 7, 2, 9, 11, 1]
 
 
-@contextlib.contextmanager
-def float64():
-    old = engine.floatx()
-    engine.set_floatx("float64")
-    try:
-        yield
-    finally:
-        engine.set_floatx(old)
-
-
 def _theano(C, H, k, seed=10, **kw):
-    from rnnlm.rnn_theano import RNNTheano
+    from rnnlm.wildml.rnn_theano import RNNTheano
     np.random.seed(seed)
     with float64():
         return RNNTheano(C, H, bptt_truncate=k, **kw)
@@ -61,7 +51,7 @@ def truncated():
 
 @pytest.fixture(scope="module")
 def gru():
-    from rnnlm.gru_theano import GRUTheano
+    from rnnlm.wildml.gru_theano import GRUTheano
     np.random.seed(10)
     with float64():
         return GRUTheano(12, hidden_dim=5, bptt_truncate=-1)
@@ -89,7 +79,7 @@ def tiny_corpus(n_sentences=12, vocabulary_size=30):
 
 # ----------------------------------------------------------------------------- api
 def test_public_api():
-    from rnnlm import GRUTheano, RNNNumpy as R, RNNTheano, train_with_sgd as t  # noqa: F401
+    from rnnlm.wildml import GRUTheano, RNNNumpy as R, RNNTheano, train_with_sgd as t  # noqa: F401
     np.random.seed(10)
     m = R(50, hidden_dim=4, bptt_truncate=4)
     assert m.U.shape == (4, 50) and m.V.shape == (50, 4) and m.W.shape == (4, 4)
@@ -161,7 +151,7 @@ def test_truncation_semantics(truncated):
     """Documented difference: numpy truncates per output (k+1 steps back from every output);
     scan(truncate_gradient=k) keeps the last k steps of the sequence. The fast graph with
     faithful_truncation reproduces the tutorial's Theano graph exactly."""
-    from rnnlm.rnn_theano import tutorial_graph
+    from rnnlm.wildml.rnn_theano import tutorial_graph
     faithful, per_output_dv = truncated
     with float64():
         ref = tutorial_graph(faithful, with_sgd=False)
@@ -210,7 +200,7 @@ def test_minibatch_step_is_summed_gradient(full_pair):
 
 
 def _gru_numpy_loss(params, x, y):
-    from rnnlm.gru_theano import gru_numpy_step
+    from rnnlm.wildml.gru_theano import gru_numpy_step
     H = params["E"].shape[0]
     state, loss = (np.zeros(H), np.zeros(H)), 0.0
     for idx, target in zip(x, y):
@@ -223,7 +213,7 @@ def test_gru_gradients_and_rmsprop_step(gru):
     """One RMSProp step from zero caches (decay 0.9): m = 0.1 g^2 and p -= lr g / sqrt(m + 1e-6),
     so g can be read back from (m, dp) and compared with central differences of the numpy step
     (which also serves scoring and sampling). Only one graph is compiled (~20 s)."""
-    from rnnlm.gru_theano import PARAMS
+    from rnnlm.wildml.gru_theano import PARAMS
     x, y = [0, 3, 5, 7, 2], [3, 5, 7, 2, 1]
     before = gru.get_parameters(with_cache=True)
     params = {k: v.copy() for k, v in gru.get_parameters().items()}
@@ -326,7 +316,7 @@ def test_compiled_models_resume_equals_uninterrupted(tmp_path, which, full_pair,
     """RNNTheano and GRUTheano (RMSProp caches in the checkpoint), with shuffling: the model
     is set to garbage before the resume, so parameters, caches, learning rate and RNG state
     must all come from the checkpoint."""
-    from rnnlm.train import model_arrays
+    from rnnlm.wildml.train import model_arrays
     model = full_pair[1] if which == "rnn-theano" else gru
     c = tiny_corpus(vocabulary_size=model.word_dim)
     assert c.vocabulary_size <= model.word_dim  # every id fits the model
@@ -440,7 +430,7 @@ def test_missing_csv_points_to_download(tmp_path):
 
 # ----------------------------------------------------------------------------- pretrained
 def test_pretrained_npz_hidden_size_from_file(tmp_path):
-    from rnnlm.rnn_theano import load_model_parameters_theano
+    from rnnlm.wildml.rnn_theano import load_model_parameters_theano
     rng = np.random.RandomState(0)
     arrays = {"U": rng.randn(7, 30), "W": rng.randn(7, 7), "V": rng.randn(30, 7)}
     np.savez(tmp_path / "m.npz", **arrays)

@@ -16,7 +16,9 @@ import pytest
 
 from rnnrepro import checkpoint
 
-from rnnlm import class_rnn, ptb
+from rnnlm.ptb_text import split_path
+from rnnlm.toolkit import model as class_rnn
+from rnnlm.toolkit.vocab import toolkit_words
 
 from helpers import central_differences, toy_class_rnn as _toy_model, write_ptb_corpus
 
@@ -77,7 +79,7 @@ class ScriptedValidation:
 
 
 def _train(corpus, out, **kw):
-    from rnnlm.ptb_train import train_class_rnn
+    from rnnlm.toolkit.trainnet import train_class_rnn
     return train_class_rnn(data_dir=corpus, out=str(out), **dict(TOOLKIT, **kw))
 
 
@@ -111,7 +113,7 @@ def test_schedule_flags_alphas_and_stop(scripted_run, corpus):
     assert [r["alpha"] for r in recs] == ALPHAS
     assert [r["rejected"] for r in recs] == REJECTED
     assert full["finished"] is True and len(recs) == len(SCRIPT)
-    vn = len(ptb.toolkit_words(ptb.split_path(corpus, "valid")))
+    vn = len(toolkit_words(split_path(corpus, "valid")))
     for r, v in zip(recs, SCRIPT):
         assert r["valid_perplexity"] == pytest.approx(10 ** (-v / vn), rel=1e-12)
     _, state = checkpoint.load(str(root / "full" / "checkpoint.npz"))

@@ -12,8 +12,9 @@ from the global numpy RNG (the tutorial seeds it with ``np.random.seed(10)``).
 
 Truncation (``bptt_truncate = k``): for *each output* t the tutorial's ``bptt`` walks back over
 the steps ``max(0, t-k) .. t``, i.e. k+1 steps per output. This is not what Theano's
-``scan(truncate_gradient=k)`` does (see ``rnnlm.rnn_theano``); both agree only when no output is
-truncated (k >= T-1 here, k >= T there, or k = -1 for RNNTheano).
+``scan(truncate_gradient=k)`` does (see ``rnnlm.wildml.rnn_theano``); both agree only when no
+output is truncated (k >= T-1 here, k >= T there, or k = -1 for RNNTheano). Pinned by
+``tests/test_truncation.py``.
 """
 import operator
 
@@ -186,7 +187,7 @@ class RecurrentScorer:
 
 
 def scorer_from_state(model, state):
-    from rnnlm.data import SENTENCE_END_TOKEN, SENTENCE_START_TOKEN, UNKNOWN_TOKEN
+    from rnnlm.wildml.data import SENTENCE_END_TOKEN, SENTENCE_START_TOKEN, UNKNOWN_TOKEN
     vocab = state.get("index_to_word")
     if not vocab:
         raise ValueError("this checkpoint has no vocabulary (index_to_word); pass --vocab FILE")

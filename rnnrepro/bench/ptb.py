@@ -1,7 +1,7 @@
 """Words per second of the PTB models, per engine and linker (used by ``scripts/bench_ptb.py``).
 
 The engine is chosen when ``rnnrepro.engine`` is first imported, so ``compare`` runs one
-subprocess per (engine, linker) (``python -m rnnlm.ptb_bench --worker``, via
+subprocess per (engine, linker) (``python -m rnnrepro.bench.ptb --worker``, via
 ``rnnrepro.bench``). On a GPU machine the same run measures JAX on the GPU (JAX picks it).
 """
 import argparse
@@ -18,7 +18,7 @@ from rnnrepro.bench import markdown_table, report, run_config
 
 def _data(data_dir, n_words):
     """Real PTB ids when the files are there, else a random stream of the same vocabulary."""
-    from rnnlm import ptb
+    from rnnlm.ptb_lstm import reader as ptb
     try:
         train, _, _, vocab = ptb.ptb_raw_data(data_dir)
         return train[:n_words], len(vocab), "ptb"
@@ -51,7 +51,7 @@ LSTM_WINDOWS = {"small": 30, "medium": 4, "large": 2}
 def _lstm_row(size, windows, train, vocab_size, source, linker_name):
     """Words/s of one LSTM config's train_step (dropout masks as in training)."""
     from rnnrepro.engine import asfloat, describe
-    from rnnlm import lstm, ptb
+    from rnnlm.ptb_lstm import model as lstm, reader as ptb
     cfg = lstm.CONFIGS[size]
     t0 = time.perf_counter()
     model = lstm.PTBLSTM(cfg, vocab_size, seed=0)
@@ -84,7 +84,9 @@ def worker(windows=30, data_dir=None, numpy_words=20000, sizes=("small",), big_w
     list of result dicts. A linker that cannot run here gives one row saying why."""
     from rnnrepro.engine import NAME, VERSION, asfloat, describe, linker, set_floatx
     set_floatx("float32")
-    from rnnlm import class_rnn, ptb
+    from rnnlm.ptb_lstm import reader as ptb
+    from rnnlm.toolkit.graph import ClassRNNGraph
+    from rnnlm.toolkit.model import ClassRNNLM
     out = []
     train, vocab_size, source = _data(data_dir, 200_000)
     try:
@@ -105,10 +107,10 @@ def worker(windows=30, data_dir=None, numpy_words=20000, sizes=("small",), big_w
     remap = np.empty(vocab_size, dtype=np.int64)
     remap[order] = np.arange(vocab_size)
     ids = remap[train]
-    crnn = class_rnn.ClassRNNLM([str(i) for i in range(vocab_size)], np.maximum(counts[order], 1),
+    crnn = ClassRNNLM([str(i) for i in range(vocab_size)], np.maximum(counts[order], 1),
                                 hidden=100, class_size=100, bptt=4, bptt_block=10, seed=1)
     t0 = time.perf_counter()
-    graph = class_rnn.ClassRNNGraph(crnn)
+    graph = ClassRNNGraph(crnn)
     compile_s = time.perf_counter() - t0
     cwins = [(x.astype(np.int64), y.astype(np.int64)) for x, y in ptb.ptb_producer(ids, 20, 20)]
     cwins = cwins[:windows]
@@ -148,7 +150,7 @@ def compare(engines=("aesara", "pytensor"), windows=30, data_dir=None, out_path=
                 + ([] if class_rnn_rows and lk == linkers[0] else ["--no-class-rnn"])
             print(f"  {eng} / {lk} ...", flush=True)
             try:
-                res = run_config("rnnlm.ptb_bench", args, eng, "float32", linker=lk)
+                res = run_config("rnnrepro.bench.ptb", args, eng, "float32", linker=lk)
             except RuntimeError as exc:
                 msg = str(exc).strip().splitlines()[-1]
                 print(f"{eng}/{lk}: worker failed: {msg}", file=sys.stderr)

@@ -24,9 +24,9 @@ from rnnrepro.engine import T, asfloat, config, function, grad, linker, scan, sh
 
 from rnnlm.registry import register
 
-# The tutorial's configurations and published numbers live in rnnlm.lstm_configs (no engine
+# The tutorial's configurations and published numbers live in rnnlm.ptb_lstm.configs (no engine
 # import there, so the command line can list them before --engine is applied).
-from rnnlm.lstm_configs import CONFIGS, PUBLISHED, PUBLISHED_SOURCE  # noqa: E402,F401
+from rnnlm.ptb_lstm.configs import CONFIGS, PUBLISHED, PUBLISHED_SOURCE  # noqa: E402,F401
 
 FORGET_BIAS = 0.0
 

@@ -17,7 +17,7 @@ def report(result):
     print(MARK + json.dumps(result), flush=True)
 
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))  # the repo
 
 
 def single_thread_env(env):

@@ -18,7 +18,7 @@ import numpy as np
 
 from rnnrepro.engine import T, asfloat, config, grad, hard_sigmoid, log_softmax, scan, shared
 from rnnlm.registry import register
-from rnnlm.rnn_theano import LazyFunctions, column_lookup
+from rnnlm.wildml.rnn_theano import LazyFunctions, _zero_grad, column_lookup
 
 
 def init_gru_parameters(word_dim, hidden_dim):
@@ -72,9 +72,18 @@ class GRUTheano(LazyFunctions):
         k = -1 if self.bptt_truncate is None or self.bptt_truncate < 0 else int(self.bptt_truncate)
         [s, s2], _ = scan(forward_prop_step, sequences=in1, outputs_info=[zeros, zeros],
                           non_sequences=[U, W, b], truncate_gradient=k, strict=True)
-        logp = log_softmax(s2.dot(V.T) + c, axis=-1)
+        logits = s2.dot(V.T) + c
+        logp = log_softmax(logits, axis=-1)
         o = T.exp(logp)
         prediction = T.argmax(logp, axis=1)
+        if k > 0:
+            # the tutorial's graph has the softmax inside the truncated scan: the outputs before
+            # step T-k contribute nothing to any gradient, V and c included (as RNNTheano's
+            # faithful_truncation); the same cost
+            n = x.shape[0]
+            late = T.ge(T.arange(n), n - k)
+            logp = log_softmax(T.switch(late.dimshuffle(0, "x"), logits, _zero_grad(logits)),
+                               axis=-1)
         cost = -T.sum(logp[T.arange(y.shape[0]), y])
 
         params = [E, U, W, V, b, c]
@@ -169,5 +178,5 @@ class _NumpyGRU:
 
 @register("gru-theano")
 def _load(arrays, state):
-    from rnnlm.rnn_numpy import scorer_from_state
+    from rnnlm.wildml.rnn_numpy import scorer_from_state
     return scorer_from_state(_NumpyGRU(arrays), state)

@@ -38,7 +38,7 @@ def worker(engine, floatx, C, H, length, repeats, tutorial_graph=True):
     y = np.concatenate([x[1:], [1]]).astype(np.int32)
     rows = []
     if engine == "numpy":
-        from rnnlm.rnn_numpy import RNNNumpy
+        from rnnlm.wildml.rnn_numpy import RNNNumpy
         np.random.seed(10)
         m = RNNNumpy(C, H)
         r = _time(lambda: m.sgd_step(x, y, 0.005), max(3, repeats // 4), warmup=1)
@@ -48,7 +48,7 @@ def worker(engine, floatx, C, H, length, repeats, tutorial_graph=True):
     os.environ["RNN_ENGINE"] = engine
     os.environ["RNN_FLOATX"] = floatx
     from rnnrepro.engine import LinkerError, describe, linker
-    from rnnlm.rnn_theano import RNNTheano, tutorial_graph as tg
+    from rnnlm.wildml.rnn_theano import RNNTheano, tutorial_graph as tg
     try:
         lk = linker("rnn-theano")
     except LinkerError as exc:
@@ -90,7 +90,7 @@ def run_all(C=8000, H=100, length=45, repeats=20, configs=CONFIGS, tutorial_grap
                     str(length), "--repeats", str(repeats)] \
                 + ([] if tutorial_graph else ["--no-tutorial-graph"])
             try:  # the numpy rows need no engine; their process gets the first installed one
-                rows += run_config("rnnlm.bench", args, have[0] if engine == "numpy" else engine,
+                rows += run_config("rnnrepro.bench.rnnlm", args, have[0] if engine == "numpy" else engine,
                                    floatx, linker=lk)["rows"]
             except RuntimeError as exc:
                 rows.append({"model": "?", "engine": engine, "floatX": floatx, "linker": lk,
@@ -135,7 +135,7 @@ def write_results(results_dir, rows, table, options, argv):
     """run.json (value: RNNTheano aesara float32 ms/step; all rows inside) + table.txt."""
     import shlex
     from rnnrepro import runlog
-    from rnnlm.plot import write_run_json
+    from rnnrepro.results import write_run_json
     from rnnrepro.bench import single_thread_env
     os.makedirs(results_dir, exist_ok=True)
     with open(os.path.join(results_dir, "table.txt"), "w") as f:

@@ -1,7 +1,7 @@
 """The TF PTB tutorial's LSTM configurations and published test perplexities.
 
 Plain data, importable without the symbolic engine (``rnnlm ptb-lstm --config`` choices);
-``rnnlm.lstm`` re-exports them as ``lstm.CONFIGS``.
+``rnnlm.ptb_lstm.model`` re-exports them as ``lstm.CONFIGS``.
 """
 
 # The tutorial's configurations (SmallConfig, MediumConfig, LargeConfig, TestConfig).

@@ -42,17 +42,10 @@ import math
 import numpy as np
 
 from rnnlm.registry import register
+from rnnlm.toolkit.classes import assign_classes
+from rnnlm.toolkit.hash import MAX_NGRAM_ORDER, P01, _ngram_multipliers, word_spans
+from rnnlm.toolkit.initnet import toolkit_init
 
-PRIMES = (108641969, 116049371, 125925907, 133333309, 145678979, 175308587, 197530793,
-          234567803, 251851741, 264197411, 330864029, 399999781, 407407183, 459258997, 479012069,
-          545678687, 560493491, 607407037, 629629243, 656789717, 716048933, 718518067, 725925469,
-          733332871, 753085943, 755555077, 782715551, 790122953, 812345159, 814814293, 893826581,
-          923456189, 940740127, 953085797, 985184539, 990122807)
-PRIMES_SIZE = len(PRIMES)
-MAX_NGRAM_ORDER = 20
-U32 = 0xFFFFFFFF
-# PRIMES[0]*PRIMES[1] is an unsigned-int product in C: it wraps at 2**32 before widening.
-P01 = (PRIMES[0] * PRIMES[1]) & U32
 # The clip ufunc itself: np.clip's Python wrapper costs more than the work (5.7 vs 2.2 us on a
 # 100-vector). numpy has no public name for the ufunc; numpy._core.umath is its home in numpy 2
 # and a warning-free alias in numpy 1.26 (np.core is deprecated in numpy 2).
@@ -62,65 +55,6 @@ except ImportError:  # numpy < 1.26
     _clip = np.core.umath.clip
 PUBLISHED = {"rnn": 124.7}
 PUBLISHED_SOURCE = "Mikolov 2012 PhD thesis (PTB, RNN 124.7, KN5 141.2)"
-
-
-def word_spans(hw, n, D):
-    """The ``syn_d`` slices ``(start, length)`` that the word part of the hash touches for a
-    class of ``n`` words, one per n-gram order.
-
-    Toolkit oddity, reproduced: ``computeNet``/``learnNet`` walk the class word by word with
-    ``if (hash[b]) {...; hash[b]++; hash[b] = hash[b] % direct_size;} else break;``, so once
-    the hash of order b wraps to index 0, order b and every higher order are dropped for the
-    rest of the class (index 0 is never used). Hence the running minimum of the lengths.
-    """
-    lim = n
-    for hb in hw:
-        lim = min(lim, D - hb)
-        yield hb, lim
-
-
-def glibc_rand(seed, n):
-    """The first ``n`` values of glibc's ``rand()`` after ``srand(seed)``, in pure Python so
-    the toolkit's initial weights come out the same on any platform.
-
-    glibc's default generator (TYPE_3): r[0] = seed, r[i] = 16807 r[i-1] mod (2**31 - 1)
-    (Schrage's method, 32-bit signed) for i < 31, r[31..33] = r[0..2], then
-    r[i] = r[i-3] + r[i-31] mod 2**32; the outputs are r[344:] >> 1.
-    """
-    from array import array
-    seed &= U32
-    seed = seed or 1
-    word = seed - (1 << 32) if seed >= (1 << 31) else seed  # int32_t
-    r = array("I", [seed])
-    for _ in range(1, 31):
-        hi = int(word / 127773)  # C division truncates toward zero
-        lo = word - hi * 127773
-        word = 16807 * lo - 2836 * hi
-        if word < 0:
-            word += 2147483647
-        r.append(word)
-    r.extend(r[0:3])
-    for i in range(34, 344 + n):
-        r.append((r[i - 31] + r[i - 3]) & U32)
-    return np.frombuffer(r, dtype=np.uint32)[344:] >> 1
-
-
-def toolkit_init(vocab_size, hidden, class_size, seed):
-    """``initNet`` after ``srand(seed)``: every weight is random(-0.1,0.1) drawn three times and
-    summed, with ``random(min,max) = rand()/(real)RAND_MAX*(max-min)+min`` in double.
-
-    Draw order: ``syn0`` row by row (hidden unit b: the vocab_size word inputs, then the hidden
-    inputs), then ``syn1`` row by row (the vocab_size word outputs, then the class outputs).
-    Returns (U, W, V1, C1) in this module's layout.
-    """
-    V, H, C = vocab_size, hidden, class_size
-    n0, n1 = H * (V + H), (V + C) * H
-    x = glibc_rand(seed, 3 * (n0 + n1)).astype(np.float64) / 2147483647.0 * 0.2 + (-0.1)
-    x = x.reshape(-1, 3)
-    w = (x[:, 0] + x[:, 1]) + x[:, 2]
-    syn0 = w[:n0].reshape(H, V + H)
-    syn1 = w[n0:].reshape(V + C, H)
-    return syn0[:, :V].T.copy(), syn0[:, V:].copy(), syn1[:V].copy(), syn1[V:].copy()
 
 
 # FAST_EXP(y): high 32 bits of a double set to EXP_A*y + (1072693248 - EXP_C), low bits 0.
@@ -134,36 +68,9 @@ def fast_exp(y):
     return (hi << 32).view(np.float64)  # C's double->int conversion truncates, as astype does
 
 
-def assign_classes(counts, class_size, old_classes=False):
-    """``initNet`` class assignment over words in vocabulary order; returns class per word.
-
-    New (default): cumulative sqrt(count/total) / sum(sqrt(count/total)); old: cumulative
-    count/total. A word goes to class ``a`` and ``a`` advances when the cumulative mass passes
-    (a+1)/class_size.
-    """
-    cn = np.asarray(counts, dtype=np.float64)
-    b = cn.sum()
-    if old_classes:
-        mass = cn / b
-    else:
-        s = np.sqrt(cn / b)
-        mass = s / s.sum()
-    out = np.empty(len(cn), dtype=np.int64)
-    df, a = 0.0, 0
-    for i in range(len(cn)):  # sequential on purpose: same float accumulation as the C loop
-        df += mass[i]
-        if df > 1:
-            df = 1
-        out[i] = a
-        if df > (a + 1) / class_size and a < class_size - 1:
-            a += 1
-    return out
-
-
-def _ngram_multipliers(order):
-    """M[a][b] = PRIMES[(a*PRIMES[b]+b) % PRIMES_SIZE] (unsigned 32-bit arithmetic)."""
-    return [[PRIMES[((a * PRIMES[b] + b) & U32) % PRIMES_SIZE] for b in range(a + 1)]
-            for a in range(order)]
+class _Net:
+    """What ``computeNet`` leaves for ``learnNet`` (the toolkit keeps it in the layers)."""
+    __slots__ = ("h", "hc", "pc", "c", "s", "e", "hw", "pw")
 
 
 class ClassRNNLM:
@@ -286,124 +193,155 @@ class ClassRNNLM:
 
     # -- training: one epoch of trainNet's inner loop -------------------------------------
     def train_epoch(self, words, alpha, progress=None):
-        """Online SGD over ``words`` (ids, -1 = OOV); returns (log10 prob sum, words scored,
-        final n-gram history). ``progress`` is called every 10000 words with the count."""
-        U, W, V1, C1, syn_d = self.U, self.W, self.V1, self.C1, self.syn_d
-        H, D = self.hidden, self.direct_size
-        cutoff, beta2 = self.gradient_cutoff, self.beta * alpha
-        beta3 = beta2 * 1  # toolkit: "beta3 can be possibly larger than beta2"
-        bptt, block = self.bptt, self.bptt_block
-        nb = bptt + block
-        steps = bptt + block - 2
-        bh_ac, bh_er = self.bptt_hidden_ac, self.bptt_hidden_er
+        """``trainNet``'s inner loop, one epoch of online SGD over ``words`` (ids, -1 = OOV):
+        per word ``computeNet``, shift the BPTT memory, ``learnNet``, then the next word
+        (``copyHiddenLayerToInput``, history, ``netReset`` in independent mode). Returns (log10
+        prob sum, words scored, final n-gram history). ``progress`` is called every 10000 words
+        with the count."""
+        nb = self.bptt + self.bptt_block
         bptt_history = [0] * nb  # trainNet: bptt_history[a]=0 at each epoch start
         history = [0] * MAX_NGRAM_ORDER
-        word_class, cstart, cend = self.word_class, self.cstart, self.cend
-        direct = D > 0
-        prev = np.full(H, self.flush_value)  # netFlush
+        prev = np.full(self.hidden, self.flush_value)  # netFlush
         last_word = 0
         counter = 0
         logp, wordcn = 0.0, 0
-        clip = _clip
         dU = {}
         for word in words:
             counter += 1
             if progress is not None and counter % 10000 == 0:
                 progress(counter)
             word = int(word)
-            # ---- computeNet
-            h = self.hidden_step(prev, last_word)
-            if direct:
-                sums = self.ngram_sums(history)
-                hc = self.class_hashes(sums)
-            else:
-                hc = ()
-            pc = self.class_probs(h, hc)
+            net = self.compute_net(prev, last_word, history, word)
             if word != -1:
-                c = word_class[word]
-                s, e = cstart[c], cend[c]
-                hw = self.word_hashes(sums, c) if direct else ()
-                pw = self.word_probs(h, c, hw)
-                logp += math.log10(pc[c] * pw[word - s])
+                logp += math.log10(net.pc[net.c] * net.pw[word - net.s])
                 wordcn += 1
-            # ---- shift the BPTT memory
-            if bptt > 0:
-                bptt_history.insert(0, last_word)
-                bptt_history.pop()
-                bh_ac[1:nb] = bh_ac[0:nb - 1]
-                bh_er[1:nb] = bh_er[0:nb - 1]
-            # ---- learnNet
+            if self.bptt > 0:
+                self._shift_bptt_memory(bptt_history, last_word)
             if word != -1:
-                l2 = (counter % 10) == 0  # "regularization is done every 10. step"
-                er_w = -pw
-                er_w[word - s] += 1.0
-                er_c = -pc
-                er_c[c] += 1.0
-                if direct:
-                    for hb, lim in word_spans(hw, e - s, D):
-                        sl = slice(hb, hb + lim)
-                        syn_d[sl] += alpha * er_w[:lim] - syn_d[sl] * beta3
-                    for hb in hc:
-                        sl = slice(hb, hb + self.class_size)
-                        syn_d[sl] += alpha * er_c - syn_d[sl] * beta3
-                # hidden error from the word rows, then from the class rows (each clipped)
-                er_h = clip(er_w @ V1[s:e], -cutoff, cutoff)
-                er_h = clip(er_h + er_c @ C1, -cutoff, cutoff)
-                if l2:
-                    V1[s:e] += alpha * (er_w[:, None] * h) - V1[s:e] * beta2
-                    C1 += alpha * (er_c[:, None] * h) - C1 * beta2
-                else:
-                    V1[s:e] += alpha * (er_w[:, None] * h)
-                    C1 += alpha * (er_c[:, None] * h)
-                if bptt <= 1:  # plain backpropagation
-                    er = er_h * h * (1 - h)
-                    if last_word != -1:
-                        U[last_word] += alpha * er - (U[last_word] * beta2 if l2 else 0)
-                    W += alpha * (er[:, None] * prev) - (W * beta2 if l2 else 0)
-                else:
-                    bh_ac[0] = h
-                    bh_er[0] = er_h
-                    if counter % block == 0 or (self.independent and word == 0):
-                        er, ac, inp = er_h, h, prev
-                        ers, inps = [], []
-                        for step in range(steps):
-                            er = er * ac * (1 - ac)
-                            a = bptt_history[step]
-                            if a != -1:
-                                g = dU.get(a)
-                                dU[a] = alpha * er if g is None else g + alpha * er
-                            e0 = clip(er @ W, -cutoff, cutoff)  # propagate errors 1->0
-                            ers.append(er)
-                            inps.append(inp)
-                            er = e0 + bh_er[step + 1]
-                            if step < steps - 1:
-                                ac = bh_ac[step + 1]
-                                inp = bh_ac[step + 2]
-                        bh_er[:] = 0
-                        dW = alpha * (np.array(ers).T @ np.array(inps))
-                        if l2:
-                            W += dW - W * beta2
-                        else:
-                            W += dW
-                        for step in range(steps):
-                            a = bptt_history[step]
-                            if a == -1:
-                                continue
-                            # a word seen twice gets its gradient once and the decay twice
-                            g = dU.pop(a, None)
-                            if g is not None:
-                                U[a] += g
-                            if l2:
-                                U[a] -= U[a] * beta2
-                        dU.clear()
+                self.learn_net(net, word, prev, last_word, alpha, counter, bptt_history, dU)
             # ---- next word
-            prev = h
+            prev = net.h
             last_word = word
             history.insert(0, last_word)
             history.pop()
             if self.independent and word == 0:
                 prev, history = self._net_reset(bptt_history)
         return logp, wordcn, history
+
+    def compute_net(self, prev, last_word, history, word):
+        """``computeNet`` for one word: the hidden state, the class distribution and, for an
+        in-vocabulary ``word``, the distribution over its class (with the hashes used)."""
+        net = _Net()
+        net.h = self.hidden_step(prev, last_word)
+        direct = self.direct_size > 0
+        if direct:
+            sums = self.ngram_sums(history)
+            net.hc = self.class_hashes(sums)
+        else:
+            net.hc = ()
+        net.pc = self.class_probs(net.h, net.hc)
+        if word != -1:
+            c = net.c = self.word_class[word]
+            net.s, net.e = self.cstart[c], self.cend[c]
+            net.hw = self.word_hashes(sums, c) if direct else ()
+            net.pw = self.word_probs(net.h, c, net.hw)
+        return net
+
+    def _shift_bptt_memory(self, bptt_history, last_word):
+        """The BPTT buffers move one step back: the input word and the hidden activations and
+        errors of the last ``bptt + bptt_block`` steps (trainNet, before learnNet)."""
+        nb = self.bptt + self.bptt_block
+        bptt_history.insert(0, last_word)
+        bptt_history.pop()
+        self.bptt_hidden_ac[1:nb] = self.bptt_hidden_ac[0:nb - 1]
+        self.bptt_hidden_er[1:nb] = self.bptt_hidden_er[0:nb - 1]
+
+    def learn_net(self, net, word, prev, last_word, alpha, counter, bptt_history, dU):
+        """``learnNet`` for one in-vocabulary word: output errors ``onehot - p``, the ``syn_d``
+        and output-row updates, the clipped hidden error, then plain backpropagation
+        (``bptt <= 1``) or, every ``bptt_block`` words, ``_bptt_block``. L2 ``beta * alpha``
+        only on every 10th word ("regularization is done every 10. step")."""
+        V1, C1 = self.V1, self.C1
+        cutoff, beta2 = self.gradient_cutoff, self.beta * alpha
+        beta3 = beta2 * 1  # toolkit: "beta3 can be possibly larger than beta2"
+        h, s, e, c = net.h, net.s, net.e, net.c
+        l2 = (counter % 10) == 0
+        er_w = -net.pw
+        er_w[word - s] += 1.0
+        er_c = -net.pc
+        er_c[c] += 1.0
+        if self.direct_size > 0:
+            syn_d = self.syn_d
+            for hb, lim in word_spans(net.hw, e - s, self.direct_size):
+                sl = slice(hb, hb + lim)
+                syn_d[sl] += alpha * er_w[:lim] - syn_d[sl] * beta3
+            for hb in net.hc:
+                sl = slice(hb, hb + self.class_size)
+                syn_d[sl] += alpha * er_c - syn_d[sl] * beta3
+        # hidden error from the word rows, then from the class rows (each clipped)
+        er_h = _clip(er_w @ V1[s:e], -cutoff, cutoff)
+        er_h = _clip(er_h + er_c @ C1, -cutoff, cutoff)
+        if l2:
+            V1[s:e] += alpha * (er_w[:, None] * h) - V1[s:e] * beta2
+            C1 += alpha * (er_c[:, None] * h) - C1 * beta2
+        else:
+            V1[s:e] += alpha * (er_w[:, None] * h)
+            C1 += alpha * (er_c[:, None] * h)
+        if self.bptt <= 1:  # plain backpropagation
+            er = er_h * h * (1 - h)
+            if last_word != -1:
+                self.U[last_word] += alpha * er - (self.U[last_word] * beta2 if l2 else 0)
+            self.W += alpha * (er[:, None] * prev) - (self.W * beta2 if l2 else 0)
+        else:
+            self.bptt_hidden_ac[0] = h
+            self.bptt_hidden_er[0] = er_h
+            if counter % self.bptt_block == 0 or (self.independent and word == 0):
+                self._bptt_block(er_h, h, prev, alpha, l2, bptt_history, dU)
+
+    def bptt_steps(self):
+        """How far one block's errors go back in time: ``bptt + bptt_block - 2`` steps
+        (learnNet's ``for (step=0; step<bptt+bptt_block-2; step++)``)."""
+        return self.bptt + self.bptt_block - 2
+
+    def _bptt_block(self, er_h, h, prev, alpha, l2, bptt_history, dU):
+        """learnNet's BPTT block: the errors of the last ``bptt_block`` words propagated
+        ``bptt_steps()`` steps back through ``syn0`` (errors clipped at every step), the
+        gradients gathered in a temporary (``bptt_syn0``) and then added, with the L2 decay."""
+        W, U, bh_ac, bh_er = self.W, self.U, self.bptt_hidden_ac, self.bptt_hidden_er
+        cutoff, beta2 = self.gradient_cutoff, self.beta * alpha
+        steps = self.bptt_steps()
+        er, ac, inp = er_h, h, prev
+        ers, inps = [], []
+        for step in range(steps):
+            er = er * ac * (1 - ac)
+            a = bptt_history[step]
+            if a != -1:
+                g = dU.get(a)
+                dU[a] = alpha * er if g is None else g + alpha * er
+            e0 = _clip(er @ W, -cutoff, cutoff)  # propagate errors 1->0
+            ers.append(er)
+            inps.append(inp)
+            er = e0 + bh_er[step + 1]
+            if step < steps - 1:
+                ac = bh_ac[step + 1]
+                inp = bh_ac[step + 2]
+        bh_er[:] = 0
+        dW = alpha * (np.array(ers).T @ np.array(inps))
+        if l2:
+            W += dW - W * beta2
+        else:
+            W += dW
+        for step in range(steps):
+            a = bptt_history[step]
+            if a == -1:
+                continue
+            # a word seen twice gets its gradient once and the decay twice
+            g = dU.pop(a, None)
+            if g is not None:
+                U[a] += g
+            if l2:
+                U[a] -= U[a] * beta2
+        dU.clear()
 
     def _net_reset(self, bptt_history):
         """``netReset``: hidden state 1.0, BPTT history cleared past the newest entry."""
@@ -459,74 +397,6 @@ class ClassRNNLM:
             s, e = self.cstart[c], self.cend[c]
             out[s:e] = pc[c] * self.word_probs(h, c, self.word_hashes(sums, c) if direct else ())
         return out
-
-
-class ClassRNNGraph:
-    """The same class-factorised RNN as a compiled engine graph, for mini-batches (not the
-    toolkit's online SGD: an *option* for speed, used by the benchmark and the cross-checks).
-
-    ``x``, ``y``: (batch, steps) word ids; the hidden recurrence ``s(t) = sigmoid(U[x_t] +
-    s(t-1) W^T)`` is the only thing inside ``scan``; class and in-class word softmaxes are computed
-    for all steps at once (words of a class gathered from a padded (classes, max size) table).
-    No direct connections and exact exp. ``cost`` = summed -ln P(y) divided by the batch size;
-    ``train_step`` = SGD with optional global-norm clipping.
-    """
-
-    def __init__(self, model, clip_norm=None, compile_train=True):
-        from rnnrepro.engine import T, asfloat, config, function, grad, scan, shared, sigmoid, \
-            softmax
-        self.model = model
-        fx = config.floatX
-        self.params = {k: shared(asfloat(getattr(model, k)), name=k)
-                       for k in ("U", "W", "V1", "C1")}
-        sizes = model.cend - model.cstart
-        K = int(sizes.max())
-        members = model.cstart[:, None] + np.arange(K)[None, :]
-        mask = np.arange(K)[None, :] < sizes[:, None]
-        members = np.where(mask, members, 0).astype(np.int64)
-        wc = T.constant(model.word_class.astype(np.int64))
-        cs = T.constant(model.cstart.astype(np.int64))
-        mem = T.constant(members)
-        msk = T.constant(mask.astype(fx))
-        U, W, V1, C1 = (self.params[k] for k in ("U", "W", "V1", "C1"))
-        x, y = T.lmatrix("x"), T.lmatrix("y")
-        h0 = T.matrix("h0")
-
-        def forward():
-            pre = U[x.T]  # (T, B, H)
-
-            def step(p, h_prev, W_):
-                return sigmoid(p + T.dot(h_prev, W_.T))
-            hs, _ = scan(step, sequences=[pre], outputs_info=[h0], non_sequences=[W],
-                         strict=True)
-            n_steps, batch = hs.shape[0], hs.shape[1]
-            flat = hs.reshape((n_steps * batch, model.hidden))
-            tgt = y.T.flatten()
-            cls = wc[tgt]
-            n = T.arange(tgt.shape[0])
-            pc = softmax(T.dot(flat, C1.T), axis=-1)
-            rows = mem[cls]  # (N, K) word ids of each target's class
-            zw = T.sum(V1[rows] * flat[:, None, :], axis=-1)
-            zw = T.switch(msk[cls] > 0, zw, -1e30)
-            pw = softmax(zw, axis=-1)
-            nll = -T.log(pc[n, cls]) - T.log(pw[n, tgt - cs[cls]])
-            cost = nll.sum() / T.cast(batch, fx)
-            return cost, hs[-1], pre
-        cost, h_last, pre = forward()
-        self.evaluate = function([x, y, h0], [cost, h_last])
-        if compile_train:
-            lr = T.scalar("lr")
-            dense = ["W", "V1", "C1"]
-            grads = grad(cost, [self.params[k] for k in dense] + [pre])
-            norm = T.sqrt(sum(T.sum(g ** 2) for g in grads))
-            scale = T.constant(1.0, dtype=fx) if clip_norm is None else \
-                T.cast(clip_norm, fx) / T.maximum(norm, T.cast(clip_norm, fx))
-            updates = [(self.params[k], self.params[k] - lr * scale * g)
-                       for k, g in zip(dense, grads[:-1])]
-            updates.append((U, T.inc_subtensor(U[x.T.flatten()],
-                                               -lr * scale * grads[-1].reshape((-1, model.hidden)))))
-            self.train_step = function([x, y, h0, lr], [cost, h_last, norm], updates=updates)
-        self.get = lambda: {k: v.get_value() for k, v in self.params.items()}
 
 
 class ClassRNNScorer:

@@ -258,8 +258,9 @@ def _load_cache(path):
 
 def load_corpus(corpus="reddit", path=None, directory=None, vocabulary_size=8000, style="rnnlm",
                 min_sent_characters=0, max_sentences=None, split="train", cache_dir=None,
-                use_cache=True, verbose=True):
-    """Load (from cache, or preprocess) the reddit CSV or the PTB proxy as a ``Corpus``.
+                use_cache=True, verbose=True, write_cache=True):
+    """Load (from cache, or preprocess) the reddit CSV or the PTB proxy as a ``Corpus``
+    (``write_cache=False``: read a cache that is there, never write one: ``--dry-run``).
 
     ``max_sentences`` keeps the first N sentences *before* the vocabulary is built (the GRU
     tutorial's ``max_sents``); use ``Corpus.head(n)`` to subsample after it (part 2's
@@ -311,7 +312,7 @@ def load_corpus(corpus="reddit", path=None, directory=None, vocabulary_size=8000
                         + (" after the part-4 filters" if style == "gru" else ""))
     c = build_corpus(sentences, vocabulary_size, style, tokenizer, options, verbose)
     c.stats["source"] = os.path.abspath(path)
-    if use_cache:
+    if use_cache and write_cache:
         try:
             _save_cache(cache_path, c)
         except OSError as exc:

@@ -33,7 +33,7 @@ import numpy as np
 
 from rnnrepro.engine import T, asfloat, config, function, grad, log_softmax, scan, shared, th
 from rnnlm.registry import register
-from rnnlm.rnn_numpy import RNNNumpy, init_parameters, scorer_from_state
+from rnnlm.wildml.rnn_numpy import RNNNumpy, init_parameters, scorer_from_state
 
 
 def _zero_grad(x):

@@ -1,0 +1,53 @@
+"""Penn Treebank text (Mikolov's simple-examples split), read the way both PTB tutorials read it.
+
+Shared by ``rnnlm.ptb_lstm`` (TF's ``reader.py``) and ``rnnlm.toolkit`` (the RNNLM toolkit's
+``readWord``): where the files are (``resolve_data_dir``) and the token stream of one file, with
+``<eos>`` at every line end (``read_words``; the toolkit spells it ``</s>``).
+"""
+import os
+
+EOS = "<eos>"
+DEFAULT_DATA_DIR = os.path.join("data", "ptb")
+SPLITS = ("train", "valid", "test")
+
+
+def resolve_data_dir(data_dir=None):
+    """The folder holding ``ptb.train.txt``: ``--data-dir``, else ``$PTBDATA``, else
+    ``$RNNLM_DATA/ptb``, else ``data/ptb``.
+
+    A folder that holds ``ptb/ptb.train.txt`` instead (the layout ``rnnlm train`` and the
+    download scripts use: one data folder with ``reddit/`` and ``ptb/`` inside) is accepted
+    too, so the same ``--data-dir`` works for every ``rnnlm`` subcommand.
+    """
+    d = data_dir or os.environ.get("PTBDATA")
+    if d is None:
+        root = os.environ.get("RNNLM_DATA")
+        d = os.path.join(root, "ptb") if root else DEFAULT_DATA_DIR
+    if not os.path.isfile(split_path(d, "train")) and os.path.isfile(
+            split_path(os.path.join(d, "ptb"), "train")):
+        d = os.path.join(d, "ptb")
+    return d
+
+
+def split_path(data_dir, split):
+    return os.path.join(data_dir, f"ptb.{split}.txt")
+
+
+def _read_text(path):
+    if not os.path.isfile(path):
+        raise FileNotFoundError(
+            f"{path}: PTB file not found (pass --data-dir or set PTBDATA to the folder holding "
+            f"ptb.train.txt, ptb.valid.txt, ptb.test.txt)")
+    with open(path, encoding="utf-8") as f:
+        text = f.read()
+    if not text.split():
+        from rnnlm.wildml.data import DataError  # a ValueError: one line from the command line
+        raise DataError(f"{path}: file is empty (no words)")
+    return text
+
+
+def read_words(path):
+    """``_read_words``: the whole file as one token list, ``<eos>`` at every line end."""
+    return _read_text(path).replace("\n", f" {EOS} ").split()
+
+

@@ -1,0 +1,12 @@
+"""Mikolov's RNNLM toolkit (rnnlm 0.3e/0.4b, ``rnnlmlib.cpp``): the class-based RNN LM and RNNME,
+one module per part of ``rnnlmlib``:
+
+- ``vocab``: ``readWord``, ``learnVocabFromTrainFile``, ``sortVocab``;
+- ``classes``: ``initNet``'s class assignment;
+- ``hash``: the maxent (``-direct``) feature hash;
+- ``initnet``: ``initNet``'s weights (glibc ``rand()`` after ``srand(seed)``);
+- ``model``: ``ClassRNNLM``: ``computeNet``, ``learnNet`` (with its BPTT block), ``netReset``,
+  the test pass; the scorer for ``rnnlm score``/``generate``;
+- ``trainnet``: ``trainNet``'s schedule (validation, reject, halve alpha, stop);
+- ``graph``: the same network as a compiled engine graph (benchmark and cross-checks only).
+"""
