@@ -23,8 +23,13 @@ from .settings import EngineError, LinkerError, check_environment
 # expected failures, printed as their one-line message (OSError, MemoryError and
 # UnicodeDecodeError have their own lines below). Never a broad built-in class: that would
 # turn bugs into one quiet line.
+class OptionError(ValueError):
+    """Options that are each valid but cannot be met together (``--max-length`` below
+    ``--min-length``); the message names the options."""
+
+
 EXPECTED_ERRORS = (CheckpointError, DownloadError, RunError, InputError, EngineError,
-                   LinkerError, BackendError)
+                   LinkerError, BackendError, OptionError)
 
 
 def _os_message(exc):
@@ -153,6 +158,23 @@ def odd_positive_int(text):
     if v % 2 == 0:
         raise argparse.ArgumentTypeError(f"{v} is even; the window must be odd (word in the middle)")
     return v
+
+
+def nonnegative_float(text):
+    """A finite float >= 0 (e.g. a hash size in millions; NaN is refused)."""
+    try:
+        v = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if not (0 <= v < float("inf")):
+        raise argparse.ArgumentTypeError(f"{text} is not a finite number >= 0")
+    return v
+
+
+def at_most(low_option, low, high_option, high):
+    """Raise ``OptionError`` unless ``low <= high`` (``--min-length`` and ``--max-length``)."""
+    if low is not None and high is not None and low > high:
+        raise OptionError(f"{high_option} {high} is less than {low_option} {low}")
 
 
 def positive_float(text):

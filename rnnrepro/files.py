@@ -57,6 +57,27 @@ def read_text(path, what="file"):
     return text[1:] if text.startswith(BOM) else text
 
 
+def read_lines(path, what="text file"):
+    """The non-empty lines of ``path`` (``read_text``), stripped; none at all is an
+    ``InputError`` (an empty file scores or trains on nothing)."""
+    lines = [line.strip() for line in read_text(path, what).splitlines() if line.strip()]
+    if not lines:
+        raise InputError(f"{path}: the {what} is empty (no non-blank line)")
+    return lines
+
+
+def check_output(path, inputs=(), overwrite=False, option="-o"):
+    """Refuse to write ``path`` over one of ``inputs`` (the command reads it), or over an
+    existing file unless ``overwrite`` (a trained checkpoint must not vanish silently)."""
+    for src in inputs:
+        if os.path.exists(path) and os.path.exists(src) and os.path.samefile(path, src):
+            raise InputError(f"{path}: {option} is the command's own input {src}; write "
+                             f"elsewhere")
+    if os.path.exists(path) and not overwrite:
+        raise InputError(f"{path}: exists already; {option} never replaces a file (remove it "
+                         f"first, or choose another name)")
+
+
 def _json_error(path, exc, line=None):
     where = f"{path}:{line}" if line is not None else str(path)
     truncated = exc.pos >= len(exc.doc.rstrip()) or exc.msg.startswith("Unterminated")
