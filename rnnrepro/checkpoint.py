@@ -27,6 +27,11 @@ class CheckpointError(RuntimeError):
     pass
 
 
+class CheckpointWriteError(CheckpointError, OSError):
+    """A checkpoint that could not be written (full or read-only disk): an OSError too, so
+    code that treats a file as optional (a cache) and catches OSError goes on without it."""
+
+
 # called with the path of every checkpoint written (``rnnrepro.runsafe.claim`` uses it to
 # finish an --overwrite at the new run's first checkpoint)
 AFTER_SAVE = []
@@ -43,7 +48,7 @@ def save(path, arrays, state):
     try:
         fd, tmp = tempfile.mkstemp(prefix=".ckpt-", suffix=".npz", dir=folder)
     except OSError as exc:
-        raise CheckpointError(f"{path}: cannot write the checkpoint ({_reason(exc)})") from exc
+        raise CheckpointWriteError(f"{path}: cannot write the checkpoint ({_reason(exc)})") from exc
     try:
         os.fchmod(fd, MODE)
         with os.fdopen(fd, "wb") as f:
@@ -60,8 +65,8 @@ def save(path, arrays, state):
             os.remove(tmp)
         os_error = _os_error(exc)
         if os_error is not None:
-            raise CheckpointError(f"{path}: cannot write the checkpoint "
-                                  f"({_reason(os_error)})") from exc
+            raise CheckpointWriteError(f"{path}: cannot write the checkpoint "
+                                       f"({_reason(os_error)})") from exc
         raise
 
 

@@ -171,12 +171,11 @@ def save_npy(path, array):
 def optional_write(what, path, write, warn=None):
     """Call ``write()`` to produce an optional file (``what`` at ``path``, e.g. a cache); an
     OSError becomes a one-line warning and False, so the run goes on without it."""
-    from .checkpoint import CheckpointError
     warn = warn or (lambda msg: print(msg, file=sys.stderr, flush=True))
     try:
         write()
         return True
-    except (OSError, CheckpointError) as exc:
+    except OSError as exc:  # checkpoint.CheckpointWriteError is one too
         why = f"{path}: {exc.strerror}" if isinstance(exc, OSError) and exc.strerror else exc
         warn(f"warning: {what} not written ({why}); continuing without it")
         return False

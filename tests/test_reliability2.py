@@ -495,3 +495,23 @@ def test_helpers_rnnlm_calls(tmp_path):
     (tmp_path / "empty.txt").write_text(" \n\n")
     with pytest.raises(files.InputError, match="empty.txt: the text file is empty"):
         files.read_lines(str(tmp_path / "empty.txt"))
+
+
+def test_unwritable_corpus_cache_is_a_warning_not_the_end(tmp_path, capsys, monkeypatch):
+    """rnnlm train: a cache that cannot be written (full disk) ended the run with a
+    CheckpointError (and a ZipFile.__del__ traceback); it is optional, so: a warning."""
+    text = tmp_path / "t.txt"
+    text.write_text("the cat sat on the mat\nthe dog sat on the log\n" * 3)
+    cache = tmp_path / "cache"
+    real = os.fdopen
+
+    def fdopen(fd, mode):
+        f = real(fd, mode)
+        return _FullFile(f, 0) if str(cache) in os.readlink(f"/proc/self/fd/{fd}") else f
+    monkeypatch.setattr(os, "fdopen", fdopen)
+    assert _rnnlm("train", "--corpus", "ptb", "--path", text, "--cache-dir", cache, "--quiet",
+                  "--model", "rnn-numpy", "--hidden-dim", 3, "--nepoch", 1,
+                  "--evaluate-loss-after", 1, "--out-dir", tmp_path / "run") == 0
+    out = capsys.readouterr()
+    assert "No space left on device" in out.out + out.err and "Traceback" not in out.err
+    assert (tmp_path / "run" / "checkpoint.npz").exists() and os.listdir(cache) == []
