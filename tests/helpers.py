@@ -1,5 +1,8 @@
-"""Small things several test files share: a tiny PTB-layout corpus, a toy toolkit model and
-central differences."""
+"""Small things several test files share: a tiny PTB-layout corpus, a toy toolkit model,
+central differences and a file on a full disk."""
+import errno
+import os
+
 import numpy as np
 
 SENTENCES = ["the cat sat on the mat", "the dog sat on the log", "a cat saw a dog",
@@ -44,3 +47,25 @@ def toy_class_rnn(direct=0, **kw):
     counts = np.array([50] + sorted(rng.randint(1, 40, 11).tolist(), reverse=True))
     return class_rnn.ClassRNNLM(vocab, counts, hidden=5, class_size=3, direct_size=direct,
                                 direct_order=3, **kw)
+
+
+class FullDisk:
+    """A file object whose writes fail with ENOSPC after ``room`` bytes (wraps ``f``)."""
+
+    def __init__(self, f, room):
+        self.f, self.room = f, room
+
+    def write(self, b):
+        if self.room < len(b):
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+        self.room -= len(b)
+        return self.f.write(b)
+
+    def __getattr__(self, name):
+        return getattr(self.f, name)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.f.close()

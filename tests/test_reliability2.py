@@ -21,6 +21,7 @@ import sys
 import numpy as np
 import pytest
 
+from helpers import FullDisk
 from rnnrepro import checkpoint, cli, files, runsafe, settings
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -227,32 +228,30 @@ def test_resume_in_a_fresh_folder_starts_the_run(tmp_path):
         pass
 
 
-def test_failed_overwrite_leaves_the_old_run_whole(run, capsys, monkeypatch):
-    """An --overwrite whose new run fails before its first checkpoint left a mixed folder
-    (new config beside the old result.json) and said the deleted checkpoint was kept."""
+def test_overwrite_keeps_the_old_run_until_the_new_one_has_a_checkpoint(run, capsys,
+                                                                         monkeypatch):
+    """An --overwrite whose new run failed before its first checkpoint left a mixed folder
+    (new config beside the old result.json) and said the deleted checkpoint was kept. Now the
+    old run is aside until the first checkpoint: restored if the new run fails before it,
+    deleted once it is written."""
     from rnnslu import train as T
+    real_epoch, real_save, seen = T.train_epoch, checkpoint.save, []
     monkeypatch.setattr(T, "train_epoch", lambda *a, **k: float("nan"))
-    line = refused(capsys, lambda: _slu("train", *SLU, "--epochs", "2", "--out", run,
-                                        "--overwrite", "--lr", "0.5"),
+    line = refused(capsys, lambda: _slu("train", *SLU, "--epochs", "1", "--out", run,
+                                        "--overwrite", "--lr", "0.05"),
                    "diverged at epoch 0", "is restored", folder=run)
     assert str(run) in line
 
-
-def test_overwrite_replaces_the_run_at_its_first_checkpoint(run, monkeypatch):
-    from rnnslu import train as T
-    seen = []
-    real_save = checkpoint.save
-
-    def save(path, arrays, state):  # the old run is aside until the first checkpoint
+    def save(path, arrays, state):
         seen.append(os.path.isdir(run / runsafe.ASIDE))
         real_save(path, arrays, state)
         seen.append(os.path.isdir(run / runsafe.ASIDE))
+    monkeypatch.setattr(T, "train_epoch", real_epoch)
     monkeypatch.setattr(T.checkpoint, "save", save)
     assert _slu("train", *SLU, "--epochs", "1", "--out", run, "--overwrite", "--lr", "0.05") == 0
     assert seen == [True, False]
-    log = [json.loads(l) for l in open(run / "log.jsonl")]
-    assert [r["lr"] for r in log] == [0.05]
-    assert not (run / runsafe.ASIDE).exists()
+    assert [json.loads(l)["lr"] for l in open(run / "log.jsonl")] == [0.05]
+    assert not (run / "result.json").read_text().count('"lr": 0.0970806646812754')
 
 
 def test_killed_overwrite_restored_at_the_next_claim(tmp_path):
@@ -317,28 +316,6 @@ def _enospc(*a, **k):
     raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
 
 
-class _FullFile:
-    """A file object whose writes fail with ENOSPC after ``room`` bytes."""
-
-    def __init__(self, f, room):
-        self.f, self.room = f, room
-
-    def write(self, b):
-        if self.room < len(b):
-            _enospc()
-        self.room -= len(b)
-        return self.f.write(b)
-
-    def __getattr__(self, name):
-        return getattr(self.f, name)
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        self.f.close()
-
-
 @pytest.fixture
 def unraisable(monkeypatch):
     """Exceptions Python could only print ('Exception ignored in ...'), e.g. ZipFile.__del__."""
@@ -365,7 +342,7 @@ def test_full_disk_at_the_best_model(tmp_path, capsys, monkeypatch):
 def test_full_disk_at_the_checkpoint_one_line_no_zipfile_noise(tmp_path, capsys, monkeypatch,
                                                                unraisable):
     real = os.fdopen
-    monkeypatch.setattr(os, "fdopen", lambda fd, mode: _FullFile(real(fd, mode), 500))
+    monkeypatch.setattr(os, "fdopen", lambda fd, mode: FullDisk(real(fd, mode), 500))
     out = tmp_path / "r"
     refused(capsys, lambda: _slu("train", *SLU, "--epochs", "1", "--out", out),
             "No space left on device", str(out / "checkpoint.npz"))
@@ -507,7 +484,7 @@ def test_unwritable_corpus_cache_is_a_warning_not_the_end(tmp_path, capsys, monk
 
     def fdopen(fd, mode):
         f = real(fd, mode)
-        return _FullFile(f, 0) if str(cache) in os.readlink(f"/proc/self/fd/{fd}") else f
+        return FullDisk(f, 0) if str(cache) in os.readlink(f"/proc/self/fd/{fd}") else f
     monkeypatch.setattr(os, "fdopen", fdopen)
     assert _rnnlm("train", "--corpus", "ptb", "--path", text, "--cache-dir", cache, "--quiet",
                   "--model", "rnn-numpy", "--hidden-dim", 3, "--nepoch", 1,
