@@ -165,7 +165,9 @@ def save_npy(path, array):
     """``np.save(path, array)``, atomically, with an OSError that names ``path``."""
     buf = io.BytesIO()
     np.save(buf, np.asarray(array), allow_pickle=False)
-    write_bytes(path, buf.getbuffer())
+    # bytes, not buf.getbuffer(): a view kept alive by a failed write's traceback would make
+    # the BytesIO's finalizer fail ("Existing exports of data") when collected
+    write_bytes(path, buf.getvalue())
 
 
 def optional_write(what, path, write, warn=None):

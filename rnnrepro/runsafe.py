@@ -310,6 +310,7 @@ def claim(folder, resume=False, overwrite=False, markers=("checkpoint.npz", "log
     """
     if resume and overwrite:
         raise RunError("--resume and --overwrite exclude each other")
+    created, failed = not os.path.isdir(folder), False
     try:
         os.makedirs(folder, exist_ok=True)
     except OSError as exc:
@@ -345,6 +346,7 @@ def claim(folder, resume=False, overwrite=False, markers=("checkpoint.npz", "log
         try:
             yield folder
         except BaseException as exc:
+            failed = True
             if _PENDING.pop(key, None) is not None:
                 _restore_aside(folder, markers)
                 _note(exc, f" (the run it was to replace in {folder} is restored)")
@@ -353,3 +355,6 @@ def claim(folder, resume=False, overwrite=False, markers=("checkpoint.npz", "log
     finally:
         _PENDING.pop(key, None)
         lock.release()
+        if created and failed:  # a run that failed before writing anything leaves no folder
+            with contextlib.suppress(OSError):
+                os.rmdir(folder)

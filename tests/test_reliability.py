@@ -14,7 +14,6 @@ import sys
 import numpy as np
 import pytest
 
-from helpers import FullDisk
 from rnnrepro import checkpoint, runsafe
 from rnnrepro.cli import run_command
 
@@ -254,6 +253,7 @@ def test_orphan_temp_files_removed_and_checkpoints_0644(tmp_path):
 # ------------------------------------------------------------------------- OS errors
 @pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")
 def test_full_or_readonly_disk_is_one_clear_line(tmp_path, monkeypatch):
+    from helpers import FullDisk  # here: FAULT_DRIVER imports this module without tests/ on the path
     path = str(tmp_path / "c.npz")
     checkpoint.save(path, {"a": np.zeros(3)}, {"n": 1})
     before = open(path, "rb").read()
