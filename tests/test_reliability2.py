@@ -406,6 +406,8 @@ SCRIPT_CASES = {  # name -> (files to write, script argv, needles)
                              ["s/sweep.jsonl:1", "not a JSON object"]),
     "sweep.jsonl lacks fields": ({"s/sweep.jsonl": '{"preset": "dlt"}\n'},
                                  ["record_sweep.py", "s"], ["s/sweep.jsonl:1", "'model'"]),
+    "record run.json truncated": ({"s/sweep.jsonl": _sweep_row(), "s/run.json": '{"engine": '},
+                                  ["record_sweep.py", "s"], ["s/run.json", "truncated"]),
     "run.json truncated": ({"results/a/run.json": '{"id": "a", '}, ["make_results.py"],
                            ["results/a/run.json", "truncated"]),
     "run.json lacks fields": ({"results/a/run.json": '{"id": "a"}'}, ["make_results.py"],
