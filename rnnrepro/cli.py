@@ -1,15 +1,35 @@
-"""Command-line plumbing shared by ``rnnslu`` and ``rnnlm``: one error path, argument types.
+"""Command-line plumbing shared by ``rnnslu``, ``rnnlm`` and the scripts: one error path,
+argument types, the environment check.
 
 Every expected failure (bad input, a refused run, an OS error such as a full or read-only
 disk) is one line ``prog: error: ...`` naming the file or option and the problem, exit status
-2. Anything else is a bug: its traceback is printed with a request to report it, exit status 1.
+2. Which exceptions are expected is one list, ``EXPECTED_ERRORS`` (plus the ``input_errors`` a
+command adds; tests/test_reliability2.py checks that every exception class the packages define
+is in it, or is listed there as deliberately not expected). Anything else is a bug: its
+traceback is printed with a request to report it, exit status 1.
 """
 import argparse
+import os
 import sys
 import traceback
 
 from .checkpoint import CheckpointError
 from .download import DownloadError
+from .files import InputError
+from .parallel import BackendError
+from .runsafe import RunError
+from .settings import EngineError, LinkerError, check_environment
+
+# expected failures, printed as their one-line message (OSError, MemoryError and
+# UnicodeDecodeError have their own lines below). Never a broad built-in class: that would
+# turn bugs into one quiet line.
+class OptionError(ValueError):
+    """Options that are each valid but cannot be met together (``--max-length`` below
+    ``--min-length``); the message names the options."""
+
+
+EXPECTED_ERRORS = (CheckpointError, DownloadError, RunError, InputError, EngineError,
+                   LinkerError, BackendError, OptionError)
 
 
 def _os_message(exc):
@@ -20,29 +40,52 @@ def _os_message(exc):
     return f"{name}: {reason}" if name else reason
 
 
+def error_line(exc, input_errors=()):
+    """The one line (without ``prog: error:``) of an expected failure, or None for a bug."""
+    if isinstance(exc, (*EXPECTED_ERRORS, *input_errors)):
+        return str(exc)
+    if isinstance(exc, OSError):
+        return _os_message(exc)
+    if isinstance(exc, MemoryError):  # a size the machine cannot hold (--nhidden 10**9)
+        return f"out of memory{f' ({exc})' if str(exc) else ''}; use smaller sizes"
+    if isinstance(exc, UnicodeDecodeError):
+        return f"input is not valid UTF-8 ({exc.reason} at byte {exc.start})"
+    return None
+
+
 def run_command(prog, fn, args, input_errors=()):
-    """Run a subcommand through the one error path (see the module doc); returns the status."""
-    from .runsafe import RunError
+    """Run a subcommand through the one error path (see the module doc); returns the status.
+    ``RNN_ENGINE``/``RNN_FLOATX``/``RNN_LINKER`` are checked first (``settings``)."""
     try:
+        check_environment()
         return fn(args)
-    except (CheckpointError, DownloadError, RunError, *input_errors) as exc:
-        print(f"{prog}: error: {exc}", file=sys.stderr)
-        return 2
-    except OSError as exc:
-        print(f"{prog}: error: {_os_message(exc)}", file=sys.stderr)
-        return 2
-    except UnicodeDecodeError as exc:
-        print(f"{prog}: error: input is not valid UTF-8 ({exc.reason} at byte {exc.start})",
-              file=sys.stderr)
-        return 2
     except KeyboardInterrupt:
         print(f"{prog}: interrupted", file=sys.stderr)
         return 130
-    except Exception:  # a real bug: keep the traceback, ask for a report
-        traceback.print_exc()
+    except Exception as exc:  # noqa: BLE001 - sorted into expected (one line) and bugs
+        line = error_line(exc, input_errors)
+        if line is not None:
+            print(f"{prog}: error: {line}", file=sys.stderr)
+            return 2
+        traceback.print_exc()   # a real bug: keep the traceback, ask for a report
         print(f"{prog}: internal error (a bug, not your input): please report it with the "
               f"command line and the traceback above", file=sys.stderr)
         return 1
+
+
+def run_script(prog, fn, input_errors=()):
+    """``sys.exit`` with the status of ``fn()`` run through the same error path (for
+    ``scripts/*.py``)."""
+    sys.exit(run_command(prog, lambda _: fn() or 0, None, input_errors))
+
+
+class ArgumentParser(argparse.ArgumentParser):
+    """``argparse.ArgumentParser`` whose refusals are one line too (argparse prints the usage
+    block first): ``prog: error: argument --seed: -1 is less than 0 (see prog --help)``.
+    Its subcommand parsers are of the same class."""
+
+    def error(self, message):
+        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
 
 
 # ----------------------------------------------------------------------------- argument types
@@ -67,12 +110,71 @@ def _int_at_least(text, low):
     return v
 
 
+SEED_MAX = 2 ** 32 - 1   # numpy's RandomState takes seeds 0 .. 2**32 - 1
+
+
+def seed_int(text):
+    """A random seed: an integer 0 .. 2**32 - 1 (what numpy's RandomState accepts)."""
+    v = nonnegative_int(text)
+    if v > SEED_MAX:
+        raise argparse.ArgumentTypeError(f"{v} is more than {SEED_MAX} (seeds are 0 .. 2**32 - 1)")
+    return v
+
+
+def int_list(item=int, what="integers"):
+    """An argparse type: comma-separated values of type ``item`` (e.g. ``seed_int``), at
+    least one, none twice (one run counted twice would fake agreement)."""
+    def parse(text):
+        values = []
+        for part in text.split(","):
+            if not part.strip():
+                continue
+            try:
+                v = item(part.strip())
+            except (ValueError, argparse.ArgumentTypeError) as exc:
+                raise argparse.ArgumentTypeError(f"{text!r}: {exc}") from None
+            if v in values:
+                raise argparse.ArgumentTypeError(f"{text!r}: {v} is given twice")
+            values.append(v)
+        if not values:
+            raise argparse.ArgumentTypeError(f"{text!r}: expected comma-separated {what}, "
+                                             f"e.g. 0,1,2")
+        return values
+    parse.__name__ = f"list of {what}"
+    return parse
+
+
+def record_id(text):
+    """A results record id: one folder name under results/ (no '/', not '.' or '..')."""
+    if not text or "/" in text or os.sep in text or text in (".", "..") or text.startswith("."):
+        raise argparse.ArgumentTypeError(f"{text!r}: a record id is one folder name under "
+                                         f"results/ (no '/', not starting with '.')")
+    return text
+
+
 def odd_positive_int(text):
     """An odd integer >= 1 (a context window centred on its word)."""
     v = positive_int(text)
     if v % 2 == 0:
         raise argparse.ArgumentTypeError(f"{v} is even; the window must be odd (word in the middle)")
     return v
+
+
+def nonnegative_float(text):
+    """A finite float >= 0 (e.g. a hash size in millions; NaN is refused)."""
+    try:
+        v = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if not (0 <= v < float("inf")):
+        raise argparse.ArgumentTypeError(f"{text} is not a finite number >= 0")
+    return v
+
+
+def at_most(low_option, low, high_option, high):
+    """Raise ``OptionError`` unless ``low <= high`` (``--min-length`` and ``--max-length``)."""
+    if low is not None and high is not None and low > high:
+        raise OptionError(f"{high_option} {high} is less than {low_option} {low}")
 
 
 def positive_float(text):
@@ -88,10 +190,20 @@ def positive_float(text):
 
 def use_linker(prog, name, model=None):
     """``--linker NAME`` (None: keep $RNN_LINKER or the per-model defaults). A linker that
-    cannot run here (or cannot run ``model``) is one line and exit status 2."""
+    cannot run here (or cannot run ``model``), given as the option or in ``$RNN_LINKER``, is
+    one line and exit status 2, before any work."""
+    from .settings import env_value
     if name is None:
+        env = env_value("RNN_LINKER")
+        if not env:
+            return
+        from .engine import linker_problem
+        problem = linker_problem(env, model)
+        if problem:
+            print(f"{prog}: error: RNN_LINKER={env}: {problem}", file=sys.stderr)
+            raise SystemExit(2)
         return
-    from .engine import LinkerError, set_linker
+    from .engine import set_linker
     try:
         set_linker(name, model)
     except LinkerError as exc:

@@ -23,7 +23,7 @@ import warnings
 
 import numpy as np
 
-ENGINES = ("aesara", "pytensor")
+from .settings import ENGINES, FLOATX_CHOICES, LINKERS, EngineError, LinkerError, env_value
 
 
 def _blas_flags(name):
@@ -47,9 +47,9 @@ def _blas_flags(name):
 
 
 def _import_engine():
-    requested = os.environ.get("RNN_ENGINE", "aesara").strip().lower() or "aesara"
+    requested = env_value("RNN_ENGINE") or "aesara"
     if requested not in ENGINES:
-        raise ImportError(f"RNN_ENGINE={requested!r}: choose one of {', '.join(ENGINES)}")
+        raise EngineError(f"RNN_ENGINE={requested!r}: choose one of {', '.join(ENGINES)}")
     order = [requested] + [e for e in ENGINES if e != requested and requested == "aesara"]
     errors = []
     for name in order:
@@ -60,7 +60,7 @@ def _import_engine():
                 return importlib.import_module(name), "; ".join(errors) or None
         except ImportError as exc:  # aesara missing: fall back to PyTensor
             errors.append(f"{name} not importable ({exc})")
-    raise ImportError("no symbolic engine could be imported (" + "; ".join(errors) + ")")
+    raise EngineError("no symbolic engine could be imported (" + "; ".join(errors) + ")")
 
 
 th, FALLBACK = _import_engine()
@@ -79,13 +79,11 @@ log_softmax = _special.log_softmax
 sigmoid = T.sigmoid
 RandomStream = _random.RandomStream
 
-FLOATX_CHOICES = ("float32", "float64")
-
-
 def set_floatx(dtype):
-    """Select the float type of every graph built from now on (float32 or float64)."""
+    """Select the float type of every graph built from now on (float32 or float64); another
+    value is an ``EngineError`` (a ValueError)."""
     if dtype not in FLOATX_CHOICES:
-        raise ValueError(f"floatX must be one of {FLOATX_CHOICES}, not {dtype!r}")
+        raise EngineError(f"floatX must be one of {', '.join(FLOATX_CHOICES)}, not {dtype!r}")
     config.floatX = dtype
 
 
@@ -111,7 +109,6 @@ def hard_sigmoid(x):
 
 # -- linkers ---------------------------------------------------------------------------------
 
-LINKERS = ("c", "numba", "jax")
 # Per-model defaults, measured with PyTensor 3.3.7 + numpy 2 on 2 shared cores, warm caches
 # (results/bench-ptb-linkers, bench-rnnlm-linkers, bench-rnnslu-linkers):
 # - ptb-lstm: Numba. LSTM small train step 1356 words/s vs C 584 (JAX 1617, but JAX is an
@@ -134,10 +131,6 @@ _NO_JAX = ("one sentence of variable length per call; PyTensor's JAX backend nee
            "shapes (see rnnlm/rnn_theano.py); use --linker c or numba")
 UNSUPPORTED = {("rnn-theano", "jax"): _NO_JAX, ("gru-theano", "jax"): _NO_JAX,
                ("rnnslu", "jax"): _NO_JAX}
-
-
-class LinkerError(ValueError):
-    """A linker that does not exist or cannot run with this engine/installation."""
 
 
 def linker_problem(name, model=None):
@@ -264,5 +257,8 @@ def describe(model=None):
     return d
 
 
-if os.environ.get("RNN_FLOATX"):
-    set_floatx(os.environ["RNN_FLOATX"])
+if env_value("RNN_FLOATX"):
+    try:
+        set_floatx(env_value("RNN_FLOATX"))
+    except EngineError as exc:
+        raise EngineError(f"RNN_FLOATX: {exc}") from None

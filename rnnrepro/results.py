@@ -13,6 +13,8 @@ import math
 import os
 import shutil
 
+from .files import read_json, write_text
+
 REQUIRED = ("id", "package", "what", "metric", "value", "published", "published_source",
             "label", "command", "commit", "data", "hardware", "engine", "floatX")
 
@@ -36,10 +38,7 @@ def write_record(folder, record, copy_files=()):
         bad = [k for k, v in record.items() if isinstance(v, float) and not math.isfinite(v)]
         raise RunError(f"{folder}/run.json: not written, non-finite value(s) in "
                        f"{', '.join(bad) or 'a nested field'}") from None
-    tmp = os.path.join(folder, "run.json.tmp")
-    with open(tmp, "w") as f:
-        f.write(text)
-    os.replace(tmp, os.path.join(folder, "run.json"))
+    write_text(os.path.join(folder, "run.json"), text)
 
 
 def write_result(out, run_id, what, value, published, published_source, label, command, data,
@@ -79,9 +78,13 @@ def write_run_json(results_dir, record, log_path=None, pngs=()):
 
 def load_records(results_dir="results"):
     recs = []
-    for path in sorted(glob.glob(os.path.join(results_dir, "*", "run.json"))):
-        with open(path) as f:
-            r = json.load(f)
+    """Every ``<results_dir>/*/run.json``; one that is not a record (truncated, not JSON,
+    lacking a field of ``REQUIRED``) is an ``InputError`` naming the file."""
+    from .files import InputError
+    if not os.path.isdir(results_dir):
+        raise InputError(f"{results_dir}: no such results folder")
+    for path in sorted(glob.glob(os.path.join(glob.escape(results_dir), "*", "run.json"))):
+        r = read_json(path, "results record", require=REQUIRED)
         r["_dir"] = os.path.relpath(os.path.dirname(path), results_dir)
         recs.append(r)
     return recs

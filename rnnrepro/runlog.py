@@ -87,12 +87,9 @@ class JsonlLog:
         return out
 
     def truncate_after(self, epoch, key="epoch"):
+        from .files import write_text
         kept = [r for r in self.records() if r.get(key, -1) <= epoch]
-        tmp = self.path + ".tmp"
-        with open(tmp, "w") as f:
-            for r in kept:
-                f.write(json.dumps(r) + "\n")
-        os.replace(tmp, self.path)
+        write_text(self.path, "".join(json.dumps(r) + "\n" for r in kept))
 
     def reset(self):
         if os.path.exists(self.path):

@@ -7,6 +7,10 @@
 - ``claim(folder, resume, overwrite)``: a context manager that locks the run folder (a second
   concurrent run into it is refused), removes temporary files left by a killed run, and
   refuses to start a new run over an existing one unless ``--resume`` or ``--overwrite``.
+  ``--overwrite`` is atomic: the old run's files are moved aside (``ASIDE``) and deleted only
+  when the new run writes its first checkpoint (or finishes); a new run that fails (or is
+  killed) before that gets the old run back, whole. ``--resume`` in a folder that holds a
+  run whose checkpoint is gone is refused (starting over would wipe its log and best model).
 - ``check_finite``: a diverging run stops with ``NonFiniteError`` before anything is written,
   so the last good checkpoint and the best model stay as they were.
 
@@ -16,14 +20,18 @@ prints them as one line with exit status 2.
 import contextlib
 import errno
 import fcntl
+import fnmatch
 import glob
 import hashlib
 import json
 import math
 import os
+import shutil
 import sys
 
 import numpy as np
+
+from . import checkpoint
 
 # Options that may differ between a run and its ``--resume``: they change how long the run goes
 # on, where and how much it writes, or where the (fingerprinted) data is read from, never what
@@ -42,8 +50,15 @@ RESUME_MAY_CHANGE = frozenset({
 })
 
 LOCK_NAME = ".lock"
-# temporary files a killed run can leave behind: checkpoint.save, JsonlLog, results.write_record
-ORPHAN_PATTERNS = (".ckpt-*.npz", "*.tmp")
+# temporary files a killed run can leave behind: checkpoint.save, JsonlLog, results.write_record,
+# rnnrepro.files
+ORPHAN_PATTERNS = (".ckpt-*.npz", "*.tmp", ".*.tmp")
+# where --overwrite keeps the old run until the new one has its first checkpoint
+ASIDE = ".overwritten"
+# the files and folders a run writes into its folder (every trainer): what --overwrite moves
+# aside and what shows that a folder holds a run; anything else in the folder is left alone
+RUN_FILES = ("checkpoint.npz", "log.jsonl", "config.json", "result.json", "run.json", "best",
+             "best.*.txt", "current.*.txt", "curves.png", "loss.png", "ptb_curves.png")
 
 
 class RunError(RuntimeError):
@@ -219,32 +234,127 @@ class _Lock:
             self.fd = None
 
 
+def run_files(folder, markers=()):
+    """The entries of ``folder`` a run wrote (``RUN_FILES`` and ``markers``), sorted."""
+    try:
+        names = os.listdir(folder)
+    except FileNotFoundError:
+        return []
+    patterns = tuple(RUN_FILES) + tuple(markers)
+    return sorted(n for n in names if any(fnmatch.fnmatchcase(n, p) for p in patterns))
+
+
+def _remove(path):
+    if os.path.isdir(path) and not os.path.islink(path):
+        shutil.rmtree(path)
+    elif os.path.lexists(path):
+        os.remove(path)
+
+
+def _restore_aside(folder, markers):
+    """Put back the old run of an --overwrite whose new run never reached a checkpoint:
+    the new run's files go, the old ones come back. Returns True if there was one."""
+    aside = os.path.join(folder, ASIDE)
+    if not os.path.isdir(aside):
+        return False
+    for name in run_files(folder, markers):
+        _remove(os.path.join(folder, name))
+    for name in os.listdir(aside):
+        os.replace(os.path.join(aside, name), os.path.join(folder, name))
+    os.rmdir(aside)
+    return True
+
+
+_PENDING = {}  # run folder (absolute) -> its markers, while an --overwrite awaits a checkpoint
+
+
+def _finish_overwrite(folder):
+    if _PENDING.pop(os.path.abspath(folder), None) is not None:
+        _remove(os.path.join(folder, ASIDE))
+
+
+def _checkpoint_written(path):
+    _finish_overwrite(os.path.dirname(os.path.abspath(path)))
+
+
+if _checkpoint_written not in checkpoint.AFTER_SAVE:
+    checkpoint.AFTER_SAVE.append(_checkpoint_written)
+
+
+def _log_records(path):
+    try:
+        with open(path, "rb") as f:
+            return sum(1 for line in f if line.strip())
+    except OSError:
+        return 0
+
+
+def _note(exc, note):
+    """Append ``note`` to the one-line message of ``exc`` (what the error path prints)."""
+    if isinstance(exc, OSError) and exc.strerror:
+        exc.strerror += note
+    elif len(exc.args) == 1 and isinstance(exc.args[0], str):
+        exc.args = (exc.args[0] + note,)
+
+
 @contextlib.contextmanager
 def claim(folder, resume=False, overwrite=False, markers=("checkpoint.npz", "log.jsonl"),
           say=None):
     """Hold ``folder`` for one run (see the module doc).
 
-    ``markers`` are the files that show a run is there; ``overwrite=True`` removes them first,
-    so a new run killed before its first checkpoint cannot be resumed as the old one.
+    ``markers`` are the files that show a run is there, the checkpoint first.
+    ``overwrite=True`` moves the old run aside until the new run's first checkpoint, so a new
+    run that fails before it leaves the old run whole (and cannot be resumed as the old one).
+    ``resume=True`` in a folder whose checkpoint is gone but whose run got further than its
+    first epoch (a log of two or more records, or a finished run's record) is refused.
     """
     if resume and overwrite:
         raise RunError("--resume and --overwrite exclude each other")
+    created, failed = not os.path.isdir(folder), False
     try:
         os.makedirs(folder, exist_ok=True)
     except OSError as exc:
         raise RunError(f"{folder}: cannot create the run folder ({exc.strerror})") from None
     lock = _Lock(folder).acquire()
+    key = os.path.abspath(folder)
     try:
+        if _restore_aside(folder, markers) and say:
+            say(f"{folder}: an --overwrite was stopped before the new run's first checkpoint; "
+                f"the run it replaced is restored")
         removed = clean_orphans(folder)
         if removed and say:
             say(f"{folder}: removed temporary files of a killed run: {', '.join(removed)}")
         present = [m for m in markers if os.path.exists(os.path.join(folder, m))]
+        if resume and markers and markers[0] not in present:
+            logs = [m for m in markers[1:] if _log_records(os.path.join(folder, m)) >= 2]
+            done = [n for n in ("result.json", "run.json") if os.path.exists(
+                os.path.join(folder, n))]
+            if logs or done:
+                raise RunError(f"{folder}: --resume, but {markers[0]} is gone (the folder holds "
+                               f"{', '.join(logs + done)} of a run); nothing to resume from: "
+                               f"pass --overwrite to start the run again, or another --out")
         if present and not resume and not overwrite:
             raise RunError(f"{folder}: holds a run already ({', '.join(present)}); pass --resume "
                            f"to continue it, --overwrite to replace it, or another --out")
-        if overwrite:
-            for m in present:
-                os.remove(os.path.join(folder, m))
-        yield folder
+        old = run_files(folder, markers) if overwrite else []
+        if old:
+            aside = os.path.join(folder, ASIDE)
+            os.makedirs(aside)
+            for name in old:
+                os.replace(os.path.join(folder, name), os.path.join(aside, name))
+            _PENDING[key] = markers
+        try:
+            yield folder
+        except BaseException as exc:
+            failed = True
+            if _PENDING.pop(key, None) is not None:
+                _restore_aside(folder, markers)
+                _note(exc, f" (the run it was to replace in {folder} is restored)")
+            raise
+        _finish_overwrite(folder)   # finished without writing a checkpoint
     finally:
+        _PENDING.pop(key, None)
         lock.release()
+        if created and failed:  # a run that failed before writing anything leaves no folder
+            with contextlib.suppress(OSError):
+                os.rmdir(folder)

@@ -1,11 +1,10 @@
 """Command line: ``rnnslu train | search | sweep | neighbors | conlleval``."""
 import argparse
-import json
 import os
 import sys
 
-from rnnrepro.cli import LINKER_HELP, odd_positive_int, positive_float, positive_int, use_linker
-from rnnrepro.parallel import BackendError
+from rnnrepro.cli import LINKER_HELP, ArgumentParser, int_list, odd_positive_int, positive_float, positive_int, \
+    seed_int, use_linker
 
 from .sweep import SweepError
 
@@ -17,6 +16,13 @@ def fold_type(text):
     if text in ("0", "1", "2", "3", "4"):
         return int(text)
     raise argparse.ArgumentTypeError(f"{text!r}: choose a fold 0-4 or 'full'")
+
+
+def atis_fold(text):
+    """An ATIS fold 0-4 (a sweep's --folds)."""
+    if text in ("0", "1", "2", "3", "4"):
+        return int(text)
+    raise argparse.ArgumentTypeError(f"{text!r} is not an ATIS fold 0-4")
 
 
 def _common(p):
@@ -42,7 +48,8 @@ def _common(p):
                    help="is13: 'word' (default) is is13's loop, one compiled call per word; "
                         "'fast' makes the same updates through one compiled function per "
                         "window length (unrolled, in place; ~1.5x faster)")
-    p.add_argument("--seed", type=int, help="random seed (default 345, as the tutorial)")
+    p.add_argument("--seed", type=seed_int, help="random seed, 0 .. 2**32 - 1 (default 345, as "
+                                                 "the tutorial)")
     p.add_argument("--no-decay", dest="decay", action="store_false", default=None,
                    help="dlt: keep the learning rate fixed (no halving after 10 stale epochs)")
     p.add_argument("--reset", choices=["aliased", "always"],
@@ -72,10 +79,11 @@ def cmd_train(a):
         from .dryrun import dry_run
         print(dry_run(s))
         return 0
+    from rnnrepro.files import write_json
     s, _ = main(s, resume=a.resume, overwrite=a.overwrite)
     summ = summary(s)
-    with open(os.path.join(s["out"], "result.json"), "w") as f:
-        json.dump(dict(config=s, summary=summ), f, indent=1, default=str)
+    write_json(os.path.join(s["out"], "result.json"), dict(config=s, summary=summ), indent=1,
+               default=str)
     if a.plot:
         from .plot import plot_run
         print("plot:", plot_run(s["out"]))
@@ -94,24 +102,11 @@ def cmd_search(a):
     return 0
 
 
-def _int_list(text, option):
-    try:
-        values = [int(v) for v in text.split(",") if v.strip()]
-    except ValueError:
-        raise SweepError(f"{option} {text!r}: expected comma-separated integers, e.g. 0,1,2")
-    if not values:
-        raise SweepError(f"{option} {text!r}: empty")
-    return values
-
-
 def cmd_sweep(a):
     from . import sweep
     use_linker("rnnslu", a.linker, "rnnslu")  # in $RNN_LINKER: every run's worker takes it
-    folds = _int_list(a.folds, "--folds")
-    if a.data == "atis" and not set(folds) <= {0, 1, 2, 3, 4}:
-        raise SweepError(f"--folds {a.folds!r}: ATIS folds are 0-4")
     out = a.out or os.path.join("runs", f"rnnslu-sweep-{a.preset}-{a.model}-{a.data}")
-    configs = sweep.plan(a.preset, a.model, folds, _int_list(a.seeds, "--seeds"), out,
+    configs = sweep.plan(a.preset, a.model, a.folds, a.seeds, out,
                          data=a.data, data_dir=a.data_dir, nepochs=a.nepochs, lr=a.lr,
                          win=a.win, nhidden=a.nhidden, emb_dimension=a.emb_dimension, bs=a.bs,
                          decay=a.decay, reset=a.reset, floatX=a.floatX,
@@ -144,7 +139,7 @@ def cmd_neighbors(a):
 
 
 def build_parser():
-    ap = argparse.ArgumentParser(prog="rnnslu", description=__doc__)
+    ap = ArgumentParser(prog="rnnslu", description=__doc__)
     sub = ap.add_subparsers(dest="command", required=True)
     p = sub.add_parser("train", help="train an Elman/Jordan RNN with early stopping")
     _common(p)
@@ -159,14 +154,16 @@ def build_parser():
     p = sub.add_parser("search", help="KISS random hyper-parameter search (parallel trials)")
     _common(p)
     p.add_argument("--trials", type=positive_int, default=8, help="random configurations tried")
-    p.add_argument("--search-seed", type=int, default=1234,
-                   help="seed of the hyper-parameter draws (not of the runs)")
+    p.add_argument("--search-seed", type=seed_int, default=1234,
+                   help="seed of the hyper-parameter draws (not of the runs), 0 .. 2**32 - 1")
     _backend(p)
     p.set_defaults(fn=cmd_search)
     p = sub.add_parser("sweep", help="every (fold, seed) of a preset/model, with mean ± std")
     _common(p)
-    p.add_argument("--folds", default="0,1,2,3,4", help="ATIS folds (ignored with --data toy)")
-    p.add_argument("--seeds", default="345,346,347", help="comma-separated run seeds")
+    p.add_argument("--folds", type=int_list(atis_fold, "folds"), default="0,1,2,3,4",
+                   help="ATIS folds, comma-separated, each once (ignored with --data toy)")
+    p.add_argument("--seeds", type=int_list(seed_int, "seeds"), default="345,346,347",
+                   help="run seeds, comma-separated, each once")
     p.add_argument("--plot", action="store_true", help="test F1 per fold and seed (PNG)")
     _backend(p)
     p.set_defaults(fn=cmd_sweep)
@@ -176,18 +173,22 @@ def build_parser():
     p.add_argument("-k", type=positive_int, default=10, help="neighbours per word")
     p.add_argument("--data-dir", help="ATIS folder (default $ATISDATA or data/atis)")
     p.set_defaults(fn=cmd_neighbors)
-    p = sub.add_parser("conlleval", help="conlleval.pl port (reads stdin)", add_help=False)
-    p.add_argument("args", nargs=argparse.REMAINDER,
-                   help="conlleval.pl's options (-d, -o, -r, ...)")
-    p.set_defaults(fn=lambda a: __import__("rnnslu.conlleval", fromlist=["main"]).main(a.args))
+    # listed for --help only: main() hands everything after 'conlleval' to conlleval.main,
+    # so the subcommand takes exactly what python -m rnnslu.conlleval takes (-l -r -d D -o O)
+    sub.add_parser("conlleval", help="conlleval.pl port: [-l] [-r] [-d D] [-o O] < file",
+                   add_help=False)
     return ap
 
 
 def main(argv=None):
     from rnnrepro.cli import run_command
     from .data import DataError
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv[:1] == ["conlleval"]:
+        from .conlleval import main as conlleval_main
+        return conlleval_main(argv[1:])
     a = build_parser().parse_args(argv)
-    return run_command("rnnslu", a.fn, a, (DataError, SweepError, BackendError))
+    return run_command("rnnslu", a.fn, a, (DataError, SweepError))
 
 
 if __name__ == "__main__":

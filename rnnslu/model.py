@@ -22,6 +22,7 @@ import numpy as np
 
 from rnnrepro import engine
 from rnnrepro.engine import T, grad, scan, shared, softmax, sigmoid, config
+from rnnrepro.files import save_npy
 
 function = functools.partial(engine.function, model="rnnslu")  # rnnslu's linker for every graph
 
@@ -234,7 +235,7 @@ class _SLUBase:
         """The tutorials' layout: one ``<name>.npy`` per parameter."""
         os.makedirs(folder, exist_ok=True)
         for name, value in self.get_params().items():
-            np.save(os.path.join(folder, name + ".npy"), value)
+            save_npy(os.path.join(folder, name + ".npy"), value)  # atomic, names the file
 
     def load(self, folder):
         self.set_params({p.name: np.load(os.path.join(folder, p.name + ".npy"))

@@ -1,9 +1,9 @@
 """Nearest neighbours of word embeddings by cosine similarity (the tutorial's table)."""
-import json
 import os
 
 import numpy as np
 
+from rnnrepro.files import read_json
 from rnnrepro.runsafe import RunError
 
 from .data import index_to_name
@@ -54,10 +54,13 @@ def neighbors_of_run(run, words, k=10, data_dir=None):
             raise RunError(f"{path}: not found; is {run} a run folder written by 'rnnslu train'?")
     try:
         emb = np.load(emb_path, allow_pickle=False)
-        with open(cfg_path, encoding="utf-8") as f:
-            cfg = json.load(f)
-    except (ValueError, OSError) as exc:
-        raise RunError(f"{run}: unreadable run folder ({exc})") from None
+    except (ValueError, OSError, EOFError) as exc:
+        raise RunError(f"{emb_path}: unreadable embeddings ({exc})") from None
+    if not isinstance(emb, np.ndarray) or emb.ndim != 2 or emb.dtype.kind != "f":
+        raise RunError(f"{emb_path}: not an embedding matrix (one float row per word; found "
+                       f"{getattr(emb, 'dtype', type(emb).__name__)} of shape "
+                       f"{getattr(emb, 'shape', '?')})")
+    cfg = read_json(cfg_path, "run configuration")
     dicts = toy_corpus()[3] if cfg.get("data") == "toy" else \
         load_atis(cfg.get("fold", 3), data_dir or cfg.get("data_dir"))[3]
     return format_table(nearest_neighbors(emb, dicts["words2idx"], words, k=k))

@@ -10,6 +10,7 @@ import json
 import os
 import random
 
+from rnnrepro.files import naming
 from rnnrepro.parallel import run_tasks
 
 
@@ -44,7 +45,8 @@ def random_search(base, trials=8, jobs=2, seed=1234, backend="loky", scheduler=N
     work = [(base, sample_trial(rng), i) for i in range(trials)]
     os.makedirs(base["out"], exist_ok=True)
     results = []
-    with open(os.path.join(base["out"], "search.jsonl"), "w") as f:
+    path = os.path.join(base["out"], "search.jsonl")
+    with naming(path), open(path, "w") as f:   # a full disk names the file
         for r in run_tasks(_run_trial, work, backend, jobs, scheduler, address):
             results.append(r)
             f.write(json.dumps(r) + "\n")

@@ -26,6 +26,7 @@ import json
 import math
 import os
 
+from rnnrepro.files import read_json, read_jsonl, write_json, write_text
 from rnnrepro.parallel import run_tasks
 
 METRICS = (("valid_f1", "valid F1"), ("test_f1", "test F1"), ("best_epoch", "best epoch"))
@@ -34,6 +35,11 @@ IDENTITY = ("preset", "model", "data", "fold", "seed", "nepochs", "lr", "win", "
             "emb_dimension", "bs", "decay", "reset", "is13_trainer", "floatX")
 # where a run was made: from its result.json, kept in a record's sweep.jsonl
 PROVENANCE = ("commit", "hardware", "engine", "engine_version", "linker", "floatX")
+
+
+# the fields every sweep.jsonl row has (``record``); a row without them is not one
+SWEEP_ROW = ("preset", "model", "data", "fold", "seed", "valid_f1", "test_f1", "best_epoch",
+             "epochs_run", "seconds_per_epoch", "out")
 
 
 class SweepError(ValueError):
@@ -50,6 +56,11 @@ def plan(preset, model, folds, seeds, out, data="atis", **overrides):
     only the seeds vary there."""
     from .train import make_config
     folds = [None] if data == "toy" else list(folds)
+    for what, values in (("fold", folds), ("seed", seeds)):
+        twice = sorted({v for v in values if list(values).count(v) > 1}, key=str)
+        if twice:  # one run would be counted twice (or, in parallel, collide with itself)
+            raise SweepError(f"{what} {', '.join(map(str, twice))} given twice; each "
+                             f"{what} once")
     return [make_config(preset, **dict(overrides, model=model, data=data, fold=fold, seed=seed,
                                        verbose=0,
                                        out=os.path.join(out, run_name(preset, model, data,
@@ -84,8 +95,7 @@ def run_one(s):
     record with ``skipped`` telling which."""
     path = os.path.join(s["out"], "result.json")
     if os.path.exists(path):
-        with open(path) as f:
-            done = json.load(f)
+        done = read_json(path, "finished run's result", require=("config", "summary"))
         other = [k for k in IDENTITY if done["config"].get(k) != s.get(k)]
         if other:
             raise SweepError(f"{path}: a finished run with other settings ({', '.join(other)}); "
@@ -94,10 +104,7 @@ def run_one(s):
     from .train import main, summary   # imported in the worker: the engine loads there
     s, _ = main(s, resume=True)
     summ = summary(s)
-    tmp = path + ".tmp"
-    with open(tmp, "w") as f:
-        json.dump(dict(config=s, summary=summ), f, indent=1, default=str)
-    os.replace(tmp, path)
+    write_json(path, dict(config=s, summary=summ), indent=1, default=str)
     return dict(record(s, summ), skipped=False)
 
 
@@ -158,6 +165,10 @@ def run_sweep(configs, out, backend="loky", jobs=2, scheduler=None, address=None
     """Run ``configs`` (from ``plan``) on ``backend``; writes ``sweep.jsonl`` (one record per
     run), ``summary.json`` and ``summary.md`` into ``out``; returns (records, summary rows)."""
     os.makedirs(out, exist_ok=True)
+    outs = [s["out"] for s in configs]
+    twice = sorted({o for o in outs if outs.count(o) > 1})
+    if twice:
+        raise SweepError(f"{twice[0]}: two runs of this sweep would share the folder")
     records = []
     for r in run_tasks(run_one, configs, backend, jobs, scheduler, address):
         records.append(r)
@@ -165,13 +176,9 @@ def run_sweep(configs, out, backend="loky", jobs=2, scheduler=None, address=None
             f"valid F1 {r['valid_f1']}, test F1 {r['test_f1']}, best epoch {r['best_epoch']}")
     records.sort(key=lambda r: (r["preset"], r["model"], r["fold"] or 0, r["seed"]))
     rows = summarize(records)
-    with open(os.path.join(out, "sweep.jsonl"), "w") as f:
-        for r in records:
-            f.write(json.dumps(r) + "\n")
-    with open(os.path.join(out, "summary.json"), "w") as f:
-        json.dump(rows, f, indent=1)
-    with open(os.path.join(out, "summary.md"), "w") as f:
-        f.write(format_summary(rows) + "\n")
+    write_text(os.path.join(out, "sweep.jsonl"), "".join(json.dumps(r) + "\n" for r in records))
+    write_json(os.path.join(out, "summary.json"), rows, indent=1)
+    write_text(os.path.join(out, "summary.md"), format_summary(rows) + "\n")
     return records, rows
 
 
@@ -180,8 +187,7 @@ def read_sweep(out):
     path = os.path.join(out, "sweep.jsonl")
     if not os.path.exists(path):
         raise SweepError(f"{path}: not found (run 'rnnslu sweep' to the end first)")
-    with open(path) as f:
-        return [json.loads(line) for line in f if line.strip()]
+    return read_jsonl(path, "sweep record", require=SWEEP_ROW)
 
 
 def _mean_or_int(values):
@@ -195,9 +201,9 @@ def _record_provenance(folder):
     path = os.path.join(folder, "run.json")
     if not os.path.exists(path):
         return None
-    with open(path) as f:
-        rec = json.load(f)
-    if "," in rec.get("engine", ","):
+    rec = read_json(path, "results record")
+    if not isinstance(rec.get("engine"), str) or "," in rec["engine"] or \
+            any(k not in rec for k in ("commit", "hardware", "floatX")):
         return None
     engine, _, version = rec["engine"].partition(" ")
     return dict(commit=rec["commit"], hardware=rec["hardware"], engine=engine,
@@ -216,8 +222,7 @@ def pooled_records(sources):
             path = os.path.join(r["out"], "result.json")
             done = None
             if os.path.exists(path):
-                with open(path) as f:
-                    done = json.load(f)
+                done = read_json(path, "finished run's result", require=("summary",))
                 if "trainer" not in r and "config" in done:  # a row from before the field
                     r = dict(r, trainer=trainer(done["config"]))
             key = (r["preset"], r["model"], r["data"], trainer(r), r["fold"], r["seed"])
@@ -302,9 +307,6 @@ def write_sweep_record(sources, folder, run_id, what, command, **kw):
     os.makedirs(folder, exist_ok=True)
     for name, text in (("sweep.jsonl", "".join(json.dumps(r) + "\n" for r in records)),
                        ("summary.md", format_summary(summarize(records)) + "\n")):
-        tmp = os.path.join(folder, name + ".tmp")
-        with open(tmp, "w") as f:
-            f.write(text)
-        os.replace(tmp, os.path.join(folder, name))
+        write_text(os.path.join(folder, name), text)
     write_record(folder, rec)
     return rec

@@ -16,13 +16,13 @@ F1 (conlleval) after every epoch. Each epoch appends one JSON line to ``log.json
 ``checkpoint.npz`` atomically, so ``resume=True`` continues a killed run from its last completed
 epoch and ends exactly where an uninterrupted run would.
 """
-import json
 import os
 import random
 
 import numpy as np
 
 from rnnrepro import checkpoint, engine, runsafe
+from rnnrepro.files import naming, write_json
 from rnnrepro.runlog import JsonlLog, Timer, compiling, git_commit, hardware, peak_rss_mb, \
     progress
 
@@ -89,7 +89,8 @@ def evaluate(rnn, windows, lex, y, idx2label, idx2word, filename):
     predictions = [[idx2label[i] for i in rnn.classify(w)] for w in windows]
     groundtruth = [[idx2label[i] for i in t] for t in y]
     words = [[idx2word[i] for i in w] for w in lex]
-    return conlleval(predictions, groundtruth, words, filename)
+    with naming(filename):  # a full disk names the file
+        return conlleval(predictions, groundtruth, words, filename)
 
 
 def train_epoch(rnn, s, train_windows, train_y, order, clr, desc):
@@ -179,9 +180,20 @@ def _train(s, resume):
               order=list(range(len(train_lex))), best={})
     best_params = None
     if resume and os.path.exists(ckpt_path):
-        arrays, saved = checkpoint.load(ckpt_path)
-        if saved.get("config", {}).get("model") != s["model"] or \
-                saved.get("config", {}).get("regime") != s["regime"]:
+        # what this configuration needs: every parameter, of its shape (the best model's, if
+        # there is one yet, likewise), and the training state
+        shapes = {k: v.shape for k, v in rnn.get_params().items()}
+        arrays, saved = checkpoint.load(ckpt_path, {"param/" + k: v for k, v in shapes.items()},
+                                        state_keys=("config", "train_state"))
+        if any(k.startswith("best/") for k in arrays):
+            checkpoint.check_contents(ckpt_path, arrays, saved,
+                                      {"best/" + k: v for k, v in shapes.items()})
+        missing = [k for k in st if k not in saved["train_state"]]
+        if missing:
+            raise checkpoint.CheckpointError(f"{ckpt_path}: its training state lacks "
+                                             f"{', '.join(missing)}")
+        if not isinstance(saved["config"], dict) or saved["config"].get("model") != s["model"] \
+                or saved["config"].get("regime") != s["regime"]:
             raise checkpoint.CheckpointError(
                 f"{ckpt_path}: written by a different configuration; use another --out")
         runsafe.check_resume(ckpt_path, saved, identity)
@@ -195,8 +207,8 @@ def _train(s, resume):
     windows = {name: [rnn.windows(x) for x in lex] for name, lex in
                (("train", train_lex), ("valid", valid_lex), ("test", test_lex))}
     s.setdefault("commit", git_commit())   # the code this run started from
-    with open(os.path.join(folder, "config.json"), "w") as f:
-        json.dump(dict(s, **engine.describe("rnnslu")), f, indent=1)
+    write_json(os.path.join(folder, "config.json"), dict(s, **engine.describe("rnnslu")),
+               indent=1)
 
     with compiling(quiet=not s["verbose"]):  # eagerly: keeps compilation out of epoch times
         rnn.compile_training(s["regime"], s.get("is13_trainer", "word"), s["bs"])

@@ -1,17 +1,21 @@
 #!/usr/bin/env python3
 """Regenerate results/RESULTS.md from the run records in results/*/run.json."""
-import argparse
 import os
 import sys
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))  # repo root
 
+from rnnrepro.cli import ArgumentParser, run_script
+from rnnrepro.files import write_text
 from rnnrepro.results import results_markdown
 
 if __name__ == "__main__":
-    ap = argparse.ArgumentParser(description=__doc__)
-    ap.add_argument("--results-dir", default="results")
+    ap = ArgumentParser(description=__doc__)
+    ap.add_argument("--results-dir", default="results",
+                    help="folder of <id>/run.json records; RESULTS.md is written there")
     a = ap.parse_args()
-    text = results_markdown(a.results_dir)
-    with open(f"{a.results_dir}/RESULTS.md", "w") as f:
-        f.write(text)
-    print(text)
+
+    def make():
+        text = results_markdown(a.results_dir)   # every record read (and checked) first
+        write_text(os.path.join(a.results_dir, "RESULTS.md"), text)
+        print(text)
+    run_script("make_results.py", make)

@@ -5,30 +5,30 @@ Sources may include earlier records (results/<id>/ of a sweep): run folders are 
 do not outlive a session, so a table filled over several sessions pools the earlier record with
 the new sweep folders. Built by ``rnnslu.sweep.write_sweep_record``; no prediction file is
 copied."""
-import argparse
 import os
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))  # repo root
 
+from rnnrepro.cli import ArgumentParser, positive_int, record_id, run_script
 from rnnslu.sweep import SweepError, write_sweep_record
 
 if __name__ == "__main__":
-    ap = argparse.ArgumentParser(description=__doc__)
+    ap = ArgumentParser(description=__doc__)
     ap.add_argument("sources", nargs="+",
                     help="folders written by rnnslu sweep, or earlier results/<id> records")
-    ap.add_argument("--id", required=True)
-    ap.add_argument("--what", required=True)
+    ap.add_argument("--id", required=True, type=record_id, help="the record's folder under results/")
+    ap.add_argument("--what", required=True, help="what the record measures (its table row)")
     ap.add_argument("--command", required=True, help="the command(s) that produced the runs")
-    ap.add_argument("--published", type=float)
-    ap.add_argument("--source", default=None)
-    ap.add_argument("--note", default=None)
-    ap.add_argument("--expected-runs", type=int, help="label the record smaller below this")
+    ap.add_argument("--published", type=float, help="the published value beside ours")
+    ap.add_argument("--source", default=None, help="where the published value comes from")
+    ap.add_argument("--note", default=None, help="a note shown under the table")
+    ap.add_argument("--expected-runs", type=positive_int, help="label the record smaller below this")
     a = ap.parse_args()
-    try:
+
+    def record():
         write_sweep_record(a.sources, os.path.join("results", a.id), a.id, a.what, a.command,
                            published=a.published, published_source=a.source, note=a.note,
                            expected_runs=a.expected_runs)
-    except SweepError as e:
-        sys.exit(f"record_sweep.py: error: {e}")
-    print("recorded results/" + a.id)
+        print("recorded results/" + a.id)
+    run_script("record_sweep.py", record, (SweepError,))

@@ -1,6 +1,8 @@
 """Small things several test files share: a tiny PTB-layout corpus, a toy toolkit model,
-central differences and graphs built in float64."""
+central differences, graphs built in float64 and a file on a full disk."""
 import contextlib
+import errno
+import os
 
 import numpy as np
 
@@ -58,3 +60,25 @@ def float64():
         yield
     finally:
         engine.set_floatx(old)
+
+
+class FullDisk:
+    """A file object whose writes fail with ENOSPC after ``room`` bytes (wraps ``f``)."""
+
+    def __init__(self, f, room):
+        self.f, self.room = f, room
+
+    def write(self, b):
+        if self.room < len(b):
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+        self.room -= len(b)
+        return self.f.write(b)
+
+    def __getattr__(self, name):
+        return getattr(self.f, name)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.f.close()

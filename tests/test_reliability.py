@@ -251,35 +251,14 @@ def test_orphan_temp_files_removed_and_checkpoints_0644(tmp_path):
 
 
 # ------------------------------------------------------------------------- OS errors
-class _FullDisk:
-    """A file object whose writes fail with ENOSPC after ``room`` bytes."""
-
-    def __init__(self, f, room):
-        self.f, self.room = f, room
-
-    def write(self, b):
-        if self.room < len(b):
-            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
-        self.room -= len(b)
-        return self.f.write(b)
-
-    def __getattr__(self, name):
-        return getattr(self.f, name)
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        self.f.close()
-
-
 @pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")
 def test_full_or_readonly_disk_is_one_clear_line(tmp_path, monkeypatch):
+    from helpers import FullDisk  # here: FAULT_DRIVER imports this module without tests/ on the path
     path = str(tmp_path / "c.npz")
     checkpoint.save(path, {"a": np.zeros(3)}, {"n": 1})
     before = open(path, "rb").read()
     real = os.fdopen
-    monkeypatch.setattr(os, "fdopen", lambda fd, mode: _FullDisk(real(fd, mode), 100))
+    monkeypatch.setattr(os, "fdopen", lambda fd, mode: FullDisk(real(fd, mode), 100))
     with pytest.raises(checkpoint.CheckpointError, match="c.npz: cannot write the checkpoint "
                                                          r"\(No space left on device\)"):
         checkpoint.save(path, {"a": np.zeros(1000)}, {"n": 2})

@@ -17,6 +17,7 @@ import os
 import sys
 import time
 from datetime import datetime
+from types import SimpleNamespace
 
 import numpy as np
 
@@ -94,15 +95,56 @@ def _train_with_sgd(model, X_train, y_train, learning_rate, nepoch, evaluate_los
                     log_path, checkpoint_path, resume, vocab_state, subsample_loss,
                     evaluate_every, shuffle, batch_size, quiet, run_info, evaluate_at_end,
                     run_options, overwrite):
+    """The tutorial's loop: every ``evaluate_loss_after``-th epoch the loss, and the rate halved
+    if it rose (``evaluate_and_adjust``), then one pass of SGD steps (``sgd_epoch``); here also
+    a checkpoint after every epoch (``save_epoch``)."""
     identity = None if not checkpoint_path else run_identity(
         model, X_train, y_train, vocab_state, run_options, learning_rate=learning_rate,
         evaluate_loss_after=evaluate_loss_after, decay=decay, subsample_loss=subsample_loss,
         evaluate_every=evaluate_every, shuffle=shuffle, batch_size=batch_size)
     log = runlog.JsonlLog(log_path) if log_path else None
-    losses = []
-    num_examples_seen = 0
-    start_epoch = 0
-    train_seconds = 0.0
+    run = _start_or_resume(model, learning_rate, checkpoint_path, resume, identity, log, quiet)
+    step_kw = {} if decay is None else {"decay": decay}
+    _compile_now(model, X_train, y_train, step_kw, quiet)
+    Xe = X_train[:subsample_loss] if subsample_loss else X_train
+    Ye = y_train[:subsample_loss] if subsample_loss else y_train
+
+    def evaluate(epoch, kind):
+        t0 = time.perf_counter()
+        loss = float(model.calculate_loss(Xe, Ye))
+        runsafe.check_finite("the training-data loss", loss, epoch)
+        rec = {"epoch": epoch, "num_examples_seen": run.num_examples_seen, "loss": loss,
+               "learning_rate": run.learning_rate, "kind": kind,
+               "train_seconds": round(run.train_seconds, 3),
+               "eval_seconds": round(time.perf_counter() - t0, 3)}
+        if log:
+            log.write(rec)
+        return loss
+
+    for epoch in range(run.start_epoch, nepoch):
+        if epoch % evaluate_loss_after == 0:
+            evaluate_and_adjust(run, evaluate(epoch, "epoch"), epoch, quiet)
+        sgd_epoch(model, X_train, y_train, run, epoch, step_kw, shuffle, batch_size,
+                  evaluate_every, evaluate, quiet)
+        if hasattr(model, "get_parameters"):
+            runsafe.check_finite("parameter", model_arrays(model), epoch)
+        if checkpoint_path:
+            save_epoch(checkpoint_path, model, run, epoch, shuffle, vocab_state, run_info,
+                       identity)
+    if evaluate_at_end:
+        # not in the tutorial (its last loss is measured *before* the last epoch)
+        loss = evaluate(nepoch, "final")
+        run.losses.append((run.num_examples_seen, loss))
+        if not quiet:
+            print("Final loss after num_examples_seen=%d: %f" % (run.num_examples_seen, loss))
+    return run.losses
+
+
+def _start_or_resume(model, learning_rate, checkpoint_path, resume, identity, log, quiet):
+    """Where training starts: epoch 0, or (``resume``) the checkpoint's epoch, parameters,
+    learning rate, losses, example count and RNG state, with the log cut back to it."""
+    run = SimpleNamespace(losses=[], num_examples_seen=0, start_epoch=0, train_seconds=0.0,
+                          learning_rate=learning_rate)
     if resume and checkpoint_path and os.path.exists(checkpoint_path):
         arrays, state = ckpt.load(checkpoint_path)
         if state.get("model_type") != model.model_type:
@@ -111,26 +153,27 @@ def _train_with_sgd(model, X_train, y_train, learning_rate, nepoch, evaluate_los
         runsafe.check_resume(checkpoint_path, state, identity)
         model.set_parameters(arrays)
         tr = state["training"]
-        start_epoch, num_examples_seen = tr["epochs_done"], tr["num_examples_seen"]
-        learning_rate, losses = tr["learning_rate"], [tuple(l) for l in tr["losses"]]
-        train_seconds = tr.get("seconds", 0.0)
+        run.start_epoch, run.num_examples_seen = tr["epochs_done"], tr["num_examples_seen"]
+        run.learning_rate, run.losses = tr["learning_rate"], [tuple(l) for l in tr["losses"]]
+        run.train_seconds = tr.get("seconds", 0.0)
         if tr.get("rng"):
             _rng_state_from_json(tr["rng"])
         if log:
-            log.truncate_after(start_epoch - 1)
+            log.truncate_after(run.start_epoch - 1)
         if not quiet:
-            print(f"Resumed from {checkpoint_path}: {start_epoch} epoch(s) done, "
-                  f"{num_examples_seen} examples seen, learning rate {learning_rate}")
-    elif log and not resume:
-        log.reset()
-    elif log and resume:
-        log.reset()  # nothing to resume from: start clean
+            print(f"Resumed from {checkpoint_path}: {run.start_epoch} epoch(s) done, "
+                  f"{run.num_examples_seen} examples seen, learning rate {run.learning_rate}")
+    elif log:
+        log.reset()  # a fresh run, or nothing to resume from: start clean
+    return run
 
-    step_kw = {} if decay is None else {"decay": decay}
-    graphs = model.__dict__.get("_graphs", {})  # graph models compile lazily: do it now, visibly
+
+def _compile_now(model, X_train, y_train, step_kw, quiet):
+    """Graph models compile lazily: do it now, visibly, and out of the epoch times."""
+    graphs = model.__dict__.get("_graphs", {})
     if any(k in graphs for k in ("ce_error", "sgd_step", "_rmsprop_step")):
         from rnnrepro.engine import linker
-        with runlog.compiling(quiet):  # and out of the epoch times
+        with runlog.compiling(quiet):
             for name in ("ce_error", "sgd_step", "_rmsprop_step"):
                 if name in graphs:
                     getattr(model, name)
@@ -139,68 +182,61 @@ def _train_with_sgd(model, X_train, y_train, learning_rate, nepoch, evaluate_los
                 model.ce_error(X_train[0], y_train[0])
                 model.sgd_step(X_train[0], y_train[0], 0.0, **step_kw)
                 model.set_parameters(saved)
-    Xe = X_train[:subsample_loss] if subsample_loss else X_train
-    Ye = y_train[:subsample_loss] if subsample_loss else y_train
-    n = len(y_train)
 
-    def evaluate(epoch, kind):
-        t0 = time.perf_counter()
-        loss = float(model.calculate_loss(Xe, Ye))
-        runsafe.check_finite("the training-data loss", loss, epoch)
-        rec = {"epoch": epoch, "num_examples_seen": num_examples_seen, "loss": loss,
-               "learning_rate": learning_rate, "kind": kind, "train_seconds": round(train_seconds, 3),
-               "eval_seconds": round(time.perf_counter() - t0, 3)}
-        if log:
-            log.write(rec)
-        return loss
 
-    for epoch in range(start_epoch, nepoch):
-        if epoch % evaluate_loss_after == 0:
-            loss = evaluate(epoch, "epoch")
-            losses.append((num_examples_seen, loss))
-            if not quiet:
-                now = datetime.now().strftime("%Y-%m-%d %H:%M:%S")
-                print("%s: Loss after num_examples_seen=%d epoch=%d: %f"
-                      % (now, num_examples_seen, epoch, loss))
-            if len(losses) > 1 and losses[-1][1] > losses[-2][1]:
-                learning_rate = learning_rate * 0.5
-                if not quiet:
-                    print("Setting learning rate to %f" % learning_rate)
-            sys.stdout.flush()
-        order = np.random.permutation(n) if shuffle else np.arange(n)
-        t0 = time.perf_counter()
-        if batch_size and batch_size > 1:
-            batches = [order[i:i + batch_size] for i in range(0, n, batch_size)]
-            for b in runlog.progress(batches, desc=f"epoch {epoch}", quiet=quiet, unit="batch"):
-                model.sgd_step_batch([X_train[i] for i in b], [y_train[i] for i in b], learning_rate)
-                num_examples_seen += len(b)
-        else:
-            for i in runlog.progress(order, total=n, desc=f"epoch {epoch}", quiet=quiet, unit="sent"):
-                model.sgd_step(X_train[i], y_train[i], learning_rate, **step_kw)
-                num_examples_seen += 1
-                if evaluate_every and num_examples_seen % evaluate_every == 0:
-                    train_seconds += time.perf_counter() - t0
-                    loss = evaluate(epoch, "monitor")
-                    if not quiet:
-                        print("  monitor: num_examples_seen=%d loss %f" % (num_examples_seen, loss))
-                    t0 = time.perf_counter()
-        train_seconds += time.perf_counter() - t0
-        if hasattr(model, "get_parameters"):
-            runsafe.check_finite("parameter", model_arrays(model), epoch)
-        if checkpoint_path:
-            training = {"epochs_done": epoch + 1, "num_examples_seen": num_examples_seen,
-                        "learning_rate": learning_rate, "losses": losses,
-                        "seconds": train_seconds, "rng": _rng_state_to_json() if shuffle else None}
-            extra = {"training": training, **(vocab_state or {}), **(run_info or {}),
-                     "identity": identity}
-            save_model(checkpoint_path, model, extra)
-    if evaluate_at_end:
-        # not in the tutorial (its last loss is measured *before* the last epoch)
-        loss = evaluate(nepoch, "final")
-        losses.append((num_examples_seen, loss))
+def evaluate_and_adjust(run, loss, epoch, quiet):
+    """The tutorial's "Adjust the learning rate if loss increases": record the loss, halve the
+    rate when it is above the previous one."""
+    run.losses.append((run.num_examples_seen, loss))
+    if not quiet:
+        now = datetime.now().strftime("%Y-%m-%d %H:%M:%S")
+        print("%s: Loss after num_examples_seen=%d epoch=%d: %f"
+              % (now, run.num_examples_seen, epoch, loss))
+    if len(run.losses) > 1 and run.losses[-1][1] > run.losses[-2][1]:
+        run.learning_rate = run.learning_rate * 0.5
         if not quiet:
-            print("Final loss after num_examples_seen=%d: %f" % (num_examples_seen, loss))
-    return losses
+            print("Setting learning rate to %f" % run.learning_rate)
+    sys.stdout.flush()
+
+
+def sgd_epoch(model, X_train, y_train, run, epoch, step_kw, shuffle, batch_size,
+              evaluate_every, evaluate, quiet):
+    """The tutorial's "For each training example...": one ``sgd_step`` per sentence in corpus
+    order (part 4: permuted), or opt-in mini-batches; ``evaluate_every`` adds monitoring
+    evaluations (their time kept out of ``train_seconds``)."""
+    n = len(y_train)
+    order = np.random.permutation(n) if shuffle else np.arange(n)
+    t0 = time.perf_counter()
+    if batch_size and batch_size > 1:
+        batches = [order[i:i + batch_size] for i in range(0, n, batch_size)]
+        for b in runlog.progress(batches, desc=f"epoch {epoch}", quiet=quiet, unit="batch"):
+            model.sgd_step_batch([X_train[i] for i in b], [y_train[i] for i in b],
+                                 run.learning_rate)
+            run.num_examples_seen += len(b)
+    else:
+        for i in runlog.progress(order, total=n, desc=f"epoch {epoch}", quiet=quiet,
+                                 unit="sent"):
+            model.sgd_step(X_train[i], y_train[i], run.learning_rate, **step_kw)
+            run.num_examples_seen += 1
+            if evaluate_every and run.num_examples_seen % evaluate_every == 0:
+                run.train_seconds += time.perf_counter() - t0
+                loss = evaluate(epoch, "monitor")
+                if not quiet:
+                    print("  monitor: num_examples_seen=%d loss %f"
+                          % (run.num_examples_seen, loss))
+                t0 = time.perf_counter()
+    run.train_seconds += time.perf_counter() - t0
+
+
+def save_epoch(checkpoint_path, model, run, epoch, shuffle, vocab_state, run_info, identity):
+    """The checkpoint after an epoch: parameters (the tutorial's npz layout) and where the
+    training stands."""
+    training = {"epochs_done": epoch + 1, "num_examples_seen": run.num_examples_seen,
+                "learning_rate": run.learning_rate, "losses": run.losses,
+                "seconds": run.train_seconds, "rng": _rng_state_to_json() if shuffle else None}
+    extra = {"training": training, **(vocab_state or {}), **(run_info or {}),
+             "identity": identity}
+    save_model(checkpoint_path, model, extra)
 
 
 # ---------------------------------------------------------------------------------------------
