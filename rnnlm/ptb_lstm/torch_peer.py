@@ -187,3 +187,35 @@ def matmul_precision(torch=None):
             "cuda_matmul_allow_tf32": bool(torch.backends.cuda.matmul.allow_tf32),
             "cudnn_allow_tf32": bool(torch.backends.cudnn.allow_tf32),
             "cuda": torch.cuda.get_device_name(0) if torch.cuda.is_available() else None}
+
+
+def check_windows(config_name="large", windows=4, data_dir=None, seed=0, device=None):
+    """Our ``PTBLSTM`` (engine, linker and floatX in effect) and the peer (``device``: cuda
+    where torch sees a GPU, else cpu; the same float type) from the same initial parameters and
+    dropout masks over the first ``windows`` training windows of PTB, state carried: per window
+    each side's cost and pre-clip global norm and their relative differences."""
+    from rnnrepro.engine import asfloat, config, describe
+    from rnnlm.ptb_lstm import model as lstm, reader
+    torch = import_torch()
+    device = device or ("cuda" if torch.cuda.is_available() else "cpu")
+    cfg = lstm.CONFIGS[config_name]
+    train, _, _, vocab = reader.ptb_raw_data(reader.resolve_data_dir(data_dir))
+    B, N = cfg["batch_size"], cfg["num_steps"]
+    ours = lstm.PTBLSTM(cfg, len(vocab), seed=seed)
+    peer = TorchPTB(cfg, ours.get_params(), device=device, dtype=config.floatX)
+    c, h = ours.zero_state(B)
+    pc, ph = peer.zero_state(B)
+    rng = np.random.RandomState(seed * 100003 + 1)  # the training loop's first-epoch masks
+    rows = []
+    for w, (x, y) in zip(range(windows), reader.ptb_producer(train, B, N)):
+        masks = ours.dropout_args(rng, B, N, w)
+        cost, c, h, norm = ours.train_step(x, y, c, h, asfloat(lstm.learning_rate(cfg, 0)),
+                                           *masks)
+        pcost, pc, ph, pnorm = peer.train_step(x, y, pc, ph, lstm.learning_rate(cfg, 0), *masks)
+        a, b, n1, n2 = float(cost), float(pcost), float(norm), float(pnorm)
+        rows.append({"window": w, "cost": a, "peer_cost": b, "norm": n1, "peer_norm": n2,
+                     "cost_rel_diff": abs(a - b) / abs(b), "norm_rel_diff": abs(n1 - n2) / n2})
+    return {"config": config_name, "windows": rows, "ours": describe("ptb-lstm"),
+            "peer": dict(matmul_precision(torch), device=device),
+            "max_cost_rel_diff": max(r["cost_rel_diff"] for r in rows),
+            "max_norm_rel_diff": max(r["norm_rel_diff"] for r in rows)}
