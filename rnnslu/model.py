@@ -84,12 +84,11 @@ def _elman_unrolled(p, xps, sfx=""):
 
 
 def _jordan_unrolled(p, xps, sfx=""):
-    """(s, h) after the Jordan steps ``xps``, unrolled; (s0, h0) for none (h0: a bidirectional
-    model's boundary hidden state, see ``_Bidirectional``)."""
-    s, h = p["s0" + sfx], None
+    """The output distribution after the Jordan steps ``xps`` (at least one), unrolled."""
+    s = p["s0" + sfx]
     for xp_t in xps:
-        s, h = _jordan_step(p, xp_t, s, sfx)
-    return s, (p["h0" + sfx] if h is None else h)
+        s = _jordan_step(p, xp_t, s, sfx)[0]
+    return s
 
 
 class _SLUBase:
@@ -113,7 +112,7 @@ class _SLUBase:
         self.wx = shared(uni((de * cs, nh)), name="wx")
         self._init_recurrent(uni, fx)
         self._fns = {}
-        self._window_fns = {}   # (L, R) -> the fast trainer's function (sentence_words_train)
+        self._window_fns = {}   # the fast trainer's functions by name (sentence_words_train)
         self._build()
 
     # -- graph -------------------------------------------------------------------------
@@ -153,11 +152,16 @@ class _SLUBase:
         return max(0, t - bs + 1), (min(n, t + bs) if self.bidirectional else t + 1)
 
     # -- is13, fast: one compiled function per window length ---------------------------------
-    def _word_window_graph(self, L, R=0):
+    def _word_window_graph(self, L):
         """is13's ``train`` + ``normalize`` for one word whose ``minibatch`` window has exactly
         ``L`` rows (``L`` = min(t + 1, bs) for word t): (idxs (L, cs), y (1,), lr) -> the
-        word's NLL, with every parameter updated in place. A bidirectional model's window
-        has ``R`` more rows, after the word (``word_window``): idxs is (L + R, cs).
+        word's NLL, with every parameter updated in place.
+
+        A bidirectional model (``L`` None: any window; ``first``: the sentence's first word)
+        takes (idxs, pos, y, lr), its window reaching past the word (``word_window``), and
+        runs ``_recurrence`` (scan) over it: unrolled, its (L, R) window shapes made 81
+        compiled functions for bs 9, which took Numba about 40 min to compile on a loaded
+        2-core machine. It keeps the sparse embedding update below.
 
         Same mathematics as the per-word loop, less arithmetic and far fewer operations (equal
         to rounding, see tests): the ``L`` steps of the recurrence are unrolled, so there is
@@ -176,18 +180,23 @@ class _SLUBase:
         idxs, y, lr = T.imatrix("window"), T.ivector("y_word"), T.scalar("lr")
         flat = idxs.flatten()
         rows = self.emb[flat]
-        cost = -T.log(self._unrolled(self.p, rows.reshape((L + R, self.de * self.cs)), L, R))[y[0]]
-        # a bidirectional model's first word has no forward step (shifted), its last no backward
-        # one: those directions' weights get a zero gradient (an update that changes nothing)
-        grads = grad(cost, [rows] + self.params[1:], disconnected_inputs="ignore")
+        if self.bidirectional:
+            pos = T.iscalar("pos")
+            x = rows.reshape((idxs.shape[0], self.de * self.cs))
+            probs, inputs = self._recurrence(x)[pos], [idxs, pos, y, lr]
+        else:
+            probs = self._unrolled(self.p, rows.reshape((L, self.de * self.cs)), L)
+            inputs = [idxs, y, lr]
+        cost = -T.log(probs)[y[0]]
+        grads = grad(cost, [rows] + self.params[1:])
         updates = OrderedDict((q, q - lr * g) for q, g in zip(self.params[1:], grads[1:]))
         emb = T.inc_subtensor(self.emb[flat], -lr * grads[0])  # duplicates: summed
-        if L == 1:   # the first word of a sentence (whatever R)
+        if L == 1:   # the first word of a sentence
             emb = unit_rows(emb)
         else:
             emb = T.set_subtensor(emb[flat], unit_rows(emb[flat]))
         updates[self.emb] = emb
-        f = function([idxs, y, lr], cost, updates=updates)
+        f = function(inputs, cost, updates=updates)
         f.trust_input = True   # sentence_words_train hands it int32 / floatX arrays only
         return f
 
@@ -210,8 +219,9 @@ class _SLUBase:
         elif name == "word_train_normalize":
             f = function(self.word_inputs + [y, lr], self.nll, updates=self._sgd_updates(self.nll))
         elif name.startswith("word_window_train_normalize_L"):  # is13, fast trainer
-            L, _, R = name.rsplit("L", 1)[1].partition("R")
-            f = self._word_window_graph(int(L), int(R or 0))
+            f = self._word_window_graph(int(name.rsplit("L", 1)[1]))
+        elif name.startswith("word_window_train_normalize_bi"):  # (see _word_window_graph)
+            f = self._word_window_graph(1 if name.endswith("first") else None)
         elif name == "normalize":
             e = self.emb
             f = function([], [], updates={e: unit_rows(e)})
@@ -242,23 +252,22 @@ class _SLUBase:
         saved = {k: v.copy() for k, v in self.get_params().items()}
         w = self.windows(np.zeros(int(bs) if fast else 1, dtype="int32"))
         classify(w)
-        if fast:   # sentences of 1 .. 2 bs - 1 words reach every (L, R) of a bidirectional model
-            for n in range(1, 2 * int(bs)) if self.bidirectional else [int(bs)]:
-                w = self.windows(np.zeros(n, dtype="int32"))
-                self.sentence_words_train(w, np.zeros(n, dtype="int32"), 0.0, bs)
+        if fast:
+            self.sentence_words_train(w, np.zeros(len(w), dtype="int32"), 0.0, bs)
         else:
             pos = [0] if regime != "sentence" and self.bidirectional else []
             step(w, *pos, np.zeros(1, dtype="int32") if regime == "sentence" else 0, 0.0)
         self.set_params(saved)
 
-    def _window_name(self, L, R=0):
-        return f"word_window_train_normalize_L{L}" + (f"R{R}" if R else "")
+    def _window_name(self, L):
+        if self.bidirectional:   # any window: the first word's, the others'
+            return "word_window_train_normalize_bi" + ("first" if L == 1 else "")
+        return f"word_window_train_normalize_L{L}"
 
     def _window_names(self, bs):
-        """The fast trainer's compiled functions: one per window length L (and, bidirectional,
-        per count R of rows after the word)."""
-        return [self._window_name(L, R) for L in range(1, bs + 1)
-                for R in (range(bs) if self.bidirectional else [0])]
+        """The fast trainer's compiled functions: one per window length L (bidirectional:
+        two, see ``_word_window_graph``)."""
+        return sorted({self._window_name(L) for L in range(1, bs + 1)})
 
     # -- the tutorials' entry points -----------------------------------------------------
     def classify(self, idxs):
@@ -286,10 +295,12 @@ class _SLUBase:
         costs = []
         for t in range(n):
             lo, hi = self.word_window(t, n, bs)
-            key = (t + 1 - lo, hi - t - 1)
-            f = self._window_fns.get(key) or self._window_fns.setdefault(
-                key, self._compile(self._window_name(*key)))
-            costs.append(f(idxs[lo:hi], y[t:t + 1], lr))
+            name = self._window_name(t + 1 - lo)
+            f = self._window_fns.get(name) or self._window_fns.setdefault(name, self._compile(name))
+            if self.bidirectional:
+                costs.append(f(idxs[lo:hi], np.asarray(t - lo, dtype="int32"), y[t:t + 1], lr))
+            else:
+                costs.append(f(idxs[lo:hi], y[t:t + 1], lr))
         return costs
 
     def windows(self, sentence):
@@ -349,7 +360,7 @@ class RNNSLU(_SLUBase):
     def _recurrence(self, x):
         return _output(self.p, _elman_hidden(self.p, _project(self.p, x)))  # softmax: all steps at once
 
-    def _unrolled(self, p, x, L, R=0):
+    def _unrolled(self, p, x, L):
         """The output distribution after ``L`` unrolled steps over the rows of ``x``, from h0."""
         xp = _project(p, x)
         return _output(p, _elman_unrolled(p, [xp[k] for k in range(L)]))
@@ -373,9 +384,9 @@ class Jordan(_SLUBase):
     def _recurrence(self, x):
         return _jordan_scan(self.p, _project(self.p, x))[0]
 
-    def _unrolled(self, p, x, L, R=0):
+    def _unrolled(self, p, x, L):
         xp = _project(p, x)
-        return _jordan_unrolled(p, [xp[k] for k in range(L)])[0]
+        return _jordan_unrolled(p, [xp[k] for k in range(L)])
 
 
 class Hybrid(_SLUBase):
@@ -417,7 +428,7 @@ class Hybrid(_SLUBase):
                          sequences=_project(p, x), outputs_info=[p["h0"], p["s0"]])
         return s
 
-    def _unrolled(self, p, x, L, R=0):
+    def _unrolled(self, p, x, L):
         xp, h, s = _project(p, x), p["h0"], p["s0"]
         for k in range(L):
             h, s = self._step(p, xp[k], h, s)
@@ -488,12 +499,6 @@ class _Bidirectional(_SLUBase):
             return _elman_hidden(p, xp, sfx)
         return _jordan_scan(p, xp, sfx)[1]
 
-    def _last_hidden(self, p, xps, sfx):
-        """A direction's hidden state after the steps ``xps`` (unrolled); h0 for none."""
-        if self.direction == "elman":
-            return _elman_unrolled(p, xps, sfx)
-        return _jordan_unrolled(p, xps, sfx)[1]
-
     def _recurrence(self, x):
         p = self.p
         f = self._hidden(p, _project(p, x, "_f"), "_f")
@@ -503,16 +508,6 @@ class _Bidirectional(_SLUBase):
             g = T.concatenate([g[1:], p["h0_b"].dimshuffle("x", 0)], axis=0)
         h = sigmoid(_project(p, x) + T.dot(f, p["wf"]) + T.dot(g, p["wb"]))
         return _output(p, h)
-
-    def _unrolled(self, p, x, L, R=0):
-        """The output distribution at row L - 1 of the L + R rows of ``x``, unrolled."""
-        xf, xb = _project(p, x, "_f"), _project(p, x, "_b")
-        shift = self.combine == "shifted"
-        f = self._last_hidden(p, [xf[k] for k in range(L - shift)], "_f")
-        g = self._last_hidden(p, [xb[k] for k in range(L + R - 1, L - 1 - (not shift), -1)],
-                              "_b")
-        xp = _project(p, x[L - 1])
-        return _output(p, sigmoid(xp + T.dot(f, p["wf"]) + T.dot(g, p["wb"])))
 
 
 class BiJordan(_Bidirectional):
