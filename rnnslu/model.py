@@ -160,8 +160,9 @@ class _SLUBase:
         A bidirectional model (``L`` None: any window; ``first``: the sentence's first word)
         takes (idxs, pos, y, lr), its window reaching past the word (``word_window``), and
         runs ``_recurrence`` (scan) over it: unrolled, its (L, R) window shapes made 81
-        compiled functions for bs 9, which took Numba about 40 min to compile on a loaded
-        2-core machine. It keeps the sparse embedding update below.
+        compiled functions for bs 9 (Numba took 414 s for the hybrid's 9 unrolled ones on a
+        loaded 2-core machine; the 81 had not finished compiling after 10 minutes). It keeps
+        the sparse embedding update below.
 
         Same mathematics as the per-word loop, less arithmetic and far fewer operations (equal
         to rounding, see tests): the ``L`` steps of the recurrence are unrolled, so there is
