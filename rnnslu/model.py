@@ -161,7 +161,7 @@ class _SLUBase:
         takes (idxs, pos, y, lr), its window reaching past the word (``word_window``), and
         runs ``_recurrence`` (scan) over it: unrolled, its (L, R) window shapes made 81
         compiled functions for bs 9 (Numba took 414 s for the hybrid's 9 unrolled ones on a
-        loaded 2-core machine; the 81 had not finished compiling after 10 minutes). It keeps
+        loaded 2-core machine: at that rate, about an hour for the 81). It keeps
         the sparse embedding update below.
 
         Same mathematics as the per-word loop, less arithmetic and far fewer operations (equal
