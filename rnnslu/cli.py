@@ -8,6 +8,9 @@ from rnnrepro.cli import LINKER_HELP, ArgumentParser, int_list, odd_positive_int
 
 from .sweep import SweepError
 
+# the models (rnnslu.model.MODELS), named here so that --help does not load the engine
+MODEL_NAMES = ("elman", "jordan", "hybrid", "bi-jordan", "bi-elman")
+
 
 def fold_type(text):
     """An ATIS fold: 0-4, or 'full' for atis.pkl.gz."""
@@ -33,8 +36,13 @@ def _common(p):
     p.add_argument("--preset", choices=["dlt", "is13"], default="dlt",
                    help="dlt: rnnslu.py (per-sentence SGD, decay); is13: elman/jordan-forward.py "
                         "(per-word SGD over bs windows)")
-    p.add_argument("--model", choices=["elman", "jordan"], default="elman",
-                   help="Elman (hidden-state recurrence) or Jordan (output recurrence)")
+    p.add_argument("--model", choices=list(MODEL_NAMES), default="elman",
+                   help="elman (hidden-state recurrence), jordan (output recurrence): the "
+                        "tutorials'; hybrid (Elman-Jordan), bi-jordan, bi-elman: Mesnil et al.'s "
+                        "other models (rnnslu.model)")
+    p.add_argument("--bi-combine", choices=["shifted", "aligned"],
+                   help="bi-*: combine the forward state at t-1 and the backward one at t+1 "
+                        "(shifted, TASLP; default) or both at t (aligned)")
     p.add_argument("--epochs", type=positive_int, dest="nepochs",
                    help="training epochs (default: the preset's; 60 dlt, 50 is13)")
     p.add_argument("--lr", type=positive_float, help="learning rate (default: the preset's)")
@@ -68,7 +76,7 @@ def _config(a):
     return make_config(a.preset, model=a.model, data=a.data, fold=a.fold, data_dir=a.data_dir,
                        nepochs=a.nepochs, lr=a.lr, win=a.win, nhidden=a.nhidden,
                        emb_dimension=a.emb_dimension, bs=a.bs, seed=a.seed, decay=a.decay,
-                       is13_trainer=a.is13_trainer,
+                       is13_trainer=a.is13_trainer, bi_combine=a.bi_combine,
                        reset=a.reset, out=a.out, floatX=a.floatX, verbose=0 if a.quiet else 1)
 
 
@@ -94,7 +102,8 @@ def cmd_search(a):
     from .search import format_ranking, random_search
     s = _config(a)
     base = {k: s[k] for k in ("preset", "model", "data", "fold", "data_dir", "nepochs", "seed",
-                              "decay", "reset", "floatX", "bs") if s.get(k) is not None}
+                              "decay", "reset", "floatX", "bs", "bi_combine")
+            if s.get(k) is not None}
     base["out"] = a.out or os.path.join("runs", f"rnnslu-search-{s['data']}")
     results = random_search(base, trials=a.trials, jobs=a.jobs, seed=a.search_seed,
                             backend=a.backend, scheduler=a.scheduler, address=a.address)
@@ -110,7 +119,7 @@ def cmd_sweep(a):
                          data=a.data, data_dir=a.data_dir, nepochs=a.nepochs, lr=a.lr,
                          win=a.win, nhidden=a.nhidden, emb_dimension=a.emb_dimension, bs=a.bs,
                          decay=a.decay, reset=a.reset, floatX=a.floatX,
-                         is13_trainer=a.is13_trainer)
+                         is13_trainer=a.is13_trainer, bi_combine=a.bi_combine)
     records, rows = sweep.run_sweep(configs, out, backend=a.backend, jobs=a.jobs,
                                     scheduler=a.scheduler, address=a.address,
                                     say=(lambda *x: None) if a.quiet else print)

@@ -32,7 +32,7 @@ from rnnrepro.parallel import run_tasks
 METRICS = (("valid_f1", "valid F1"), ("test_f1", "test F1"), ("best_epoch", "best epoch"))
 # result.json from another configuration is not a finished run of this sweep
 IDENTITY = ("preset", "model", "data", "fold", "seed", "nepochs", "lr", "win", "nhidden",
-            "emb_dimension", "bs", "decay", "reset", "is13_trainer", "floatX")
+            "emb_dimension", "bs", "decay", "reset", "is13_trainer", "floatX", "bi_combine")
 # where a run was made: from its result.json, kept in a record's sweep.jsonl
 PROVENANCE = ("commit", "hardware", "engine", "engine_version", "linker", "floatX")
 

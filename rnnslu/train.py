@@ -46,6 +46,8 @@ PRESETS = {
 # against 20.7 / 30.3 and 29.0 / 36.5 s on C (results/bench_is13_linkers). The faithful loop
 # stays the default trainer.
 IS13_TRAINERS = ("fast", "word")
+BI_COMBINE = ("shifted", "aligned")  # bidirectional models: see rnnslu.model._Bidirectional
+BIDIRECTIONAL = tuple(k for k, m in MODELS.items() if m.bidirectional)
 TOY_EPOCHS = 8  # the embedded toy corpus needs far fewer epochs than ATIS
 
 
@@ -60,6 +62,14 @@ def make_config(preset="dlt", **overrides):
     s.update({k: v for k, v in overrides.items() if v is not None})
     if s["model"] not in MODELS:
         raise ValueError(f"unknown model {s['model']!r}; choose from {sorted(MODELS)}")
+    if s["model"] in BIDIRECTIONAL:   # its own option; absent for the other models
+        s["bi_combine"] = s.get("bi_combine") or "shifted"
+        if s["bi_combine"] not in BI_COMBINE:
+            raise ValueError(f"bi_combine must be one of {BI_COMBINE}, not {s['bi_combine']!r}")
+    elif s.get("bi_combine"):
+        raise ValueError(f"bi_combine is for the bidirectional models, not {s['model']!r}")
+    else:
+        s.pop("bi_combine", None)
     if s["is13_trainer"] not in IS13_TRAINERS:
         raise ValueError(f"is13_trainer must be one of {IS13_TRAINERS}, not {s['is13_trainer']!r}")
     if s["reset"] not in ("aliased", "always"):
@@ -68,6 +78,12 @@ def make_config(preset="dlt", **overrides):
         where = "toy" if s["data"] == "toy" else f"fold{s['fold']}"
         s["out"] = os.path.join("runs", f"rnnslu-{s['preset']}-{s['model']}-{where}")
     return s
+
+
+def model_options(s):
+    """The model's own options in ``s``: ``combine`` for a bidirectional model (the key is
+    absent from the configs of the other models, so their run identities are unchanged)."""
+    return {"combine": s["bi_combine"]} if s.get("bi_combine") else {}
 
 
 def load_data(s):
@@ -107,6 +123,13 @@ def train_epoch(rnn, s, train_windows, train_y, order, clr, desc):
         # the same per-word updates, one compiled function per window length (sentence_words_train)
         for i in progress(order, desc=desc, quiet=not s["verbose"], unit="sent"):
             costs.extend(rnn.sentence_words_train(train_windows[i], train_y[i], clr, s["bs"]))
+    elif rnn.bidirectional:  # "word": is13's loop, each word's window reaching past it too
+        step = rnn._compile("word_train_normalize")
+        for i in progress(order, desc=desc, quiet=not s["verbose"], unit="sent"):
+            w, n = train_windows[i], len(train_y[i])
+            for t, label in enumerate(train_y[i]):
+                lo, hi = rnn.word_window(t, n, s["bs"])
+                costs.append(step(w[lo:hi], t - lo, int(label), clr))
     else:  # "word": is13's loop, one compiled call per word (the reference)
         step = rnn._compile("word_train_normalize")
         for i in progress(order, desc=desc, quiet=not s["verbose"], unit="sent"):
@@ -174,7 +197,8 @@ def _train(s, resume):
     np.random.seed(s["seed"])
     random.seed(s["seed"])
     rnn = MODELS[s["model"]](nh=s["nhidden"], nc=nclasses, ne=vocsize,
-                             de=s["emb_dimension"], cs=s["win"], seed=s["seed"])
+                             de=s["emb_dimension"], cs=s["win"], seed=s["seed"],
+                             **model_options(s))
 
     st = dict(epoch=0, clr=s["lr"], best_f1=-np.inf, be=-1, aliased=False, done=False,
               order=list(range(len(train_lex))), best={})

@@ -40,9 +40,10 @@ def small_data(monkeypatch):
     real = dict(slu_train.MODELS)
 
     def shared(kind):
-        def make(nh, nc, ne, de, cs, seed):
-            fresh = real[kind](nh=nh, nc=nc, ne=ne, de=de, cs=cs, seed=seed)  # no compile yet
-            model = _MODELS.setdefault((kind, nh, nc, ne, de, cs, engine.floatx()), fresh)
+        def make(nh, nc, ne, de, cs, seed, **kw):
+            fresh = real[kind](nh=nh, nc=nc, ne=ne, de=de, cs=cs, seed=seed, **kw)  # no compile yet
+            key = (kind, nh, nc, ne, de, cs, engine.floatx(), tuple(sorted(kw.items())))
+            model = _MODELS.setdefault(key, fresh)
             model.set_params(fresh.get_params())
             return model
         return make
@@ -158,9 +159,10 @@ def test_same_seed_reshuffle_every_epoch(tmp_path, small_data, monkeypatch):
     assert orders == expect and expect[0] != expect[1]
 
 
-@pytest.mark.parametrize("model", ["elman", "jordan"])
-def test_is13_resume_equals_uninterrupted(tmp_path, small_data, model):
-    kw = dict(preset="is13", model=model, bs=3)
+@pytest.mark.parametrize("model,trainer", [("elman", "word"), ("jordan", "word"),
+                                           ("bi-elman", "fast")])
+def test_is13_resume_equals_uninterrupted(tmp_path, small_data, model, trainer):
+    kw = dict(preset="is13", model=model, bs=3, is13_trainer=trainer)
     straight, m1 = _main(tmp_path, "a", nepochs=3, **kw)
     _main(tmp_path, "b", nepochs=1, **kw)
     resumed, m2 = _main(tmp_path, "b", nepochs=3, resume=True, **kw)

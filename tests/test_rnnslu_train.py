@@ -109,3 +109,21 @@ def test_cli_corrupt_checkpoint_is_one_clear_error(tmp_path, capsys):
                      "--quiet", "--resume", "--out", str(out)]) == 2
     err = capsys.readouterr().err
     assert "checkpoint.npz: unreadable checkpoint" in err and "Traceback" not in err
+
+
+def test_every_model_is_a_command_choice_and_only_bidirectional_ones_take_bi_combine():
+    """--model offers exactly rnnslu.model.MODELS (named in the CLI so --help loads no
+    engine); bi_combine belongs to the bidirectional models' configs only, so the run
+    identities of the other models are unchanged."""
+    import pytest
+    from rnnslu.model import MODELS
+    from rnnslu.train import BIDIRECTIONAL
+    assert cli.MODEL_NAMES == tuple(MODELS)
+    assert BIDIRECTIONAL == ("bi-jordan", "bi-elman")
+    assert "bi_combine" not in make_config("is13", model="hybrid")
+    assert make_config("is13", model="bi-elman")["bi_combine"] == "shifted"
+    assert make_config("is13", model="bi-jordan", bi_combine="aligned")["bi_combine"] == "aligned"
+    with pytest.raises(ValueError, match="bidirectional"):
+        make_config("is13", model="elman", bi_combine="aligned")
+    with pytest.raises(ValueError, match="bi_combine must be"):
+        make_config("is13", model="bi-elman", bi_combine="sideways")

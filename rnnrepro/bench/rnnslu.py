@@ -23,7 +23,8 @@ def main(argv=None):
     ap.add_argument("--data-dir")
     ap.add_argument("--sentences", type=int, default=0, help="0 = the whole training set")
     ap.add_argument("--preset", choices=["dlt", "is13"], default="dlt")
-    ap.add_argument("--model", choices=["elman", "jordan"], default="elman")
+    from rnnslu.cli import MODEL_NAMES
+    ap.add_argument("--model", choices=MODEL_NAMES, default="elman", help="rnnslu.model.MODELS")
     ap.add_argument("--is13-trainer", choices=["fast", "word"], default="fast")
     a = ap.parse_args(argv)
     from rnnrepro import engine
