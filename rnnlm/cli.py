@@ -170,6 +170,14 @@ def add_subcommands(subparsers):
                    help="stop at the first checkpoint after this many seconds (with "
                         "--checkpoint-every: inside an epoch; else at an epoch's end); "
                         "continue later with --resume")
+    p.add_argument("--dropout-masks", choices=("numpy", "counter"), default="numpy",
+                   help="numpy: drawn on the host by numpy's generator (default; the recorded "
+                        "runs); counter: drawn inside the compiled graph by a counter-based "
+                        "generator from the seed and the window number (other masks, the same "
+                        "on every linker and device; no host draw or copy per window on a GPU)")
+    p.add_argument("--unroll", action="store_true",
+                   help="write each window's steps out one after another (as TF's graph does) "
+                        "instead of a scan loop; the same arithmetic, compiled per window shape")
     _ptb_common(p)
     p.set_defaults(func=cmd_ptb_lstm)
 
@@ -234,13 +242,15 @@ def cmd_ptb_lstm(args):
     seed = 0 if args.seed is None else args.seed
     if args.dry_run:
         print(ptb_word_lm.dry_run(args.config, data_dir=args.data_dir, out=args.out,
-                                  max_epochs=args.max_epochs, seed=seed))
+                                  max_epochs=args.max_epochs, seed=seed,
+                                  masks=args.dropout_masks, unroll=args.unroll))
         return 0
     s = ptb_word_lm.train_lstm(
         args.config, data_dir=args.data_dir, out=args.out, max_epochs=args.max_epochs,
         resume=args.resume, overwrite=args.overwrite, seed=seed, quiet=args.quiet,
         command=_command_line(sys.argv[1:]), evaluate_test=not args.no_test,
-        checkpoint_every=args.checkpoint_every, time_limit=args.time_limit)
+        checkpoint_every=args.checkpoint_every, time_limit=args.time_limit,
+        masks=args.dropout_masks, unroll=args.unroll)
     return 0 if s["epochs"] or s["stopped"] else 1
 
 

@@ -4,6 +4,8 @@ side by side), and the class-softmax RNN.
 
     python scripts/bench_ptb.py [--windows 30] [--linker c,numba,jax] [--sizes small,medium,large]
                                 [--data-dir DIR] [--out results/bench-ptb/bench.json]
+                                [--variants scan,unroll,counter,unroll+counter] [--peer]
+                                [--profile] [--rounds N]
 
 One subprocess per (engine, linker) (the engine is fixed at import); see rnnrepro/bench/ptb.py.
 Runs unchanged on a GPU machine: JAX then runs on the GPU.
@@ -28,14 +30,30 @@ def main():
     p.add_argument("--big-windows", type=int, default=None,
                    help="windows timed for medium/large (default 4 and 2: a reduced run)")
     p.add_argument("--no-class-rnn", action="store_true", help="LSTM rows only")
+    p.add_argument("--variants", default="scan",
+                   help="LSTM variants, comma-separated: scan (default path), unroll (window "
+                        "written out), counter (masks drawn in the graph), unroll+counter")
+    p.add_argument("--peer", action="store_true",
+                   help="also time a PyTorch LSTM of the same config (where torch imports; cuDNN "
+                        "on a GPU, the same threads on a CPU)")
+    p.add_argument("--profile", action="store_true",
+                   help="also split each LSTM window into host mask draw, call and device wait")
+    p.add_argument("--rounds", type=int, default=1,
+                   help="repeat every configuration this many times, interleaved")
     p.add_argument("--out", default=os.path.join("results", "bench-ptb", "bench.json"))
     args = p.parse_args()
     linkers = tuple(args.linker.split(","))
     bad = [x for x in linkers if x not in ("c", "numba", "jax")]
     if bad:
         p.error(f"--linker: {', '.join(bad)} not one of c, numba, jax")
+    from rnnrepro.bench.ptb import VARIANTS
+    variants = tuple(args.variants.split(","))
+    bad = [x for x in variants if x not in VARIANTS]
+    if bad:
+        p.error(f"--variants: {', '.join(bad)} not one of {', '.join(VARIANTS)}")
     compare(tuple(args.engines.split(",")), args.windows, args.data_dir, args.out, linkers,
-            tuple(args.sizes.split(",")), args.big_windows, not args.no_class_rnn)
+            tuple(args.sizes.split(",")), args.big_windows, not args.no_class_rnn, variants,
+            args.peer, args.profile, args.rounds)
 
 
 if __name__ == "__main__":

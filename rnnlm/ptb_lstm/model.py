@@ -22,6 +22,7 @@ import numpy as np
 from rnnrepro.engine import T, asfloat, config, function, grad, linker, scan, shared, sigmoid, \
     softmax, tensor, th
 
+from rnnrepro.rng import counter_uniform
 from rnnlm.registry import register
 
 # The tutorial's configurations and published numbers live in rnnlm.ptb_lstm.configs (no engine
@@ -85,8 +86,12 @@ class PTBLSTM:
     window length; cost = sum over steps of the batch mean).
     """
 
-    def __init__(self, config_, vocab_size, params=None, seed=0, compile_train=True):
+    def __init__(self, config_, vocab_size, params=None, seed=0, compile_train=True,
+                 masks="numpy", unroll=False):
+        if masks not in MASK_SOURCES:
+            raise ValueError(f"masks={masks!r}: one of {', '.join(MASK_SOURCES)}")
         self.config = dict(config_)
+        self.masks, self.unroll, self.mask_seed = masks, bool(unroll), seed
         self.vocab_size = vocab_size
         c = self.config
         self.num_layers, self.hidden_size = c["num_layers"], c["hidden_size"]
@@ -96,6 +101,12 @@ class PTBLSTM:
         self.params = {k: shared(asfloat(v), name=k) for k, v in params.items()}
         self.use_dropout = c["keep_prob"] < 1.0
         self._build(compile_train)
+
+    @property
+    def static_shapes(self):
+        """Whether the functions are compiled per window shape (JAX traces static shapes; an
+        unrolled window needs its number of steps)."""
+        return self.linker == "jax" or self.unroll
 
     def param_names(self):
         return list(self.params)
@@ -109,8 +120,12 @@ class PTBLSTM:
             v.set_value(asfloat(arrays[k]))
 
     # -- graph -----------------------------------------------------------------------------
-    def _layer(self, inp, layer, c0, h0):
-        """One LSTM layer over all steps: ``inp`` (T, B, H) -> outputs (T, B, H), last c, h."""
+    def _layer(self, inp, layer, c0, h0, n_steps=None):
+        """One LSTM layer over all steps: ``inp`` (T, B, H) -> outputs (T, B, H), last c, h.
+
+        ``scan`` over the steps, or (``unroll``, ``n_steps`` known) the steps written out one
+        after another as TF's own graph does (``ptb_word_lm.py`` loops over ``num_steps`` in
+        Python): the same step, the same arithmetic, no loop for the compiler to run."""
         H = self.hidden_size
         W = self.params[f"kernel_{layer}"]
         b = self.params[f"bias_{layer}"]
@@ -124,17 +139,23 @@ class PTBLSTM:
             h_new = T.tanh(c_new) * sigmoid(o)
             return c_new, h_new
 
+        if self.unroll and n_steps is not None:
+            c, h, outs = c0, h0, []
+            for t in range(n_steps):
+                c, h = step(x_proj[t], c, h, W_h)
+                outs.append(h)
+            return T.stack(outs), c, h
         (cs, hs), _ = scan(step, sequences=[x_proj], outputs_info=[c0, h0],
                            non_sequences=[W_h], strict=True)
         return hs, cs[-1], hs[-1]
 
-    def _forward(self, x, y, c0, h0, masks):
+    def _forward(self, x, y, c0, h0, masks, n_steps=None):
         """Returns cost (sum over steps of batch-mean NLL), final states, gathered embeddings."""
         emb = self.params["embedding"][x.T]  # (T, B, H): time-major
         inp = emb * masks[0] if masks is not None else emb
         cs, hs = [], []
         for layer in range(self.num_layers):
-            out, c_last, h_last = self._layer(inp, layer, c0[layer], h0[layer])
+            out, c_last, h_last = self._layer(inp, layer, c0[layer], h0[layer], n_steps)
             inp = out * masks[layer + 1] if masks is not None else out
             cs.append(c_last)
             hs.append(h_last)
@@ -150,7 +171,7 @@ class PTBLSTM:
         self._compile_train = compile_train
         self._fns = {}
         self.linker = linker("ptb-lstm")
-        if self.linker != "jax":  # C / Numba: shapes stay symbolic, one function each
+        if not self.static_shapes:  # C / Numba: shapes stay symbolic, one function each
             self._fns[None] = self._compile(None)
 
     def _compile(self, shape):
@@ -162,14 +183,13 @@ class PTBLSTM:
         L, H = self.num_layers, self.hidden_size
         x, y = (tensor(n, "int32", (B, N)) for n in ("x", "y"))
         c0, h0 = (tensor(n, config.floatX, (L, B, H)) for n in ("c0", "h0"))
-        cost, c_n, h_n, _ = self._forward(x, y, c0, h0, None)
+        cost, c_n, h_n, _ = self._forward(x, y, c0, h0, None, N)
         evaluate = function([x, y, c0, h0], [cost, c_n, h_n], linker_name=self.linker)
         if not self._compile_train:
             return evaluate, None
         lr = T.scalar("lr")
-        masks = [tensor(f"mask{i}", config.floatX, (N, B, H))
-                 for i in range(self.num_layers + 1)] if self.use_dropout else None
-        cost, c_n, h_n, emb = self._forward(x, y, c0, h0, masks)
+        mask_inputs, masks = self._mask_graph(x)
+        cost, c_n, h_n, emb = self._forward(x, y, c0, h0, masks, N)
         dense = [k for k in self.params if k != "embedding"]
         grads = grad(cost, [self.params[k] for k in dense] + [emb])
         g_dense, g_emb = grads[:-1], grads[-1]
@@ -182,7 +202,7 @@ class PTBLSTM:
         E = self.params["embedding"]
         updates.append((E, T.inc_subtensor(E[x.T.flatten()],
                                            -lr * scale * g_emb.reshape((-1, self.hidden_size)))))
-        inputs = [x, y, c0, h0, lr] + (masks or [])
+        inputs = [x, y, c0, h0, lr] + mask_inputs
         train_step = function(inputs, [cost, c_n, h_n, global_norm], updates=updates,
                               linker_name=self.linker)
         if self.linker == "jax":
@@ -192,10 +212,32 @@ class PTBLSTM:
             evaluate.trust_input = train_step.trust_input = True
         return evaluate, train_step
 
+    def _mask_graph(self, x):
+        """(the train step's dropout inputs, the masks (N, B, H) per layer + 1, or None).
+
+        ``numpy``: the masks are inputs drawn on the host (``dropout_masks``). ``counter``:
+        the inputs are the seed and the window number and the graph draws the masks itself
+        (``counter_masks``, the same numbers on every linker and device: no host draw and no
+        copy per window on a GPU)."""
+        if not self.use_dropout:
+            return [], None
+        L, H = self.num_layers, self.hidden_size
+        B, N = x.type.shape
+        if self.masks == "numpy":
+            masks = [tensor(f"mask{i}", config.floatX, (N, B, H)) for i in range(L + 1)]
+            return masks, masks
+        seed, window = tensor("mask_seed", "uint32", ()), tensor("mask_window", "uint32", ())
+        shape = (x.shape[1], x.shape[0], H)
+        keep, scale = _keep_and_scale(self.config["keep_prob"])
+        masks = [T.cast(counter_uniform(seed, layer, window, shape, symbolic=T,
+                                        dtype=config.floatX) < T.constant(keep), config.floatX)
+                 * T.constant(scale) for layer in range(L + 1)]
+        return [seed, window], masks
+
     def loss_and_gradients(self, x, y, c0, h0, *masks):
         """[cost, d cost / d param for each of ``param_names()``] (dense gradients, with the
         dropout ``masks`` if the config has dropout); for tests across linkers."""
-        key = None if self.linker != "jax" else tuple(np.shape(x))
+        key = tuple(np.shape(x)) if self.static_shapes else None
         fn = self._fns.get(("grads", key))
         if fn is None:
             B, N = key or (None, None)
@@ -204,7 +246,7 @@ class PTBLSTM:
             cv, hv = (tensor(n, config.floatX, (L, B, H)) for n in ("c0", "h0"))
             mv = [tensor(f"mask{i}", config.floatX, (N, B, H))
                   for i in range(L + 1)] if self.use_dropout else None
-            cost = self._forward(xv, yv, cv, hv, mv)[0]
+            cost = self._forward(xv, yv, cv, hv, mv, N)[0]
             fn = self._fns["grads", key] = function(
                 [xv, yv, cv, hv] + (mv or []),
                 [cost] + grad(cost, [self.params[k] for k in self.params]),
@@ -212,7 +254,7 @@ class PTBLSTM:
         return fn(x, y, c0, h0, *masks)
 
     def _functions(self, x):
-        key = None if self.linker != "jax" else tuple(np.shape(x))
+        key = tuple(np.shape(x)) if self.static_shapes else None
         fns = self._fns.get(key)
         if fns is None:
             fns = self._fns[key] = self._compile(key)
@@ -229,9 +271,8 @@ class PTBLSTM:
         evaluate(x, x, c, h)
         if train_step is not None:
             saved = self.get_params()
-            masks = self.dropout_masks(np.random.RandomState(0), batch_size, num_steps) \
-                if self.use_dropout else []
-            train_step(x, x, c, h, asfloat(0.0), *masks)
+            train_step(x, x, c, h, asfloat(0.0),
+                       *self.dropout_args(np.random.RandomState(0), batch_size, num_steps, 0))
             self.set_params(saved)
 
     def evaluate(self, x, y, c0, h0):
@@ -245,8 +286,9 @@ class PTBLSTM:
             raise RuntimeError("this PTBLSTM was built with compile_train=False")
         args = (x, y, c0, h0, lr) + tuple(masks)
         if self.linker == "jax":  # trust_input: nothing else checks or casts the inputs
+            kinds = [None] * len(masks) if self.masks == "numpy" else ["uint32"] * len(masks)
             args = _typed((x, "int32"), (y, "int32"), (c0, None), (h0, None), (lr, None),
-                          *((m, None) for m in masks))
+                          *zip(masks, kinds))
         return fn(*args)
 
     def zero_state(self, batch_size):
@@ -260,6 +302,34 @@ class PTBLSTM:
         shape = (num_steps, batch_size, self.hidden_size)
         return [asfloat((rng.uniform(size=shape) < keep) / keep)
                 for _ in range(self.num_layers + 1)]
+
+    def counter_masks(self, seed, window, batch_size, num_steps):
+        """On the host, the masks a ``masks="counter"`` graph draws for window ``window``: layer
+        ``l``'s mask has key (seed, l), counter (window, element) (``rnnrepro.rng``)."""
+        keep, scale = _keep_and_scale(self.config["keep_prob"])
+        shape = (num_steps, batch_size, self.hidden_size)
+        return [(counter_uniform(seed, layer, window, shape, dtype=config.floatX) < keep)
+                .astype(config.floatX) * scale for layer in range(self.num_layers + 1)]
+
+    def dropout_args(self, rng, batch_size, num_steps, window):
+        """What ``train_step`` takes after ``lr`` for training window number ``window`` (counted
+        from the start of the run): the masks drawn from ``rng`` (``masks="numpy"``), or the
+        seed and the window number that the graph draws them from (``"counter"``)."""
+        if not self.use_dropout:
+            return []
+        if self.masks == "numpy":
+            return self.dropout_masks(rng, batch_size, num_steps)
+        return [np.uint32(self.mask_seed), np.uint32(window)]
+
+
+MASK_SOURCES = ("numpy", "counter")
+
+
+def _keep_and_scale(keep_prob):
+    """keep_prob and 1/keep_prob in floatX: a counter mask is ``(u < keep) * scale`` with the
+    same two constants in the graph and on the host (bit for bit)."""
+    return np.asarray(keep_prob, dtype=config.floatX), np.asarray(1.0 / keep_prob,
+                                                                   dtype=config.floatX)
 
 
 def _typed(*pairs):
@@ -287,27 +357,29 @@ def _typed(*pairs):
 _MODEL_CACHE = {}
 
 
-def get_model(config_, vocab_size, params=None, seed=0):
+def get_model(config_, vocab_size, params=None, seed=0, masks="numpy", unroll=False):
     """A ``PTBLSTM`` for this config, reusing compiled functions within the process.
 
     Compiling the scan graphs dominates short runs (tests, resume checks); a cached instance
-    gets fresh parameters (``params`` or a new seeded initialisation) and is otherwise
-    identical to a new one.
+    gets fresh parameters (``params`` or a new seeded initialisation) and the ``seed`` of its
+    counter masks, and is otherwise identical to a new one.
     """
     from rnnrepro.engine import NAME, linker
     # only what shapes the compiled graph
     key = tuple(config_[k] for k in ("hidden_size", "num_layers", "keep_prob", "max_grad_norm")) \
-        + (vocab_size, config.floatX, NAME, linker("ptb-lstm"))
+        + (vocab_size, config.floatX, NAME, linker("ptb-lstm"), masks, bool(unroll))
     if params is None:
         c = config_
         params = init_params(vocab_size, c["hidden_size"], c["num_layers"], c["init_scale"],
                              np.random.RandomState(seed))
     model = _MODEL_CACHE.get(key)
     if model is None:
-        model = _MODEL_CACHE[key] = PTBLSTM(config_, vocab_size, params=params)
+        model = _MODEL_CACHE[key] = PTBLSTM(config_, vocab_size, params=params, seed=seed,
+                                            masks=masks, unroll=unroll)
     else:
         model.set_params(params)
         model.config = dict(config_)
+        model.mask_seed = seed
     return model
 
 

@@ -28,7 +28,7 @@ def _say(msg, quiet=False):
 
 
 def run_epoch(model, data, batch_size, num_steps, lr=None, rng=None, quiet=True, desc=None,
-              verbose=False, start=None, every=None, on_checkpoint=None):
+              verbose=False, start=None, every=None, on_checkpoint=None, first_window=0):
     """``run_epoch``: perplexity exp(costs / iters), state carried window to window.
 
     With ``lr`` it trains (``train_step``); without it only evaluates. Returns
@@ -38,6 +38,8 @@ def run_epoch(model, data, batch_size, num_steps, lr=None, rng=None, quiet=True,
     gets the epoch's progress (``windows`` done, the carried ``c``/``h``, the running
     ``costs``/``iters``/``words``, ``seconds``) and returns True to stop here; ``start`` is such
     a progress dict to continue from (``rng`` must then be in the state it had at that point).
+    ``first_window``: the run's number of this epoch's first window (counter-drawn dropout
+    masks are a function of the seed and that number: ``PTBLSTM.dropout_args``).
 
     The costs are read back one window late: on a GPU (JAX) reading a cost waits for its
     window, and reading the previous one instead lets the next window's dropout masks be drawn
@@ -66,7 +68,7 @@ def run_epoch(model, data, batch_size, num_steps, lr=None, rng=None, quiet=True,
         if lr is None:
             cost, c, h = model.evaluate(x, y, c, h)
         else:
-            masks = model.dropout_masks(rng, batch_size, num_steps) if model.use_dropout else []
+            masks = model.dropout_args(rng, batch_size, num_steps, first_window + step)
             cost, c, h, _ = model.train_step(x, y, c, h, asfloat(lr), *masks)
         pending.append(cost)
         iters += num_steps
@@ -132,7 +134,8 @@ def evaluate_checkpoint(path, data_dir=None, split="test"):
 
 def train_lstm(config_name="small", data_dir=None, out=None, max_epochs=None, resume=False,
                seed=0, quiet=False, command=None, evaluate_test=True, config_overrides=None,
-               overwrite=False, checkpoint_every=None, time_limit=None):
+               overwrite=False, checkpoint_every=None, time_limit=None, masks="numpy",
+               unroll=False):
     """Train (or resume) an LSTM config on PTB; returns a summary dict.
 
     ``max_epochs`` stops after that many epochs in total (the learning-rate schedule is still the
@@ -144,12 +147,17 @@ def train_lstm(config_name="small", data_dir=None, out=None, max_epochs=None, re
     and the dropout generator's state with it, so ``resume`` continues bit for bit), and
     ``time_limit`` (seconds from the start of this call) stops the run at the first checkpoint
     after it, with ``summary["stopped"]`` set; a later ``resume`` continues.
+
+    For a fast device path (``PTBLSTM``): ``masks="counter"`` draws the dropout masks in the
+    graph from the seed and the window number (other masks than the default numpy draw, the
+    same on every linker and device), ``unroll`` writes each window out instead of ``scan``.
     """
     out = out or os.path.join("results", f"ptb-lstm-{config_name}")
     with runsafe.claim(out, resume=resume, overwrite=overwrite, markers=(CKPT, LOG),
                        say=lambda m: _say(m, quiet)):
         return _train_lstm(config_name, data_dir, out, max_epochs, resume, seed, quiet, command,
-                           evaluate_test, config_overrides, checkpoint_every, time_limit)
+                           evaluate_test, config_overrides, checkpoint_every, time_limit,
+                           masks, unroll)
 
 
 _RNG = "rng_keys"  # the dropout generator's state in a mid-epoch checkpoint (MT19937 keys)
@@ -157,7 +165,8 @@ _EPOCH_ARRAYS = ("progress_c", "progress_h", _RNG)
 
 
 def _train_lstm(config_name, data_dir, out, max_epochs, resume, seed, quiet, command,
-                evaluate_test, config_overrides, checkpoint_every=None, time_limit=None):
+                evaluate_test, config_overrides, checkpoint_every=None, time_limit=None,
+                masks="numpy", unroll=False):
     """``main``: the data, the model (``init_run``), then per epoch the config's learning rate,
     a training ``run_epoch`` and a validation one (``train_epoch``); then the test pass."""
     t_call = time.perf_counter()
@@ -168,7 +177,8 @@ def _train_lstm(config_name, data_dir, out, max_epochs, resume, seed, quiet, com
     data = dict(zip(("train", "valid", "test", "vocab"), reader.ptb_raw_data(data_dir)))
     total_epochs = cfg["max_max_epoch"] if max_epochs is None else min(max_epochs,
                                                                         cfg["max_max_epoch"])
-    run = init_run(out, config_name, cfg, data, seed, resume, command, total_epochs, quiet)
+    run = init_run(out, config_name, cfg, data, seed, resume, command, total_epochs, quiet,
+                   masks, unroll)
     run.out_of_time = lambda: time_limit is not None and \
         time.perf_counter() - t_call >= time_limit
     stopped = None
@@ -192,7 +202,15 @@ def _train_lstm(config_name, data_dir, out, max_epochs, resume, seed, quiet, com
     return summary
 
 
-def init_run(out, config_name, cfg, data, seed, resume, command, total_epochs, quiet):
+def device_path(masks="numpy", unroll=False):
+    """The device-path options that differ from the defaults, as the run identity names them
+    (none for a default run, so identities of earlier runs are unchanged)."""
+    return {**({"masks": masks} if masks != "numpy" else {}),
+            **({"unroll": True} if unroll else {})}
+
+
+def init_run(out, config_name, cfg, data, seed, resume, command, total_epochs, quiet,
+             masks="numpy", unroll=False):
     """The run's identity, log, model (compiled now, so compilation stays out of the epoch
     times) and, with ``resume``, where the checkpoint left it (an epoch's end, or inside one:
     the carried state, running sums and dropout generator of ``run_epoch``)."""
@@ -203,7 +221,8 @@ def init_run(out, config_name, cfg, data, seed, resume, command, total_epochs, q
                           ckpt_path=os.path.join(out, CKPT), start_epoch=0, seconds=0.0,
                           partial=None)
     run.identity = runsafe.run_identity(
-        dict(model_type="lstm", config_name=config_name, config=cfg, seed=seed),
+        dict(model_type="lstm", config_name=config_name, config=cfg, seed=seed,
+             **device_path(masks, unroll)),
         data=runsafe.fingerprint(train, valid, test, vocab), model="ptb-lstm")
     params, commands = None, []
     ckpt_path = run.ckpt_path
@@ -233,7 +252,8 @@ def init_run(out, config_name, cfg, data, seed, resume, command, total_epochs, q
                                f"{run.start_epoch} to finish it")
     run.commands = commands + [command or " ".join(sys.argv)]
     with runlog.compiling(quiet):  # eagerly: keeps compilation out of the epoch times
-        run.model = lstm.get_model(cfg, len(vocab), params=params, seed=seed)
+        run.model = lstm.get_model(cfg, len(vocab), params=params, seed=seed, masks=masks,
+                                   unroll=unroll)
         run.model.compile_for(cfg["batch_size"], cfg["num_steps"])
     _say(f"ptb-lstm {config_name}: vocab {len(vocab)}, train {len(train)} words, "
          f"{describe('ptb-lstm')}", quiet)
@@ -259,6 +279,8 @@ def train_epoch(run, epoch, data, checkpoint_every, quiet):
     cfg, model = run.cfg, run.model
     lr = lstm.learning_rate(cfg, epoch)
     rng = np.random.RandomState(run.seed * 100003 + epoch + 1)  # re-derived: resume-exact
+    first_window = epoch * reader.epoch_size(len(data["train"]), cfg["batch_size"],
+                                             cfg["num_steps"])
     start = None
     if run.partial is not None and epoch == run.start_epoch:
         st = rng.get_state()  # ('MT19937', keys, pos, has_gauss, cached_gaussian)
@@ -280,7 +302,8 @@ def train_epoch(run, epoch, data, checkpoint_every, quiet):
     result = run_epoch(model, data["train"], cfg["batch_size"], cfg["num_steps"], lr=lr,
                        rng=rng, quiet=quiet, desc=f"epoch {epoch + 1}", verbose=not quiet,
                        start=start, every=checkpoint_every,
-                       on_checkpoint=on_checkpoint if checkpoint_every else None)
+                       on_checkpoint=on_checkpoint if checkpoint_every else None,
+                       first_window=first_window)
     if result is None:
         return False
     train_ppl, words, sec = result
@@ -327,7 +350,7 @@ def test_and_record(run, test, data_dir, records, valid_perplexity, quiet):
 
 
 def dry_run(config_name="small", data_dir=None, out=None, max_epochs=None, seed=0,
-            windows=2):
+            windows=2, masks="numpy", unroll=False):
     """``rnnlm ptb-lstm --dry-run``: the config's model on the first ``windows`` training
     windows, one training step and one validation pass over as many windows; writes nothing.
     Returns what a real run would do, as text."""
@@ -337,7 +360,7 @@ def dry_run(config_name="small", data_dir=None, out=None, max_epochs=None, seed=
     train, valid, _, vocab = reader.ptb_raw_data(data_dir)
     bs, ns = cfg["batch_size"], cfg["num_steps"]
     few = bs * (windows * ns + 1)
-    model = lstm.get_model(cfg, len(vocab), seed=seed)
+    model = lstm.get_model(cfg, len(vocab), seed=seed, masks=masks, unroll=unroll)
     rng = np.random.RandomState(seed * 100003 + 1)
     train_ppl, _, _ = run_epoch(model, train[:bs * (ns + 1)], bs, ns,
                                 lr=lstm.learning_rate(cfg, 0), rng=rng)

@@ -3,6 +3,11 @@
 The engine is chosen when ``rnnrepro.engine`` is first imported, so ``compare`` runs one
 subprocess per (engine, linker) (``python -m rnnrepro.bench.ptb --worker``, via
 ``rnnrepro.bench``). On a GPU machine the same run measures JAX on the GPU (JAX picks it).
+
+Beside them, optionally: the LSTM's device-path variants (``VARIANTS``: unrolled windows,
+counter-drawn masks), a profile of each window split into host and device time, and a PyTorch
+peer of the same config (``rnnlm.ptb_lstm.torch_peer``, cuDNN on a GPU, the same threads on a
+CPU) in its own subprocess, wherever ``torch`` imports: a benchmark peer, never a dependency.
 """
 import argparse
 import json
@@ -46,40 +51,142 @@ def _time_windows(step, windows, warmup=2):
 
 # Timed windows per LSTM size: medium and large are slow on a CPU, so fewer (labelled).
 LSTM_WINDOWS = {"small": 30, "medium": 4, "large": 2}
+# The LSTM's ways to run a window (``PTBLSTM`` options); "scan" is the default path.
+VARIANTS = {"scan": dict(masks="numpy", unroll=False),
+            "unroll": dict(masks="numpy", unroll=True),
+            "counter": dict(masks="counter", unroll=False),
+            "unroll+counter": dict(masks="counter", unroll=True)}
 
 
-def _lstm_row(size, windows, train, vocab_size, source, linker_name):
-    """Words/s of one LSTM config's train_step (dropout masks as in training)."""
+def _profile(step_parts, windows):
+    """Mean milliseconds per window of each part of a step, each part waited for before the
+    next (so the parts add up; a pipelined run overlaps them): ``step_parts(x, y)`` yields
+    (name, thunk) pairs run in order, the last one's value read (which waits for a device)."""
+    totals = {}
+    for i, (x, y) in enumerate(windows):
+        for name, thunk in step_parts(x, y):
+            t0 = time.perf_counter()
+            value = thunk()
+            if value is not None:
+                float(value)
+            if i:  # the first window warms up
+                totals[name] = totals.get(name, 0.0) + time.perf_counter() - t0
+    n = max(len(windows) - 1, 1)
+    return {f"profile_ms_{k}": round(1e3 * v / n, 3) for k, v in totals.items()}
+
+
+def _lstm_row(size, windows, train, vocab_size, source, linker_name, variant="scan",
+              profile=False):
+    """Words/s of one LSTM config's train_step (dropout masks as in training), and with
+    ``profile`` the window split into its parts: the host's mask draw (``masks``), the call
+    (``call``: inputs handed over, work queued; all of it on a CPU linker) and the wait for
+    the device (``wait``), each waited for before the next."""
     from rnnrepro.engine import asfloat, describe
     from rnnlm.ptb_lstm import model as lstm, reader as ptb
     cfg = lstm.CONFIGS[size]
+    B, N = cfg["batch_size"], cfg["num_steps"]
     t0 = time.perf_counter()
-    model = lstm.PTBLSTM(cfg, vocab_size, seed=0)
-    model.compile_for(cfg["batch_size"], cfg["num_steps"])  # Numba/JAX: first call included
+    model = lstm.PTBLSTM(cfg, vocab_size, seed=0, **VARIANTS[variant])
+    model.compile_for(B, N)  # Numba/JAX: first call included
     compile_s = time.perf_counter() - t0
-    wins = list(ptb.ptb_producer(train, cfg["batch_size"], cfg["num_steps"]))[:windows + 1]
-    state = list(model.zero_state(cfg["batch_size"]))
+    wins = list(ptb.ptb_producer(train, B, N))[:windows + 1]
+    state = list(model.zero_state(B))
     lr = asfloat(1.0)
     rng = np.random.RandomState(0)
+    count = [0]
 
     def lstm_step(x, y):
-        masks = model.dropout_masks(rng, cfg["batch_size"], cfg["num_steps"]) \
-            if model.use_dropout else []
-        cost, state[0], state[1], _ = model.train_step(x, y, state[0], state[1], lr, *masks)
+        count[0] += 1
+        args = model.dropout_args(rng, B, N, count[0])
+        cost, state[0], state[1], _ = model.train_step(x, y, state[0], state[1], lr, *args)
         return cost
     sec = _time_windows(lstm_step, wins, warmup=1)
     d = describe("ptb-lstm")
-    return {"model": f"LSTM {size} (train)", "engine": d["engine"],
-            "engine_version": d["engine_version"], "linker": model.linker, "floatX": d["floatX"],
-            "words_per_second": cfg["batch_size"] * cfg["num_steps"] / sec,
-            "ms_per_window": 1e3 * sec, "timed_windows": len(wins) - 1,
-            "window": f"{cfg['batch_size']}x{cfg['num_steps']}",
-            "compile_seconds": compile_s, "data": source,
-            "accelerator": runlog.accelerator(model.linker)}
+    row = {"model": f"LSTM {size} (train)", "variant": variant, "engine": d["engine"],
+           "engine_version": d["engine_version"], "linker": model.linker, "floatX": d["floatX"],
+           "words_per_second": B * N / sec, "ms_per_window": 1e3 * sec,
+           "timed_windows": len(wins) - 1, "window": f"{B}x{N}",
+           "compile_seconds": compile_s, "data": source,
+           "accelerator": runlog.accelerator(model.linker), **_matmul_precision(model.linker)}
+    if profile:
+        def parts(x, y):
+            box = {}
+            yield "masks", lambda: box.update(args=model.dropout_args(rng, B, N, 0))
+            yield "call", lambda: box.update(out=model.train_step(x, y, state[0], state[1], lr,
+                                                                  *box["args"]))
+            yield "wait", lambda: box["out"][0]
+            state[0], state[1] = box["out"][1], box["out"][2]
+        row.update(_profile(parts, wins[:min(len(wins), 21)]))
+    return row
+
+
+def _matmul_precision(linker_name):
+    """What float32 matrix products may use under JAX (TF32 on NVIDIA GPUs by default)."""
+    if linker_name != "jax":
+        return {}
+    import jax
+    return {"jax_version": jax.__version__,
+            "jax_default_matmul_precision": str(jax.config.jax_default_matmul_precision)}
+
+
+def _torch_row(size, windows, train, vocab_size, source, profile=False):
+    """Words/s of the PyTorch peer's training window (the same config, initial weights and
+    window; its dropout masks drawn on its own device, as a PyTorch user would)."""
+    from rnnlm.ptb_lstm.torch_peer import TorchPTB, import_torch, matmul_precision
+    from rnnlm.ptb_lstm import model as lstm, reader as ptb
+    torch = import_torch()
+    device = "cuda" if torch.cuda.is_available() else "cpu"
+    if device == "cpu":
+        torch.set_num_threads(int(os.environ.get("OMP_NUM_THREADS", "1")))
+    cfg = lstm.CONFIGS[size]
+    B, N = cfg["batch_size"], cfg["num_steps"]
+    params = lstm.init_params(vocab_size, cfg["hidden_size"], cfg["num_layers"],
+                              cfg["init_scale"], np.random.RandomState(0))
+    t0 = time.perf_counter()
+    peer = TorchPTB(cfg, params, device=device)
+    wins = list(ptb.ptb_producer(train, B, N))[:windows + 1]
+    state = list(peer.zero_state(B))
+
+    def step(x, y):
+        cost, state[0], state[1], _ = peer.train_step(x, y, state[0], state[1], 1.0,
+                                                      *peer.device_masks(B, N))
+        return cost
+    step(*wins[0])
+    compile_s = time.perf_counter() - t0
+    sec = _time_windows(step, wins, warmup=1)
+    row = {"model": f"LSTM {size} (train)", "variant": "PyTorch peer", "engine": "torch",
+           "engine_version": torch.__version__, "linker": device, "floatX": "float32",
+           "words_per_second": B * N / sec, "ms_per_window": 1e3 * sec,
+           "timed_windows": len(wins) - 1, "window": f"{B}x{N}", "compile_seconds": compile_s,
+           "data": source, "accelerator": matmul_precision(torch)["cuda"],
+           "threads": torch.get_num_threads(), **matmul_precision(torch)}
+    if profile:
+        def parts(x, y):
+            box = {}
+            yield "masks", lambda: box.update(m=peer.device_masks(B, N))
+            yield "call", lambda: box.update(out=peer.train_step(x, y, state[0], state[1], 1.0,
+                                                                 *box["m"]))
+            yield "wait", lambda: box["out"][0]
+            state[0], state[1] = box["out"][1], box["out"][2]
+        row.update(_profile(parts, wins[:min(len(wins), 21)]))
+    return row
+
+
+def peer_worker(windows=30, data_dir=None, sizes=("small",), big_windows=None, profile=False):
+    """The PyTorch peer's rows (or one row saying why there are none)."""
+    train, vocab_size, source = _data(data_dir, 200_000)
+    try:
+        from rnnlm.ptb_lstm.torch_peer import import_torch
+        import_torch()
+    except ImportError as exc:
+        return [{"model": "LSTM", "variant": "PyTorch peer", "engine": "torch",
+                 "linker": None, "floatX": "float32", "error": str(exc).split(";")[0]}]
+    return [_torch_row(size, windows if size == "small" else (big_windows or LSTM_WINDOWS[size]),
+                       train, vocab_size, source, profile) for size in sizes]
 
 
 def worker(windows=30, data_dir=None, numpy_words=20000, sizes=("small",), big_windows=None,
-           class_rnn_rows=True):
+           class_rnn_rows=True, variants=("scan",), profile=False):
     """Measure in this process (engine from RNN_ENGINE, linker from RNN_LINKER); returns a
     list of result dicts. A linker that cannot run here gives one row saying why."""
     from rnnrepro.engine import NAME, VERSION, asfloat, describe, linker, set_floatx
@@ -97,7 +204,8 @@ def worker(windows=30, data_dir=None, numpy_words=20000, sizes=("small",), big_w
                  "error": str(exc)}]
     for size in sizes:
         n = windows if size == "small" else (big_windows or LSTM_WINDOWS[size])
-        out.append(_lstm_row(size, n, train, vocab_size, source, lk))
+        for variant in variants:
+            out.append(_lstm_row(size, n, train, vocab_size, source, lk, variant, profile))
     if not class_rnn_rows:
         return out
 
@@ -135,38 +243,50 @@ def worker(windows=30, data_dir=None, numpy_words=20000, sizes=("small",), big_w
 
 def compare(engines=("aesara", "pytensor"), windows=30, data_dir=None, out_path=None,
             linkers=("c", "numba", "jax"), sizes=("small", "medium", "large"), big_windows=None,
-            class_rnn_rows=True):
-    """Run ``worker`` once per (engine, linker) in a subprocess; print a table; write JSON and
-    bench.md. Engines that are not installed are left out; linkers an engine cannot run give
-    a row saying why."""
+            class_rnn_rows=True, variants=("scan",), peer=False, profile=False, rounds=1):
+    """Run ``worker`` once per (engine, linker) in a subprocess, and with ``peer`` the PyTorch
+    peer in one more, ``rounds`` times interleaved (a noisy neighbour slows all alike); print a
+    table; write JSON and bench.md. Engines that are not installed are left out; linkers an
+    engine cannot run give a row saying why."""
     from rnnrepro.bench import installed_engines, single_thread_env
     rows = []
     t_start = time.time()
-    for eng in installed_engines(engines):
-        for lk in linkers:
-            args = ["--worker", "--windows", str(windows), "--sizes", ",".join(sizes)] \
-                + (["--data-dir", data_dir] if data_dir else []) \
-                + (["--big-windows", str(big_windows)] if big_windows else []) \
-                + ([] if class_rnn_rows and lk == linkers[0] else ["--no-class-rnn"])
-            print(f"  {eng} / {lk} ...", flush=True)
+    common = ["--windows", str(windows), "--sizes", ",".join(sizes)] \
+        + (["--data-dir", data_dir] if data_dir else []) \
+        + (["--big-windows", str(big_windows)] if big_windows else []) \
+        + (["--profile"] if profile else [])
+    jobs = [(eng, lk, ["--worker", "--variants", ",".join(variants)] + common
+             + ([] if class_rnn_rows and lk == linkers[0] else ["--no-class-rnn"]))
+            for eng in installed_engines(engines) for lk in linkers]
+    if peer:
+        jobs.append((installed_engines(engines)[0], None, ["--peer-worker"] + common))
+    for rnd in range(rounds):
+        for eng, lk, args in jobs:
+            what = f"{eng}/{lk}" if lk else "PyTorch peer"
+            print(f"  {what} ..." + (f" (round {rnd + 1})" if rounds > 1 else ""), flush=True)
             try:
                 res = run_config("rnnrepro.bench.ptb", args, eng, "float32", linker=lk)
             except RuntimeError as exc:
                 msg = str(exc).strip().splitlines()[-1]
-                print(f"{eng}/{lk}: worker failed: {msg}", file=sys.stderr)
+                print(f"{what}: worker failed: {msg}", file=sys.stderr)
                 rows.append({"model": "LSTM", "engine": eng, "linker": lk, "floatX": "float32",
-                             "error": msg})
+                             "error": msg, "round": rnd + 1})
                 continue
             for r in res["rows"]:
                 if r["engine"] == "numpy" and any(x["engine"] == "numpy" for x in rows):
                     continue
-                rows.append(r)
+                rows.append(dict(r, round=rnd + 1))
     fmt = lambda r: "error: " + r["error"] if "error" in r else f"{r['words_per_second']:.0f}"
-    print(f"{'model':50s} {'engine':10s} {'linker':7s} {'words/s':>10s} {'compile s':>10s}")
+    print(f"{'model':44s} {'variant':14s} {'engine':8s} {'linker':7s} {'words/s':>10s} "
+          f"{'compile s':>10s}")
     for r in rows:
         comp = f"{r['compile_seconds']:.1f}" if r.get("compile_seconds") else ""
-        print(f"{r['model']:50s} {r['engine']:10s} {str(r.get('linker')):7s} {fmt(r):>10s} "
-              f"{comp:>10s}")
+        print(f"{r['model']:44s} {r.get('variant', ''):14s} {r['engine']:8s} "
+              f"{str(r.get('linker')):7s} {fmt(r):>10s} {comp:>10s}")
+        prof = {k[len("profile_ms_"):]: v for k, v in r.items() if k.startswith("profile_ms_")}
+        if prof:
+            print("      profile ms/window: " + ", ".join(f"{k} {v:.2f}" for k, v in
+                                                         prof.items()))
     env = single_thread_env(dict(os.environ))
     record = {"rows": rows, "windows": windows, "hardware": runlog.hardware(),
               "accelerator": next((r["accelerator"] for r in rows if r.get("accelerator")),
@@ -181,8 +301,9 @@ def compare(engines=("aesara", "pytensor"), windows=30, data_dir=None, out_path=
             json.dump(record, f, indent=2)
             f.write("\n")
         table = markdown_table(rows, [
-            ("model", lambda r: r["model"]), ("engine", lambda r: f"{r['engine']} "
-                                                             f"{r.get('engine_version', '')}"),
+            ("model", lambda r: r["model"]), ("variant", lambda r: r.get("variant", "")),
+            ("round", lambda r: str(r.get("round", ""))),
+            ("engine", lambda r: f"{r['engine']} {r.get('engine_version', '')}"),
             ("linker", lambda r: r.get("linker") or "-"), ("floatX", lambda r: r["floatX"]),
             ("words / s", fmt),
             ("ms / window", lambda r: f"{r['ms_per_window']:.0f} ({r['window']})"
@@ -190,7 +311,10 @@ def compare(engines=("aesara", "pytensor"), windows=30, data_dir=None, out_path=
             ("timed windows", lambda r: str(r.get("timed_windows", windows if "error" not in r
                                                    else ""))),
             ("compile s", lambda r: f"{r['compile_seconds']:.1f}" if r.get("compile_seconds")
-             else "")])
+             else ""),
+            ("profile ms: masks / call / wait", lambda r: " / ".join(
+                f"{r[k]:.2f}" for k in ("profile_ms_masks", "profile_ms_call", "profile_ms_wait")
+                if k in r))])
         with open(os.path.join(os.path.dirname(os.path.abspath(out_path)), "bench.md"), "w") as f:
             f.write(f"Command: `python {' '.join(sys.argv)}`  \nCommit: {record['commit']}  \n"
                     f"Hardware: {record['hardware']}"
@@ -209,16 +333,24 @@ def compare(engines=("aesara", "pytensor"), windows=30, data_dir=None, out_path=
 def main(argv=None):
     p = argparse.ArgumentParser()
     p.add_argument("--worker", action="store_true")
+    p.add_argument("--peer-worker", action="store_true")
     p.add_argument("--windows", type=int, default=30)
     p.add_argument("--data-dir", default=None)
     p.add_argument("--sizes", default="small")
     p.add_argument("--big-windows", type=int, default=None)
     p.add_argument("--no-class-rnn", action="store_true")
+    p.add_argument("--variants", default="scan")
+    p.add_argument("--profile", action="store_true")
     args = p.parse_args(argv)
+    sizes = args.sizes.split(",")
     if args.worker:
-        report({"rows": worker(args.windows, args.data_dir, sizes=args.sizes.split(","),
+        report({"rows": worker(args.windows, args.data_dir, sizes=sizes,
                                big_windows=args.big_windows,
-                               class_rnn_rows=not args.no_class_rnn)})
+                               class_rnn_rows=not args.no_class_rnn,
+                               variants=args.variants.split(","), profile=args.profile)})
+    elif args.peer_worker:
+        report({"rows": peer_worker(args.windows, args.data_dir, sizes, args.big_windows,
+                                    args.profile)})
 
 
 if __name__ == "__main__":
