@@ -81,17 +81,14 @@ def _config(a):
 
 
 def cmd_train(a):
-    from .train import main, summary
+    from .train import main, write_result
     s = _config(a)
     if a.dry_run:
         from .dryrun import dry_run
         print(dry_run(s))
         return 0
-    from rnnrepro.files import write_json
     s, _ = main(s, resume=a.resume, overwrite=a.overwrite)
-    summ = summary(s)
-    write_json(os.path.join(s["out"], "result.json"), dict(config=s, summary=summ), indent=1,
-               default=str)
+    write_result(s)
     if a.plot:
         from .plot import plot_run
         print("plot:", plot_run(s["out"]))
@@ -105,6 +102,10 @@ def cmd_search(a):
                               "decay", "reset", "floatX", "bs", "bi_combine")
             if s.get(k) is not None}
     base["out"] = a.out or os.path.join("runs", f"rnnslu-search-{s['data']}")
+    if a.dry_run:
+        from .dryrun import dry_run_search
+        print(dry_run_search(base, a.trials, a.search_seed))
+        return 0
     results = random_search(base, trials=a.trials, jobs=a.jobs, seed=a.search_seed,
                             backend=a.backend, scheduler=a.scheduler, address=a.address)
     print(format_ranking(results))
@@ -120,6 +121,10 @@ def cmd_sweep(a):
                          win=a.win, nhidden=a.nhidden, emb_dimension=a.emb_dimension, bs=a.bs,
                          decay=a.decay, reset=a.reset, floatX=a.floatX,
                          is13_trainer=a.is13_trainer, bi_combine=a.bi_combine)
+    if a.dry_run:
+        from .dryrun import dry_run_sweep
+        print(dry_run_sweep(configs, out))
+        return 0
     records, rows = sweep.run_sweep(configs, out, backend=a.backend, jobs=a.jobs,
                                     scheduler=a.scheduler, address=a.address,
                                     say=(lambda *x: None) if a.quiet else print)
@@ -129,6 +134,12 @@ def cmd_sweep(a):
         from .plot import plot_sweep
         print("plot:", plot_sweep(records, os.path.join(out, "test_f1.png"))[0])
     return 0
+
+
+def _dry_run(p, what="the model"):
+    p.add_argument("--dry-run", action="store_true",
+                   help=f"build {what} on a few sentences, run one training pass and one "
+                        f"evaluation, print what a real run would do; write nothing")
 
 
 def _backend(p):
@@ -156,9 +167,7 @@ def build_parser():
     p.add_argument("--overwrite", action="store_true",
                    help="replace the run already in --out (default: refuse)")
     p.add_argument("--plot", action="store_true", help="write a PNG of the F1 curves")
-    p.add_argument("--dry-run", action="store_true",
-                   help="build the model on a few sentences, run one training pass and one "
-                        "evaluation, print what a real run would do; write nothing")
+    _dry_run(p)
     p.set_defaults(fn=cmd_train)
     p = sub.add_parser("search", help="KISS random hyper-parameter search (parallel trials)")
     _common(p)
@@ -166,6 +175,7 @@ def build_parser():
     p.add_argument("--search-seed", type=seed_int, default=1234,
                    help="seed of the hyper-parameter draws (not of the runs), 0 .. 2**32 - 1")
     _backend(p)
+    _dry_run(p, "the first trial's model")
     p.set_defaults(fn=cmd_search)
     p = sub.add_parser("sweep", help="every (fold, seed) of a preset/model, with mean ± std")
     _common(p)
@@ -175,6 +185,7 @@ def build_parser():
                    help="run seeds, comma-separated, each once")
     p.add_argument("--plot", action="store_true", help="test F1 per fold and seed (PNG)")
     _backend(p)
+    _dry_run(p, "the first run's model")
     p.set_defaults(fn=cmd_sweep)
     p = sub.add_parser("neighbors", help="nearest neighbours of learned embeddings (cosine)")
     p.add_argument("run", help="a run folder written by 'rnnslu train'")

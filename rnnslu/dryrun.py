@@ -1,7 +1,8 @@
-"""``rnnslu train --dry-run``: the configured model on a few sentences, one training pass over
-them and one evaluation, nothing written (conlleval's file goes to the null device); returns
-what a real run would do, as text. Same code path as ``rnnslu.train`` (``train_epoch``,
-``evaluate``)."""
+"""``rnnslu train|search|sweep --dry-run``: the configured model on a few sentences, one
+training pass over them and one evaluation, nothing written (conlleval's file goes to the null
+device); returns what a real run would do, as text. Same code path as ``rnnslu.train``
+(``train_epoch``, ``evaluate``); search and sweep try their first run's configuration and list
+the others."""
 import os
 import random
 
@@ -46,3 +47,28 @@ def dry_run(s, sentences=SENTENCES):
         f"{s['lr']:.6g}{', decay' if s.get('decay') else ''}, seed {s['seed']}; into "
         f"{s['out']}/ (config.json, log.jsonl, checkpoint.npz, best/, best.*.txt, "
         f"result.json)"])
+
+
+def dry_run_search(base, trials, seed):
+    """``rnnslu search --dry-run``: the trials the search would draw (``random_search``'s
+    sampler and seed), the first one tried as ``dry_run`` does."""
+    from .search import sample_trial
+    from .train import make_config
+    rng = random.Random(seed)
+    drawn = [sample_trial(rng) for _ in range(trials)]
+    first = make_config(**dict(base, **drawn[0], out=os.path.join(base["out"], "trial000"),
+                               verbose=0))
+    lines = [f"search: {trials} trial(s) drawn with seed {seed}, into {base['out']}/ "
+             f"(trialNNN/ each, search.jsonl):"]
+    lines += [f"  trial {i:3d}: lr {t['lr']:.5f}, win {t['win']}, hidden {t['nhidden']}, emb "
+              f"{t['emb_dimension']}" for i, t in enumerate(drawn)]
+    return "\n".join(lines + ["trial 0:", dry_run(first)])
+
+
+def dry_run_sweep(configs, out):
+    """``rnnslu sweep --dry-run``: the runs the sweep would make (one per fold and seed), the
+    first one tried as ``dry_run`` does."""
+    lines = [f"sweep: {len(configs)} run(s) into {out}/ (summary.md, summary.json, "
+             f"sweep.jsonl):"]
+    lines += [f"  fold {s['fold']}, seed {s['seed']}: {s['out']}/" for s in configs]
+    return "\n".join(lines + [f"{configs[0]['out']}:", dry_run(configs[0])])

@@ -101,11 +101,9 @@ def run_one(s):
             raise SweepError(f"{path}: a finished run with other settings ({', '.join(other)}); "
                              f"use another --out")
         return dict(record(done["config"], done["summary"]), skipped=True)
-    from .train import main, summary   # imported in the worker: the engine loads there
+    from .train import main, write_result   # imported in the worker: the engine loads there
     s, _ = main(s, resume=True)
-    summ = summary(s)
-    write_json(path, dict(config=s, summary=summ), indent=1, default=str)
-    return dict(record(s, summ), skipped=False)
+    return dict(record(s, write_result(s)), skipped=False)
 
 
 def _stats(values):

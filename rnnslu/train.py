@@ -286,6 +286,17 @@ def _train(s, resume):
     return s, rnn
 
 
+def write_result(s):
+    """``result.json`` of a finished run (its config and ``summary``), written atomically: what
+    marks the run finished for ``rnnslu sweep`` and ``scripts/record_rnnslu.py``; returns the
+    summary."""
+    from rnnrepro.files import write_json
+    summ = summary(s)
+    write_json(os.path.join(s["out"], "result.json"), dict(config=s, summary=summ), indent=1,
+               default=str)
+    return summ
+
+
 def summary(s, folder=None):
     """The facts of a finished run for ``results/``: scores, speed, memory, provenance."""
     folder = folder or s["out"]

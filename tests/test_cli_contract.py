@@ -79,6 +79,16 @@ def test_rnnslu_train_dry_run_writes_nothing(workdir, capsys):
     assert not (workdir / "runs").exists()
 
 
+def test_rnnslu_search_and_sweep_dry_runs_write_nothing(workdir, capsys):
+    from rnnslu.cli import main
+    out = _dry(main, ["search", "--data", "toy", "--trials", "3", "--epochs", "2",
+                      "--dry-run"], workdir, capsys)
+    assert out.count("  trial ") == 3 and "runs/rnnslu-search-toy/trial000" in out
+    out = _dry(main, ["sweep", "--data", "toy", "--seeds", "1,2", "--epochs", "2",
+                      "--dry-run"], workdir, capsys)
+    assert "2 run(s)" in out and "seed 2" in out and "2 epoch(s)" in out
+
+
 def test_rnnlm_train_dry_run_writes_nothing(workdir, ptb_dir, capsys):
     from rnnlm.cli import main
     out = _dry(main, ["train", "--corpus", "ptb", "--data-dir", ptb_dir, "--model", "rnn-numpy",
