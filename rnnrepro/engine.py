@@ -111,8 +111,11 @@ def hard_sigmoid(x):
 
 # Per-model defaults, measured with PyTensor 3.3.7 + numpy 2 on 2 shared cores, warm caches
 # (results/bench-ptb-linkers, bench-rnnlm-linkers, bench-rnnslu-linkers):
-# - ptb-lstm: Numba. LSTM small train step 1356 words/s vs C 584 (JAX 1617, but JAX is an
-#   optional install and compiles per window shape); medium 375 vs 197; large 94 vs 55.
+# - ptb-lstm: JAX where it is installed (the `.[jax]` extra, Python >= 3.12), else Numba. LSTM
+#   small train step at one thread, interleaved with a PyTorch peer (results/bench-ptb-cpu-peer,
+#   best of 3 rounds on a loaded machine): JAX 3061 words/s, Numba 2896, C 1098, PyTorch 3698;
+#   an earlier quiet run: JAX 1617, Numba 1356, C 584 (results/bench-ptb-linkers); medium 375
+#   (Numba) vs 197 (C); large 94 vs 55. JAX compiles once per window shape met.
 # - rnn-theano: Numba. sgd_step 5.0 ms vs C 29.4 ms (C on PyTensor 2.34 was 9.8 ms).
 # - rnnslu: C. Numba measured 0.79 vs 1.38 ms per sentence here (float32) but 0.85 vs 0.57
 #   in the run, and its cold compile costs ~1 minute more than C's, which a short run
@@ -120,9 +123,9 @@ def hard_sigmoid(x):
 #   calls per epoch) run 2.5-3.3x faster on Numba: 8.2 s vs 20.7 s per Elman epoch, fast trainer,
 #   quiet core (results/bench_is13_linkers); pass --linker numba for them (not the default yet).
 # - gru-theano, class RNN graph: C (not measured).
-# An explicit RNN_LINKER/--linker always wins; a default that cannot run here (no numba
-# package, or aesara, which runs C only) falls back to C.
-DEFAULT_LINKERS = {"ptb-lstm": "numba", "rnn-theano": "numba"}
+# An explicit RNN_LINKER/--linker always wins; otherwise the first of a model's preferences
+# that can run here (jax and numba need their packages; aesara runs C only), else C.
+DEFAULT_LINKERS = {"ptb-lstm": ("jax", "numba"), "rnn-theano": ("numba",)}
 # Graphs that cannot run under a linker, and why. JAX traces with static shapes: the WildML
 # models and rnnslu take one variable-length sentence per call, and PyTensor's JAX backend
 # fails on their symbolic lengths (scan steps, arange, truncate_gradient's slice of the last k
@@ -173,8 +176,8 @@ def linker(model=None):
         if problem:
             raise LinkerError("RNN_LINKER=" + chosen + ": " + problem)
         return chosen
-    default = DEFAULT_LINKERS.get(model, "c")
-    return default if linker_problem(default) is None else "c"
+    return next((name for name in DEFAULT_LINKERS.get(model, ())
+                 if linker_problem(name, model) is None), "c")
 
 
 @functools.lru_cache(maxsize=None)

@@ -58,8 +58,22 @@ def test_linker_choice_and_refusals(linker_env, monkeypatch):
         for name in ("numba", "jax"):
             assert "needs PyTensor" in engine.linker_problem(name)
     monkeypatch.delenv("RNN_LINKER")  # the measured per-model defaults
-    expect = "numba" if engine.linker_problem("numba") is None else "c"
-    assert engine.linker("ptb-lstm") == expect and engine.linker("rnnslu") == "c"
+    assert engine.linker("rnnslu") == "c"
+    # the PTB LSTM: JAX where it runs, else Numba, else C (whatever this machine has)
+    can = lambda name: engine.linker_problem(name) is None
+    assert engine.linker("ptb-lstm") == ("jax" if can("jax") else "numba" if can("numba")
+                                         else "c")
+    missing = set()
+    real = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec",
+                        lambda name, *a: None if name in missing else real(name, *a))
+    if engine.NAME == "pytensor" and real("numba") is not None:
+        if real("jax") is not None:
+            assert engine.linker("ptb-lstm") == "jax"
+        missing.add("jax")
+        assert engine.linker("ptb-lstm") == "numba" and engine.linker("rnn-theano") == "numba"
+    missing.update({"jax", "numba"})
+    assert engine.linker("ptb-lstm") == "c" and engine.linker("rnn-theano") == "c"
 
 
 def test_describe_records_the_linker(linker_env):
