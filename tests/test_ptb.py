@@ -7,7 +7,6 @@ import pytest
 
 from rnnrepro import checkpoint
 from rnnrepro.runsafe import RunError
-from rnnrepro.engine import config, set_floatx
 
 from rnnlm.ptb_lstm import reader as ptb
 from rnnlm.toolkit import model as class_rnn
@@ -16,7 +15,7 @@ from rnnlm.toolkit.graph import ClassRNNGraph
 from rnnlm.toolkit.initnet import glibc_rand, toolkit_init
 from rnnlm.toolkit.vocab import toolkit_vocab
 
-from helpers import toy_class_rnn as _toy_model, write_ptb_corpus
+from helpers import float64, toy_class_rnn as _toy_model, write_ptb_corpus
 
 # keep_prob < 1 and a clip norm (TestConfig's 1) that the tests can push the gradient past:
 # dropout masks and the global-norm clip run in every LSTM test (one compiled model for all).
@@ -25,11 +24,9 @@ TINY_LSTM = dict(init_scale=0.1, learning_rate=1.0, max_grad_norm=1, num_layers=
                  batch_size=2)
 
 @pytest.fixture(scope="module", autouse=True)
-def float64():
-    old = config.floatX
-    set_floatx("float64")
-    yield
-    set_floatx(old)
+def in_float64():
+    with float64():
+        yield
 
 
 @pytest.fixture(scope="module")

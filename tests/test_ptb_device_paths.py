@@ -6,11 +6,11 @@ import os
 import numpy as np
 import pytest
 
-from helpers import write_ptb_corpus
+from helpers import float64, write_ptb_corpus
 from rnnrepro import checkpoint
 
 from rnnrepro import rng as crng
-from rnnrepro.engine import NAME, T, config, function, set_floatx
+from rnnrepro.engine import NAME, T, function
 
 # The options exist for PyTensor's JAX path (the GPU); aesara compiles only C and its three
 # extra float64 models took minutes to build there. The generator itself is tested everywhere.
@@ -24,11 +24,9 @@ V = 10  # the vocabulary of helpers.write_ptb_corpus: the runs below reuse the c
 
 
 @pytest.fixture(scope="module", autouse=True)
-def float64():
-    old = config.floatX
-    set_floatx("float64")
-    yield
-    set_floatx(old)
+def in_float64():
+    with float64():
+        yield
 
 
 def test_threefry_known_answers():

@@ -8,7 +8,7 @@ be imported (CI) and run in a venv that has it (the GPU machines have it).
 import numpy as np
 import pytest
 
-from rnnrepro.engine import config, set_floatx
+from helpers import float64
 
 torch = pytest.importorskip("torch", reason="torch is not installed (a benchmark peer, never a "
                                             "dependency); install it in a venv of your own")
@@ -22,11 +22,9 @@ VOCAB = 7
 
 
 @pytest.fixture(scope="module", autouse=True)
-def float64():
-    old = config.floatX
-    set_floatx("float64")
-    yield
-    set_floatx(old)
+def in_float64():
+    with float64():
+        yield
 
 
 @pytest.fixture(scope="module")
