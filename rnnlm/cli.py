@@ -69,6 +69,23 @@ def _engine_args(p):
     p.add_argument("--linker", choices=("c", "numba", "jax"), default=None, help=LINKER_HELP)
 
 
+class _IntermixedParser(ArgumentParser):
+    """``rnnlm score CKPT --json "some text"``: TEXT after an option was refused
+    ("unrecognized arguments"; argparse gives ``nargs="*"`` its empty match at the first
+    positional chunk): this subcommand parser takes options and TEXT intermixed."""
+
+    _inner = False
+
+    def parse_known_args(self, args=None, namespace=None):
+        if self._inner:
+            return super().parse_known_args(args, namespace)
+        self._inner = True
+        try:
+            return self.parse_known_intermixed_args(args, namespace)
+        finally:
+            self._inner = False
+
+
 def _command_line(argv):
     return "rnnlm " + " ".join(shlex.quote(x) for x in argv)
 
@@ -358,6 +375,7 @@ def build_parser():
     pg.set_defaults(func=cmd_generate)
 
     ps = sub.add_parser("score", help="log-probability and perplexity of text")
+    ps.__class__ = _IntermixedParser  # add_parser has no per-parser class
     ps.add_argument("checkpoint", help="any rnnlm checkpoint.npz (WildML, PTB LSTM, toolkit)")
     ps.add_argument("text", nargs="*", help="one sentence per argument")
     ps.add_argument("--file", default=None, help="one sentence per line")
