@@ -353,7 +353,7 @@ def build_parser():
     pt.add_argument("--what", default=None, help="run record: what was measured")
     pt.add_argument("--label", default=None,
                     help="run record: full / smaller / proxy (default from --corpus)")
-    pt.add_argument("--published", type=float, default=None,
+    pt.add_argument("--published", type=nonnegative_float, default=None,
                     help="run record: the published value to compare with")
     pt.add_argument("--published-source", default=None,
                     help="run record: where the published value comes from")

@@ -94,6 +94,7 @@ PARSE_CASES = [  # (argv, needles): refused by argparse, one line naming the opt
     (["train", "--seed", str(2 ** 32)], ["--seed", "4294967296"]),
     (["train", "--nepoch", "0"], ["--nepoch", "0 is less than 1"]),
     (["train", "--decay", "nan"], ["--decay", "nan"]),
+    (["train", "--published", "nan"], ["--published", "nan"]),  # run.json refused it at the end
     (["generate", "c.npz", "--seed", "-1"], ["--seed"]),
     (["ptb-lstm", "--seed", "-1"], ["--seed"]),
     (["ptb-rnnlm", "--seed", "99999999999"], ["--seed"]),
