@@ -9,15 +9,13 @@ checkpoint written by hand (no graph is compiled: every refusal comes before it)
 import errno
 import os
 import shutil
-import subprocess
-import sys
 
 import numpy as np
 import pytest
 
 from helpers import write_ptb_corpus
-from test_reliability2 import ROOT, _rnnlm, refused, snapshot
-from rnnrepro import checkpoint, cli, files, runsafe
+from test_reliability2 import _rnnlm, refused, script_refused
+from rnnrepro import checkpoint, cli, runsafe
 
 TOY = ["the cat sat on the mat", "the dog sat on the log", "a cat saw a dog",
        "the dog saw the cat", "a dog sat on a mat"]
@@ -385,17 +383,4 @@ SCRIPT_CASES = {  # name -> (files, argv, needles)
 
 @pytest.mark.parametrize("case", sorted(SCRIPT_CASES))
 def test_rnnlm_scripts_one_line(case, tmp_path):
-    written, argv, needles = SCRIPT_CASES[case]
-    for name, text in written.items():
-        os.makedirs(tmp_path / os.path.dirname(name), exist_ok=True)
-        (tmp_path / name).write_text(text)
-    before = snapshot(tmp_path)
-    r = subprocess.run([sys.executable, os.path.join(ROOT, "scripts", argv[0]), *argv[1:]],
-                       capture_output=True, text=True, env=dict(os.environ, PYTHONPATH=ROOT),
-                       cwd=tmp_path, timeout=120)
-    lines = r.stderr.strip().splitlines()
-    assert r.returncode == 2 and len(lines) == 1 and "Traceback" not in r.stderr, r.stderr
-    assert lines[0].startswith(argv[0] + ": error: ")
-    for n in needles:
-        assert n in lines[0], (n, lines[0])
-    assert snapshot(tmp_path) == before
+    script_refused(tmp_path, *SCRIPT_CASES[case])
