@@ -41,6 +41,7 @@ def _read_text(path):
             f"{path}: PTB file not found (pass --data-dir or set PTBDATA to the folder holding "
             f"ptb.train.txt, ptb.valid.txt, ptb.test.txt)")
     text = files.read_text(path, "PTB file")  # names the file if not UTF-8; drops a BOM
+    text = text.replace("\r\n", "\n").replace("\r", "\n")  # line ends as open() reads them
     if not text.split():
         from rnnlm.wildml.data import DataError  # a ValueError: one line from the command line
         raise DataError(f"{path}: file is empty (no words)")

@@ -20,6 +20,7 @@ and the loader returns a *language-model scorer*, an object with
 Scoring and sampling (``rnnlm.generate``) only use this protocol, so they work for every model.
 """
 import importlib
+import io
 
 from rnnrepro import checkpoint, files
 
@@ -116,7 +117,8 @@ def import_tutorial_npz(npz, vocab_path, output):
         raise checkpoint.CheckpointError(f"{npz}: {'E' if kind == 'gru-theano' else 'U'} "
                                          f"has shape {first.shape}, expected (hidden, words)")
     hidden, word_dim = first.shape
-    vocab = [w for w in files.read_text(vocab_path, "vocabulary file").split("\n") if w]
+    text = files.read_text(vocab_path, "vocabulary file")
+    vocab = [w.rstrip("\n") for w in io.StringIO(text, newline=None) if w.rstrip("\n")]
     if len(vocab) != word_dim:
         raise checkpoint.CheckpointError(f"{vocab_path}: {len(vocab)} words but {npz} has "
                                          f"word_dim {word_dim}")

@@ -138,8 +138,8 @@ def read_ptb_sentences(path):
     if not os.path.exists(path):
         raise DataError(f"{path}: file not found (pass --data-dir or set ${ENV_DIR} to the folder "
                         f"holding ptb/ptb.train.txt)")
-    return [line.strip() for line in files.read_text(path, "PTB file").split("\n")
-            if line.strip()]
+    text = files.read_text(path, "PTB file")  # lines as open() reads them: \n, \r\n or \r
+    return [line.strip() for line in io.StringIO(text, newline=None) if line.strip()]
 
 
 # ----------------------------------------------------------------------------- corpus
