@@ -378,6 +378,7 @@ SCRIPT_CASES = {  # name -> (files, argv, needles)
                                ["plot_ptb.py", "a=run", "-o", "p.png"],
                                ["run/log.jsonl:1", "truncated"]),
     "plot_ptb no log": ({}, ["plot_ptb.py", "a=run", "-o", "p.png"], ["run/log.jsonl"]),
+    "bench_rnnlm negative size": ({}, ["bench_rnnlm.py", "--H", "-1"], ["--H", "less than 1"]),
 }
 
 
