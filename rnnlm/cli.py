@@ -377,7 +377,7 @@ def build_parser():
     ps = sub.add_parser("score", help="log-probability and perplexity of text")
     ps.__class__ = _IntermixedParser  # add_parser has no per-parser class
     ps.add_argument("checkpoint", help="any rnnlm checkpoint.npz (WildML, PTB LSTM, toolkit)")
-    ps.add_argument("text", nargs="*", help="one sentence per argument")
+    ps.add_argument("text", nargs="*", default=[], help="one sentence per argument")
     ps.add_argument("--file", default=None, help="one sentence per line")
     ps.add_argument("--whitespace", action="store_true", help="split on whitespace, no nltk")
     ps.add_argument("--json", action="store_true", help="print the result as JSON")
