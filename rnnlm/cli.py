@@ -10,13 +10,14 @@ Examples::
     rnnlm generate runs/part2/checkpoint.npz -n 5
     rnnlm score runs/part2/checkpoint.npz "the company said it expects"
 """
-import argparse
 import json
 import os
 import shlex
 import sys
 
-from rnnrepro.cli import LINKER_HELP, nonnegative_int, positive_float, positive_int, use_linker
+from rnnrepro import files
+from rnnrepro.cli import (LINKER_HELP, ArgumentParser, OptionError, at_most, nonnegative_float,
+                          nonnegative_int, positive_float, positive_int, seed_int, use_linker)
 
 MODELS = ("rnn-numpy", "rnn-theano", "gru-theano")
 DRY_RUN_HELP = ("build the model on a few sentences/windows, run one training step and one "
@@ -68,21 +69,44 @@ def _engine_args(p):
     p.add_argument("--linker", choices=("c", "numba", "jax"), default=None, help=LINKER_HELP)
 
 
+class _IntermixedParser(ArgumentParser):
+    """``rnnlm score CKPT --json "some text"``: TEXT after an option was refused
+    ("unrecognized arguments"; argparse gives ``nargs="*"`` its empty match at the first
+    positional chunk): this subcommand parser takes options and TEXT intermixed."""
+
+    _inner = False
+
+    def parse_known_args(self, args=None, namespace=None):
+        if self._inner:
+            return super().parse_known_args(args, namespace)
+        self._inner = True
+        try:
+            return self.parse_known_intermixed_args(args, namespace)
+        finally:
+            self._inner = False
+
+
 def _command_line(argv):
     return "rnnlm " + " ".join(shlex.quote(x) for x in argv)
 
 
 def cmd_preprocess(a):
     from rnnlm.wildml.train import load_training_corpus
+    if a.vocab_out:  # never over the corpus it reads, nor over another file
+        files.check_output(a.vocab_out, inputs=[a.path] if a.path else [], option="--vocab-out")
     c = load_training_corpus(a)
     if a.vocab_out:
-        with open(a.vocab_out, "w", encoding="utf-8") as f:
-            f.write("\n".join(c.index_to_word) + "\n")
+        files.write_text(a.vocab_out, "\n".join(c.index_to_word) + "\n")
     print(json.dumps(c.stats, indent=2))
     return 0
 
 
 def cmd_train(a):
+    if a.batch_size and a.batch_size > 1 and a.model != "rnn-theano":
+        raise OptionError(f"--batch-size {a.batch_size}: mini-batches are RNNTheano's only "
+                          f"(--model rnn-theano), not --model {a.model}")
+    if a.decay is not None and a.decay > 1:
+        raise OptionError(f"--decay {a.decay}: an RMSProp decay is at most 1")
     use_linker("rnnlm", a.linker, a.model)
     from rnnlm.wildml import train
     if a.dry_run:
@@ -96,12 +120,17 @@ def cmd_generate(a):
     import numpy as np
     from rnnlm.generate import generate_sentence
     from rnnlm.registry import load_language_model
+    at_most("--min-length", a.min_length, "--max-length", a.max_length)
+    prefix = a.prefix.split() if a.prefix else []
+    at_most("--prefix (words)", len(prefix), "--max-length", a.max_length)
     scorer = load_language_model(a.checkpoint)
+    if scorer.end_token in (a.avoid or ()):
+        raise OptionError(f"--avoid {scorer.end_token}: the end token; no sentence could end")
     rng = np.random.RandomState(a.seed)
     avoid = set(a.avoid or ()) | ({"<unk>"} if not a.allow_unk else set())
     for _ in range(a.num_sentences):
         words = generate_sentence(scorer, min_length=a.min_length, max_length=a.max_length,
-                                  rng=rng, avoid=avoid, prefix=a.prefix.split() if a.prefix else ())
+                                  rng=rng, avoid=avoid, prefix=prefix)
         print(" ".join(words))
     return 0
 
@@ -109,10 +138,9 @@ def cmd_generate(a):
 def cmd_score(a):
     from rnnlm.generate import score_sentences
     from rnnlm.registry import load_language_model
-    from rnnlm.generate import read_sentences
-    texts = list(a.text) + (read_sentences(a.file) if a.file else [])
-    if not texts:
-        raise SystemExit("rnnlm score: give TEXT arguments or --file")
+    if not a.text and not a.file:
+        raise OptionError("give TEXT arguments or --file")
+    texts = list(a.text) + (files.read_lines(a.file, "text file") if a.file else [])
     scorer = load_language_model(a.checkpoint)
     tok = (lambda t: t.split()) if a.whitespace else None
     r = score_sentences(scorer, texts, tokenizer=tok)
@@ -129,6 +157,7 @@ def cmd_score(a):
 def cmd_import_npz(a):
     """Wrap a tutorial npz (U, V, W) and a vocabulary file into a checkpoint."""
     from rnnlm.registry import import_tutorial_npz
+    files.check_output(a.output, inputs=[a.npz, a.vocab], option="-o")
     kind, hidden, word_dim = import_tutorial_npz(a.npz, a.vocab, a.output)
     print(f"wrote {a.output} ({kind}, hidden {hidden}, vocabulary {word_dim})")
     return 0
@@ -143,7 +172,7 @@ def _ptb_common(p):
     p.add_argument("--resume", action="store_true", help="continue from the last checkpoint")
     p.add_argument("--overwrite", action="store_true",
                    help="replace the run already in --out (default: refuse)")
-    p.add_argument("--seed", type=int, default=None,
+    p.add_argument("--seed", type=seed_int, default=None,
                    help="initial weights and dropout (default 0 for ptb-lstm; 1 for ptb-rnnlm, "
                         "the toolkit's -rand-seed)")
     p.add_argument("--floatx", choices=("float32", "float64"), default=None,
@@ -204,14 +233,14 @@ def add_subcommands(subparsers):
     p.add_argument("--bptt-block", type=positive_int, default=10,
                    help="words between BPTT updates (-bptt-block); errors go back "
                         "bptt + bptt-block - 2 steps")
-    p.add_argument("--direct", type=float, default=0,
+    p.add_argument("--direct", type=nonnegative_float, default=0,
                    help="size of the direct-connection hash in millions (toolkit -direct)")
     p.add_argument("--direct-order", type=positive_int, default=3,
                    help="n-gram order of the direct connections (-direct-order)")
     p.add_argument("--alpha", type=positive_float, default=0.1,
                    help="initial learning rate (-alpha)")
-    p.add_argument("--beta", type=float, default=1e-7, help="L2 regularisation (-beta)")
-    p.add_argument("--gradient-cutoff", type=float, default=15.0,
+    p.add_argument("--beta", type=nonnegative_float, default=1e-7, help="L2 regularisation (-beta)")
+    p.add_argument("--gradient-cutoff", type=positive_float, default=15.0,
                    help="clip hidden-layer errors to +-this (-gradient-cutoff)")
     p.add_argument("--min-improvement", type=positive_float, default=1.003,
                    help="validation gain below which alpha halves, and later training stops "
@@ -290,7 +319,7 @@ def cmd_ptb_rnnlm(args):
 
 # ----------------------------------------------------------------------------- parser
 def build_parser():
-    p = argparse.ArgumentParser(prog="rnnlm", description=__doc__.split("\n")[0])
+    p = ArgumentParser(prog="rnnlm", description=__doc__.split("\n")[0])
     sub = p.add_subparsers(dest="command", required=True)
 
     pp = sub.add_parser("preprocess", help="tokenise, build the vocabulary, cache (prints statistics)")
@@ -310,8 +339,8 @@ def build_parser():
     pt.add_argument("--per-output-dv", action="store_true",
                     help="RNNTheano: keep the dV terms of outputs outside the truncation window")
     pt.add_argument("--learning-rate", type=positive_float, default=None, help="default 0.005 (RNN), 0.001 (GRU)")
-    pt.add_argument("--decay", type=float, default=None, help="GRU RMSProp decay (default 0.9)")
-    pt.add_argument("--nepoch", type=nonnegative_int, default=100, help="epochs (default 100)")
+    pt.add_argument("--decay", type=nonnegative_float, default=None, help="GRU RMSProp decay (default 0.9)")
+    pt.add_argument("--nepoch", type=positive_int, default=100, help="epochs (default 100)")
     pt.add_argument("--evaluate-loss-after", type=positive_int, default=5,
                     help="evaluate the loss (and halve the rate if it rose) every N epochs")
     pt.add_argument("--evaluate-every", type=positive_int, default=None,
@@ -325,7 +354,7 @@ def build_parser():
     pt.add_argument("--no-shuffle", action="store_true", help="GRU: keep corpus order")
     pt.add_argument("--batch-size", type=positive_int, default=None,
                     help="opt-in mini-batches (RNNTheano only; changes the algorithm, see docs)")
-    pt.add_argument("--seed", type=int, default=10, help="np.random.seed before init (tutorial: 10)")
+    pt.add_argument("--seed", type=seed_int, default=10, help="np.random.seed before init (tutorial: 10)")
     pt.add_argument("--out-dir", default=None, help="checkpoint + log folder (default runs/...)")
     pt.add_argument("--resume", action="store_true", help="continue from <out-dir>/checkpoint.npz")
     pt.add_argument("--overwrite", action="store_true",
@@ -334,7 +363,7 @@ def build_parser():
     pt.add_argument("--what", default=None, help="run record: what was measured")
     pt.add_argument("--label", default=None,
                     help="run record: full / smaller / proxy (default from --corpus)")
-    pt.add_argument("--published", type=float, default=None,
+    pt.add_argument("--published", type=nonnegative_float, default=None,
                     help="run record: the published value to compare with")
     pt.add_argument("--published-source", default=None,
                     help="run record: where the published value comes from")
@@ -349,15 +378,16 @@ def build_parser():
     pg.add_argument("--min-length", type=nonnegative_int, default=7, help="part 2: senten_min_length = 7")
     pg.add_argument("--max-length", type=positive_int, default=100,
                     help="give up on a sentence after this many words (part 4: 100)")
-    pg.add_argument("--seed", type=int, default=None, help="sampling seed (default: random)")
+    pg.add_argument("--seed", type=seed_int, default=None, help="sampling seed (default: random)")
     pg.add_argument("--prefix", default=None, help="words to start the sentence with")
     pg.add_argument("--avoid", nargs="*", default=None, help="more words never to emit")
     pg.add_argument("--allow-unk", action="store_true", help="allow PTB's <unk> (never UNKNOWN_TOKEN)")
     pg.set_defaults(func=cmd_generate)
 
     ps = sub.add_parser("score", help="log-probability and perplexity of text")
+    ps.__class__ = _IntermixedParser  # add_parser has no per-parser class
     ps.add_argument("checkpoint", help="any rnnlm checkpoint.npz (WildML, PTB LSTM, toolkit)")
-    ps.add_argument("text", nargs="*", help="one sentence per argument")
+    ps.add_argument("text", nargs="*", default=[], help="one sentence per argument")
     ps.add_argument("--file", default=None, help="one sentence per line")
     ps.add_argument("--whitespace", action="store_true", help="split on whitespace, no nltk")
     ps.add_argument("--json", action="store_true", help="print the result as JSON")
@@ -366,7 +396,8 @@ def build_parser():
     pi = sub.add_parser("import-npz", help="wrap a tutorial npz (U,V,W) + vocabulary file")
     pi.add_argument("npz", help="the tutorial's saved parameters (U, V, W or the GRU's)")
     pi.add_argument("--vocab", required=True, help="index_to_word, one word per line")
-    pi.add_argument("-o", "--output", required=True, help="the checkpoint to write")
+    pi.add_argument("-o", "--output", required=True,
+                    help="the checkpoint to write (never one of the inputs)")
     pi.set_defaults(func=cmd_import_npz)
 
     add_subcommands(sub)

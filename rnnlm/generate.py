@@ -20,6 +20,17 @@ def _avoid_ids(scorer, avoid):
     return sorted(set(ids))
 
 
+def word_id(scorer, word, where="the text"):
+    """The index of ``word``, or of the unknown token when it is out of the vocabulary; a
+    vocabulary without an unknown token (a corpus with no ``<unk>``) cannot stand for it."""
+    idx = scorer.word_to_index.get(word, scorer.word_to_index.get(scorer.unknown_token))
+    if idx is None:
+        from rnnrepro.cli import OptionError
+        raise OptionError(f"{where}: {word!r} is not in the model's vocabulary, which has no "
+                          f"{scorer.unknown_token} to stand for unknown words")
+    return idx
+
+
 def sample_sentence(scorer, rng=None, avoid=None, max_length=100, prefix=()):
     """One sampled sentence (list of words without begin/end), or None past ``max_length``."""
     rng = rng if rng is not None else np.random
@@ -29,7 +40,7 @@ def sample_sentence(scorer, rng=None, avoid=None, max_length=100, prefix=()):
     probs, state = scorer.advance(state, scorer.word_to_index[scorer.begin_token])
     words = []
     for w in prefix:
-        idx = scorer.word_to_index.get(w, scorer.word_to_index[scorer.unknown_token])
+        idx = word_id(scorer, w, "--prefix")
         words.append(scorer.vocab[idx])
         probs, state = scorer.advance(state, idx)
     while True:
@@ -55,7 +66,9 @@ def generate_sentence(scorer, min_length=7, max_length=100, rng=None, avoid=None
         sent = sample_sentence(scorer, rng=rng, avoid=avoid, max_length=max_length, prefix=prefix)
         if sent is not None and len(sent) >= min_length:
             return sent
-    raise RuntimeError(f"no sentence of {min_length}..{max_length} words in {max_tries} tries")
+    from rnnrepro.cli import OptionError  # reachable with valid options on a poor model
+    raise OptionError(f"no sentence of --min-length {min_length} .. --max-length {max_length} "
+                      f"words in {max_tries} tries; lower --min-length or raise --max-length")
 
 
 TOKENIZERS = ("nltk", "whitespace")
@@ -74,18 +87,6 @@ def default_tokenizer(scorer):
     return lambda text: text.split()
 
 
-def read_sentences(path):
-    """Non-empty lines of a UTF-8 text file; a missing or undecodable file is a DataError."""
-    from rnnlm.wildml.data import DataError
-    try:
-        with open(path, encoding="utf-8") as f:
-            return [line.strip() for line in f if line.strip()]
-    except UnicodeDecodeError as exc:
-        raise DataError(f"{path}: not valid UTF-8 ({exc.reason} at byte {exc.start})") from None
-    except OSError as exc:
-        raise DataError(f"{path}: cannot read ({exc.strerror or exc})") from None
-
-
 def score_sentences(scorer, sentences, tokenizer=None):
     """Log-probability of each sentence (its words and the end token, given the begin token).
 
@@ -95,11 +96,10 @@ def score_sentences(scorer, sentences, tokenizer=None):
     """
     tokenizer = tokenizer or default_tokenizer(scorer)
     w2i = scorer.word_to_index
-    unk = w2i[scorer.unknown_token]
     total, ntok, oov, per = 0.0, 0, 0, []
     for text in sentences:
         words = tokenizer(text) if isinstance(text, str) else list(text)
-        ids = [w2i.get(w, unk) for w in words]
+        ids = [word_id(scorer, w) for w in words]
         oov += sum(1 for w in words if w not in w2i)
         targets = ids + [w2i[scorer.end_token]]
         state = scorer.start()

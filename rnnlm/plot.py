@@ -1,7 +1,8 @@
 """Loss-curve plots (PNG) and the ``results/<run-id>/run.json`` record."""
-import json
+import io
 import os
 
+from rnnrepro.files import InputError, check_fields, read_json, read_jsonl, write_bytes
 from rnnrepro.results import write_run_json  # noqa: F401  (its home; imported from here before)
 
 # part 2: numpy RNN, hidden 100, first 100 sentences, 10 epochs, loss before every epoch
@@ -10,11 +11,6 @@ PUBLISHED_PART2_CURVE = [8.987425, 8.976270, 8.960212, 8.930430, 8.862264,
 PUBLISHED_SOURCE = ("WildML RNN tutorial part 2 (dennybritz/rnn-tutorial-rnnlm RNNLM.ipynb, "
                     "train_with_sgd(model, X_train[:100], y_train[:100], nepoch=10, "
                     "evaluate_loss_after=1))")
-
-
-def read_jsonl(path):
-    with open(path) as f:
-        return [json.loads(l) for l in f if l.strip()]
 
 
 def plot_curves(curves, out_png, title="", xlabel="examples seen", published=None,
@@ -41,8 +37,10 @@ def plot_curves(curves, out_png, title="", xlabel="examples seen", published=Non
     ax.legend(fontsize=8)
     fig.tight_layout()
     os.makedirs(os.path.dirname(os.path.abspath(out_png)), exist_ok=True)
-    fig.savefig(out_png, dpi=110)
+    buf = io.BytesIO()  # written atomically, a full disk named (savefig writes in place)
+    fig.savefig(buf, dpi=110, format=os.path.splitext(out_png)[1][1:] or "png")
     plt.close(fig)
+    write_bytes(out_png, buf.getvalue())
     return out_png
 
 
@@ -53,8 +51,9 @@ def plot_ptb_runs(runs, out_png, title="Penn Treebank: validation perplexity by 
     for label, run in runs:
         log = os.path.join(run, "log.jsonl")
         if not os.path.exists(log):
-            raise FileNotFoundError(f"{log}: no log.jsonl in this run folder")
-        recs = [r for r in read_jsonl(log) if "valid_perplexity" in r]
+            raise InputError(f"{log}: no log.jsonl in this run folder")
+        recs = [check_fields(log, None, r, ("epoch",)) for r in read_jsonl(log)
+                if "valid_perplexity" in r]
         curves.append((label, [r["epoch"] for r in recs], [r["valid_perplexity"] for r in recs]))
         rj = os.path.join(run, "run.json")
         pub = read_json(rj).get("published") if os.path.exists(rj) else None
@@ -65,11 +64,7 @@ def plot_ptb_runs(runs, out_png, title="Penn Treebank: validation perplexity by 
                        ylabel="validation perplexity", hlines=levels)
 
 
-def read_json(path):
-    with open(path) as f:
-        return json.load(f)
-
-
 def curve_from_log(path, kinds=("epoch", "monitor", "final"), x="num_examples_seen"):
-    recs = [r for r in read_jsonl(path) if r.get("kind", "epoch") in kinds]
+    recs = [check_fields(path, None, r, (x, "loss")) for r in read_jsonl(path, "log")
+            if r.get("kind", "epoch") in kinds]
     return [r[x] for r in recs], [r["loss"] for r in recs]

@@ -6,6 +6,8 @@ Shared by ``rnnlm.ptb_lstm`` (TF's ``reader.py``) and ``rnnlm.toolkit`` (the RNN
 """
 import os
 
+from rnnrepro import files
+
 EOS = "<eos>"
 DEFAULT_DATA_DIR = os.path.join("data", "ptb")
 SPLITS = ("train", "valid", "test")
@@ -38,8 +40,8 @@ def _read_text(path):
         raise FileNotFoundError(
             f"{path}: PTB file not found (pass --data-dir or set PTBDATA to the folder holding "
             f"ptb.train.txt, ptb.valid.txt, ptb.test.txt)")
-    with open(path, encoding="utf-8") as f:
-        text = f.read()
+    text = files.read_text(path, "PTB file")  # names the file if not UTF-8; drops a BOM
+    text = text.replace("\r\n", "\n").replace("\r", "\n")  # line ends as open() reads them
     if not text.split():
         from rnnlm.wildml.data import DataError  # a ValueError: one line from the command line
         raise DataError(f"{path}: file is empty (no words)")
@@ -51,3 +53,16 @@ def read_words(path):
     return _read_text(path).replace("\n", f" {EOS} ").split()
 
 
+
+
+def require_words(data_dir, split, known, tokens, need=1, why=""):
+    """Refuse a split that holds no word of the training vocabulary (``known``: such words,
+    line ends not counted) or fewer than ``need`` ``tokens`` (line ends counted) for ``why``:
+    one line naming the file, before any training (not after an epoch, which would be lost)."""
+    path = split_path(data_dir, split)
+    if not known:
+        raise files.InputError(f"{path}: no word of the training vocabulary (only line ends "
+                               f"and unknown words); nothing to evaluate")
+    if tokens < need:
+        raise files.InputError(f"{path}: {tokens} tokens of the training vocabulary (line ends "
+                               f"included), too few: {why} needs {need}")

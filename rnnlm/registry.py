@@ -1,9 +1,10 @@
 """Which model types ``rnnlm score`` and ``rnnlm generate`` can load, by checkpoint.
 
 Every rnnlm checkpoint is an ``rnnrepro.checkpoint`` file whose state holds ``model_type``.
-A module that defines a model registers a loader for its type::
+A module that defines a model registers a loader for its type, with the array shapes its
+state implies (checked before the loader runs: a wrong-shape array is one line naming it)::
 
-    @register("rnn-theano")
+    @register("rnn-theano", shapes=lambda state: {"U": (H, V), ...}, state_keys=("config",))
     def _load(arrays, state): return MyScorer(...)
 
 and the loader returns a *language-model scorer*, an object with
@@ -19,18 +20,21 @@ and the loader returns a *language-model scorer*, an object with
 Scoring and sampling (``rnnlm.generate``) only use this protocol, so they work for every model.
 """
 import importlib
+import io
 
-from rnnrepro import checkpoint
+from rnnrepro import checkpoint, files
 
 LOADERS = {}
+SHAPES = {}  # model type -> (state -> {array name: shape}, the state keys that needs)
 # modules that register loaders when imported; missing ones are skipped
 MODEL_MODULES = ("rnnlm.wildml.rnn_numpy", "rnnlm.wildml.rnn_theano", "rnnlm.wildml.gru_theano",
                  "rnnlm.ptb_lstm.model", "rnnlm.toolkit.model")
 
 
-def register(model_type):
+def register(model_type, shapes=None, state_keys=()):
     def deco(fn):
         LOADERS[model_type] = fn
+        SHAPES[model_type] = (shapes, tuple(state_keys))
         return fn
     return deco
 
@@ -69,11 +73,21 @@ def load_language_model(path):
     if model_type not in LOADERS:
         raise checkpoint.CheckpointError(
             f"{path}: model_type {model_type!r} is not one of {sorted(LOADERS)}")
+    shapes, state_keys = SHAPES[model_type]
+    checkpoint.check_contents(path, arrays, state, state_keys=state_keys)
     try:
+        if shapes is not None:
+            checkpoint.check_contents(path, arrays, state, expect=shapes(state))
         scorer = LOADERS[model_type](arrays, state)
-    except (KeyError, ValueError, IndexError) as exc:
+    except (KeyError, ValueError, IndexError, TypeError) as exc:
         raise checkpoint.CheckpointError(f"{path}: not a usable {model_type} checkpoint "
                                          f"({type(exc).__name__}: {exc})") from None
+    absent = [t for t in dict.fromkeys((scorer.begin_token, scorer.end_token))
+              if t not in scorer.word_to_index]
+    if absent:  # e.g. trained with a --vocabulary-size that left them out
+        raise checkpoint.CheckpointError(f"{path}: the model's vocabulary lacks "
+                                         f"{' and '.join(absent)}; no sentence can be scored "
+                                         f"or sampled (its --vocabulary-size was too small?)")
     scorer.tokenizer = tokenizer_of(state)
     return scorer
 
@@ -84,6 +98,7 @@ def import_tutorial_npz(npz, vocab_path, output):
     Every problem with the inputs is a ``CheckpointError`` naming the file."""
     import numpy as np
     from rnnlm.wildml.data import SENTENCE_END_TOKEN, SENTENCE_START_TOKEN, UNKNOWN_TOKEN
+    from rnnlm.wildml.rnn_numpy import gru_shapes, tutorial_shapes
     try:
         with np.load(npz, allow_pickle=False) as z:
             if not hasattr(z, "files"):
@@ -102,23 +117,22 @@ def import_tutorial_npz(npz, vocab_path, output):
         raise checkpoint.CheckpointError(f"{npz}: {'E' if kind == 'gru-theano' else 'U'} "
                                          f"has shape {first.shape}, expected (hidden, words)")
     hidden, word_dim = first.shape
-    try:
-        with open(vocab_path, encoding="utf-8") as f:
-            vocab = [l.rstrip("\n") for l in f if l.rstrip("\n")]
-    except UnicodeDecodeError as exc:
-        raise checkpoint.CheckpointError(f"{vocab_path}: not valid UTF-8 ({exc.reason})") from None
-    except OSError as exc:
-        raise checkpoint.CheckpointError(f"{vocab_path}: cannot read ({exc.strerror})") from None
+    text = files.read_text(vocab_path, "vocabulary file")
+    vocab = [w.rstrip("\n") for w in io.StringIO(text, newline=None) if w.rstrip("\n")]
     if len(vocab) != word_dim:
         raise checkpoint.CheckpointError(f"{vocab_path}: {len(vocab)} words but {npz} has "
                                          f"word_dim {word_dim}")
+    config = {"word_dim": word_dim, "hidden_dim": hidden}
+    shapes = gru_shapes if kind == "gru-theano" else tutorial_shapes
+    checkpoint.check_contents(npz, arrays, {}, expect=shapes({"config": config,
+                                                               "index_to_word": vocab}))
     absent = [t for t in (SENTENCE_START_TOKEN, SENTENCE_END_TOKEN, UNKNOWN_TOKEN)
               if t not in vocab]
     if absent:
         raise checkpoint.CheckpointError(f"{vocab_path}: the vocabulary lacks {', '.join(absent)} "
                                          f"(the tutorial's begin, end and unknown tokens)")
     checkpoint.save(output, arrays, {
-        "model_type": kind, "config": {"word_dim": word_dim, "hidden_dim": hidden},
+        "model_type": kind, "config": config,
         "index_to_word": vocab, "begin_token": SENTENCE_START_TOKEN,
         "end_token": SENTENCE_END_TOKEN, "unknown_token": UNKNOWN_TOKEN, "tokenizer": "nltk",
         "imported_from": npz})

@@ -10,24 +10,24 @@ side by side), and the class-softmax RNN.
 One subprocess per (engine, linker) (the engine is fixed at import); see rnnrepro/bench/ptb.py.
 Runs unchanged on a GPU machine: JAX then runs on the GPU.
 """
-import argparse
 import os
 import sys
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 
 from rnnrepro.bench.ptb import compare  # noqa: E402
+from rnnrepro.cli import ArgumentParser, positive_int  # noqa: E402
 
 
 def main():
-    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--windows", type=int, default=30, help="20x20-word windows timed per model")
+    p = ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--windows", type=positive_int, default=30, help="20x20-word windows timed per model")
     p.add_argument("--data-dir", default=None, help="PTB folder (default $PTBDATA or data/ptb)")
     p.add_argument("--engines", default="aesara,pytensor", help="those installed are run")
     p.add_argument("--linker", default="c,numba,jax",
                    help="linkers, comma-separated (one subprocess each): c, numba, jax")
     p.add_argument("--sizes", default="small,medium,large", help="LSTM configs to time")
-    p.add_argument("--big-windows", type=int, default=None,
+    p.add_argument("--big-windows", type=positive_int, default=None,
                    help="windows timed for medium/large (default 4 and 2: a reduced run)")
     p.add_argument("--no-class-rnn", action="store_true", help="LSTM rows only")
     p.add_argument("--variants", default="scan",

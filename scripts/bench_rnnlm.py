@@ -2,7 +2,6 @@
 """ms per sgd_step, one 45-word sentence, C=8000, H=100: RNNNumpy vs RNNTheano (aesara and
 PyTensor x float32/float64 x linkers C/Numba/JAX, those installed), one subprocess per
 configuration; prints a table, writes results/<id>/."""
-import argparse
 import os
 import sys
 
@@ -11,11 +10,12 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__)))) 
 
 def main(argv=None):
     from rnnrepro.bench.rnnlm import CONFIGS, run_all, format_table, write_results
-    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    p.add_argument("--C", type=int, default=8000)
-    p.add_argument("--H", type=int, default=100)
-    p.add_argument("--length", type=int, default=45)
-    p.add_argument("--repeats", type=int, default=20)
+    from rnnrepro.cli import ArgumentParser, positive_int
+    p = ArgumentParser(description=__doc__.split("\n")[0])
+    p.add_argument("--C", type=positive_int, default=8000)
+    p.add_argument("--H", type=positive_int, default=100)
+    p.add_argument("--length", type=positive_int, default=45)
+    p.add_argument("--repeats", type=positive_int, default=20)
     p.add_argument("--no-tutorial-graph", action="store_true",
                    help="skip timing the tutorial's own graph (softmax inside scan)")
     p.add_argument("--linker", default="c,numba,jax",

@@ -3,7 +3,6 @@
 
     python scripts/download_punkt.py [--dir DIR]   # then: export NLTK_DATA=DIR
 """
-import argparse
 import os
 import sys
 
@@ -13,7 +12,8 @@ from rnnlm.wildml.download import download_punkt
 
 
 def main(argv=None):
-    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    from rnnrepro.cli import ArgumentParser
+    p = ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--dir", default=None, help="target folder (default: nltk's first data path)")
     a = p.parse_args(argv)
     return download_punkt(a.dir)

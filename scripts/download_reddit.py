@@ -3,7 +3,6 @@
 
     python scripts/download_reddit.py [--data-dir DIR]   # writes DIR/reddit/reddit-comments-2015-08.csv
 """
-import argparse
 import os
 import sys
 
@@ -14,7 +13,8 @@ from rnnlm.wildml.data import REDDIT_CSV, data_dir
 
 
 def main(argv=None):
-    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    from rnnrepro.cli import ArgumentParser
+    p = ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--data-dir", default=None, help="default $RNNLM_DATA or data/")
     p.add_argument("--url", action="append", help="try this address (repeatable) instead of "
                    "the tutorial repository's")

@@ -6,7 +6,6 @@
 
 Each argument is LABEL=RUN_DIR (a folder with log.jsonl, and run.json for the published level).
 """
-import argparse
 import os
 import sys
 
@@ -15,17 +14,14 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__)))) 
 
 def main(argv=None):
     from rnnlm.plot import plot_ptb_runs
-    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    from rnnrepro.cli import ArgumentParser, run_script
+    p = ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("runs", nargs="+", help="LABEL=results/<run-id>")
     p.add_argument("-o", "--output", required=True)
     a = p.parse_args(argv)
     runs = [(label or run, run) for label, _, run in (r.rpartition("=") for r in a.runs)]
-    try:
-        print(plot_ptb_runs(runs, a.output))
-    except FileNotFoundError as exc:
-        p.error(str(exc))
-    return 0
+    run_script("plot_ptb.py", lambda: print(plot_ptb_runs(runs, a.output)))
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    main()

@@ -4,7 +4,6 @@
     python scripts/plot_rnnlm.py -o results/x/loss.png LABEL=runs/a/log.jsonl LABEL2=runs/b/log.jsonl
     python scripts/plot_rnnlm.py --part2 -o results/x/part2.png "PTB proxy=runs/part2/log.jsonl"
 """
-import argparse
 import os
 import sys
 
@@ -13,25 +12,29 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__)))) 
 
 def main(argv=None):
     from rnnlm.plot import PUBLISHED_PART2_CURVE, curve_from_log, plot_curves
-    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    from rnnrepro.cli import ArgumentParser, run_script
+    p = ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("logs", nargs="+", help="LABEL=path/to/log.jsonl")
     p.add_argument("-o", "--output", required=True)
     p.add_argument("--title", default="")
     p.add_argument("--part2", action="store_true",
                    help="draw the published part-2 curve (100 examples per epoch)")
     a = p.parse_args(argv)
-    curves = []
-    for item in a.logs:
-        label, _, path = item.rpartition("=")
-        xs, ys = curve_from_log(path)
-        curves.append((label or path, xs, ys))
-    published = None
-    if a.part2:
-        published = ([100 * i for i in range(len(PUBLISHED_PART2_CURVE))], PUBLISHED_PART2_CURVE)
-    print(plot_curves(curves, a.output, title=a.title, published=published,
-                      published_label="published (reddit, part 2)"))
-    return 0
+
+    def plot():
+        curves = []
+        for item in a.logs:
+            label, _, path = item.rpartition("=")
+            xs, ys = curve_from_log(path)
+            curves.append((label or path, xs, ys))
+        published = None
+        if a.part2:
+            published = ([100 * i for i in range(len(PUBLISHED_PART2_CURVE))],
+                         PUBLISHED_PART2_CURVE)
+        print(plot_curves(curves, a.output, title=a.title, published=published,
+                          published_label="published (reddit, part 2)"))
+    run_script("plot_rnnlm.py", plot)
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    main()

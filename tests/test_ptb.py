@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from rnnrepro import checkpoint
+from rnnrepro.files import InputError
 from rnnrepro.runsafe import RunError
 
 from rnnlm.ptb_lstm import reader as ptb
@@ -519,5 +520,5 @@ def test_plot_ptb_runs(tmp_path):
     (run / "run.json").write_text(json.dumps({"published": 115.91}))
     png = plot_ptb_runs([("small", str(run))], str(tmp_path / "p.png"))
     assert os.path.getsize(png) > 1000
-    with pytest.raises(FileNotFoundError, match="log.jsonl"):
+    with pytest.raises(InputError, match="log.jsonl"):
         plot_ptb_runs([("none", str(tmp_path / "missing"))], str(tmp_path / "q.png"))

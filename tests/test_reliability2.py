@@ -422,23 +422,29 @@ SCRIPT_ARGS = {"record_sweep.py": ["--id", "x", "--what", "w", "--command", "c"]
                "make_results.py": []}
 
 
-@pytest.mark.parametrize("case", sorted(SCRIPT_CASES))
-def test_malformed_records_given_to_scripts(case, tmp_path):
-    written, argv, needles = SCRIPT_CASES[case]
+def script_refused(folder, written, argv, needles):
+    """``scripts/argv[0]`` run in ``folder`` (after writing ``written``: name -> text) exits
+    with status 2 printing one line ``argv[0]: error: ...`` holding ``needles``; ``folder``
+    is byte-identical afterwards."""
     for name, text in written.items():
-        os.makedirs(tmp_path / os.path.dirname(name), exist_ok=True)
-        (tmp_path / name).write_text(text)
-    before = snapshot(tmp_path)
+        os.makedirs(folder / os.path.dirname(name), exist_ok=True)
+        (folder / name).write_text(text)
+    before = snapshot(folder)
     env = dict(os.environ, PYTHONPATH=ROOT)
-    r = subprocess.run([sys.executable, os.path.join(ROOT, "scripts", argv[0]), *argv[1:],
-                        *SCRIPT_ARGS[argv[0]]], capture_output=True, text=True, env=env,
-                       cwd=tmp_path, timeout=120)
+    r = subprocess.run([sys.executable, os.path.join(ROOT, "scripts", argv[0]), *argv[1:]],
+                       capture_output=True, text=True, env=env, cwd=folder, timeout=120)
     lines = r.stderr.strip().splitlines()
     assert r.returncode == 2 and len(lines) == 1 and "Traceback" not in r.stderr, r.stderr
     assert lines[0].startswith(argv[0] + ": error: ")
     for n in needles:
         assert n in lines[0], (n, lines[0])
-    assert snapshot(tmp_path) == before
+    assert snapshot(folder) == before
+
+
+@pytest.mark.parametrize("case", sorted(SCRIPT_CASES))
+def test_malformed_records_given_to_scripts(case, tmp_path):
+    written, argv, needles = SCRIPT_CASES[case]
+    script_refused(tmp_path, written, argv + SCRIPT_ARGS[argv[0]], needles)
 
 
 # ----------------------------------------------------------------- neighbors

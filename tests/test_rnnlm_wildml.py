@@ -557,5 +557,5 @@ def test_cli_import_npz_wraps_a_tutorial_file(tmp_path, capsys):
     (tmp_path / "short.txt").write_text("a\nb\n")
     capsys.readouterr()
     assert main(["import-npz", str(tmp_path / "m.npz"), "--vocab", str(tmp_path / "short.txt"),
-                 "-o", out]) == 2
+                 "-o", str(tmp_path / "ck2.npz")]) == 2
     assert "word_dim 5" in capsys.readouterr().err

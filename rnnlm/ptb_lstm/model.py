@@ -418,10 +418,20 @@ class LSTMScorer:
         return probs / probs.sum(), (c, h)
 
 
-@register("lstm")
+def param_shapes(config_, vocab_size):
+    """The shapes of ``init_params``'s arrays for ``config_`` and ``vocab_size`` words."""
+    H, V = config_["hidden_size"], vocab_size
+    shapes = {"embedding": (V, H), "softmax_w": (H, V), "softmax_b": (V,)}
+    for layer in range(config_["num_layers"]):
+        shapes.update({f"kernel_{layer}": (2 * H, 4 * H), f"bias_{layer}": (4 * H,)})
+    return shapes
+
+
+@register("lstm", shapes=lambda state: param_shapes(state["config"], len(state["vocab"])),
+          state_keys=("config", "vocab"))
 def _load(arrays, state):
     return LSTMScorer(arrays, state)
 
 
 __all__ = ["CONFIGS", "PUBLISHED", "PTBLSTM", "get_model", "LSTMScorer", "learning_rate", "init_params",
-           "softmax"]
+           "param_shapes", "softmax"]

@@ -107,6 +107,7 @@ def evaluate_stream(model, data, num_steps=100):
         cost, c, h = model.evaluate(x, y, c, h)
         costs += float(cost)
         iters += x.shape[1]
+    assert iters, "no target: reader.check_split refuses such a split before this"
     return float(np.exp(costs / iters)), iters, time.perf_counter() - t0
 
 
@@ -118,11 +119,16 @@ def evaluate_checkpoint(path, data_dir=None, split="test"):
     arrays, state = checkpoint.load(path)
     if state.get("model_type") != "lstm":
         raise checkpoint.CheckpointError(f"{path}: not a PTB LSTM checkpoint")
+    checkpoint.check_contents(path, arrays, state, state_keys=("config", "vocab", "epochs_done"))
     data_dir = reader.resolve_data_dir(data_dir)
     train, valid, test, vocab = reader.ptb_raw_data(data_dir)
     if list(vocab) != list(state["vocab"]):
         raise checkpoint.CheckpointError(f"{path}: trained on another vocabulary than the PTB "
                                          f"files in {data_dir}")
+    checkpoint.check_contents(path, arrays, state, expect=lstm.param_shapes(state["config"],
+                                                                            len(vocab)))
+    reader.check_split(data_dir, split, {"train": train, "valid": valid, "test": test}[split],
+                       vocab, 2, "one target")
     params = {k: v for k, v in arrays.items() if k not in _EPOCH_ARRAYS}
     model = lstm.PTBLSTM(state["config"], len(vocab), params=params, compile_train=False)
     ppl, n, sec = evaluate_stream(model, {"train": train, "valid": valid, "test": test}[split])
@@ -175,6 +181,7 @@ def _train_lstm(config_name, data_dir, out, max_epochs, resume, seed, quiet, com
     cfg.update(config_overrides or {})
     data_dir = reader.resolve_data_dir(data_dir)
     data = dict(zip(("train", "valid", "test", "vocab"), reader.ptb_raw_data(data_dir)))
+    reader.check_splits(data_dir, data, cfg["batch_size"], cfg["num_steps"])
     total_epochs = cfg["max_max_epoch"] if max_epochs is None else min(max_epochs,
                                                                         cfg["max_max_epoch"])
     run = init_run(out, config_name, cfg, data, seed, resume, command, total_epochs, quiet,
@@ -231,6 +238,12 @@ def init_run(out, config_name, cfg, data, seed, resume, command, total_epochs, q
         if state.get("model_type") != "lstm" or state.get("config_name") != config_name:
             raise checkpoint.CheckpointError(f"{ckpt_path}: not a {config_name} LSTM checkpoint")
         runsafe.check_resume(ckpt_path, state, run.identity)
+        checkpoint.check_contents(ckpt_path, arrays, state, expect=lstm.param_shapes(
+            cfg, len(vocab)), state_keys=("epochs_done",))
+        if state.get("epoch_progress"):
+            carried = (cfg["num_layers"], cfg["batch_size"], cfg["hidden_size"])
+            checkpoint.check_contents(ckpt_path, arrays, state, expect={
+                "progress_c": carried, "progress_h": carried, _RNG: (624,)})
         run.start_epoch = state["epochs_done"]
         params = {k: v for k, v in arrays.items() if k not in _EPOCH_ARRAYS}
         run.seconds = state.get("seconds", 0.0)
@@ -357,8 +370,10 @@ def dry_run(config_name="small", data_dir=None, out=None, max_epochs=None, seed=
     from rnnlm.ptb_lstm import model as lstm
     cfg = lstm.CONFIGS[config_name]
     data_dir = reader.resolve_data_dir(data_dir)
-    train, valid, _, vocab = reader.ptb_raw_data(data_dir)
+    data = dict(zip(("train", "valid", "test", "vocab"), reader.ptb_raw_data(data_dir)))
     bs, ns = cfg["batch_size"], cfg["num_steps"]
+    reader.check_splits(data_dir, data, bs, ns)
+    train, valid, vocab = data["train"], data["valid"], data["vocab"]
     few = bs * (windows * ns + 1)
     model = lstm.get_model(cfg, len(vocab), seed=seed, masks=masks, unroll=unroll)
     rng = np.random.RandomState(seed * 100003 + 1)

@@ -9,7 +9,8 @@ import collections
 
 import numpy as np
 
-from rnnlm.ptb_text import EOS, SPLITS, read_words, resolve_data_dir, split_path  # noqa: F401
+from rnnlm.ptb_text import (EOS, SPLITS, read_words, require_words, resolve_data_dir,  # noqa: F401
+                            split_path)
 
 
 def build_vocab(path):
@@ -33,6 +34,23 @@ def ptb_raw_data(data_dir=None):
     ids = {s: file_to_word_ids(paths[s], word_to_id) for s in SPLITS}
     vocab = sorted(word_to_id, key=word_to_id.get)
     return ids["train"], ids["valid"], ids["test"], vocab
+
+
+def check_split(data_dir, split, ids, vocab, need, why):
+    """``ids`` of ``split`` (``ptb_raw_data``) hold a known word and ``need`` ids at least."""
+    eos = vocab.index(EOS) if EOS in vocab else -1
+    require_words(data_dir, split, int(np.count_nonzero(np.asarray(ids) != eos)), len(ids),
+                  need, why)
+
+
+def check_splits(data_dir, data, batch_size, num_steps):
+    """Before training: the training and validation splits fill one window of ``batch_size``
+    rows of ``num_steps + 1`` ids, the test split one target (``evaluate_stream``)."""
+    need = batch_size * (num_steps + 1)
+    for split in ("train", "valid"):
+        check_split(data_dir, split, data[split], data["vocab"], need,
+                    f"one window (batch_size {batch_size} x (num_steps {num_steps} + 1))")
+    check_split(data_dir, "test", data["test"], data["vocab"], 2, "one target")
 
 
 def batchify(raw_data, batch_size):

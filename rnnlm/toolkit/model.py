@@ -425,10 +425,18 @@ class ClassRNNScorer:
         return m.distribution(h, history), (h, history)
 
 
+def array_shapes(vocab_size, hyper):
+    """The shapes of ``ClassRNNLM.arrays()`` for ``vocab_size`` words and ``hyper``."""
+    V, H = vocab_size, hyper["hidden"]
+    return {"U": (V, H), "W": (H, H), "V1": (V, H), "C1": (hyper["class_size"], H),
+            "syn_d": (int(hyper["direct_size"]),)}
+
+
 def load_model(arrays, state):
     return ClassRNNLM(state["vocab"], state["counts"], arrays=arrays, **state["hyper"])
 
 
-@register("class-rnn")
+@register("class-rnn", shapes=lambda state: array_shapes(len(state["vocab"]), state["hyper"]),
+          state_keys=("vocab", "counts", "hyper"))
 def _load(arrays, state):
     return ClassRNNScorer(load_model(arrays, state))

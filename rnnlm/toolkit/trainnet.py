@@ -88,10 +88,16 @@ def init_run(out, data_dir, train_words, hyper, alpha, min_improvement, resume, 
     run.sched = {"alpha": alpha, "alpha_divide": 0, "llogp": -100000000.0, "iter": 0,
                  "done": False, "seconds": 0.0}
     if resume and os.path.exists(run.ckpt_path):
+        shapes = class_rnn.array_shapes(len(vocab), hyper)
+        buffers = (hyper["bptt"] + hyper["bptt_block"] + 1, hyper["hidden"])
+        shapes.update({"backup_" + k: shapes[k] for k in _BACKUP},
+                      bptt_hidden_ac=buffers, bptt_hidden_er=buffers)
         arrays, state = checkpoint.load(run.ckpt_path)
         if state.get("model_type") != "class-rnn":
             raise checkpoint.CheckpointError(f"{run.ckpt_path}: not a class-rnn checkpoint")
         runsafe.check_resume(run.ckpt_path, state, run.identity)
+        checkpoint.check_contents(run.ckpt_path, arrays, state, expect=shapes,
+                                  state_keys=("vocab", "counts", "hyper", "schedule"))
         run.model = class_rnn.load_model(arrays, state)
         run.model.bptt_hidden_ac, run.model.bptt_hidden_er = arrays["bptt_hidden_ac"], \
             arrays["bptt_hidden_er"]

@@ -4,7 +4,7 @@ word ids with -1 for out-of-vocabulary words.
 """
 import numpy as np
 
-from rnnlm.ptb_text import EOS, SPLITS, read_words, split_path
+from rnnlm.ptb_text import EOS, SPLITS, read_words, require_words, split_path
 
 
 
@@ -53,6 +53,8 @@ def toolkit_data(data_dir, train_words=None):
     vocab, counts = toolkit_vocab(split_path(data_dir, "train"))
     w2i = {w: i for i, w in enumerate(vocab)}
     ids = {s: toolkit_ids(split_path(data_dir, s), w2i) for s in SPLITS}
+    for s in ("valid", "test"):  # known words besides </s> (0); out of vocabulary: -1
+        require_words(data_dir, s, int(np.count_nonzero(ids[s] > 0)), len(ids[s]))
     if train_words:
         ids["train"] = ids["train"][:train_words]
     return vocab, counts, ids

@@ -28,7 +28,7 @@ import os
 
 import numpy as np
 
-from rnnrepro import checkpoint
+from rnnrepro import checkpoint, files
 
 SENTENCE_START_TOKEN = "SENTENCE_START"
 SENTENCE_END_TOKEN = "SENTENCE_END"
@@ -138,8 +138,8 @@ def read_ptb_sentences(path):
     if not os.path.exists(path):
         raise DataError(f"{path}: file not found (pass --data-dir or set ${ENV_DIR} to the folder "
                         f"holding ptb/ptb.train.txt)")
-    with open(path, encoding="utf-8") as f:
-        return [line.strip() for line in f if line.strip()]
+    text = files.read_text(path, "PTB file")  # lines as open() reads them: \n, \r\n or \r
+    return [line.strip() for line in io.StringIO(text, newline=None) if line.strip()]
 
 
 # ----------------------------------------------------------------------------- corpus
@@ -312,11 +312,8 @@ def load_corpus(corpus="reddit", path=None, directory=None, vocabulary_size=8000
                         + (" after the part-4 filters" if style == "gru" else ""))
     c = build_corpus(sentences, vocabulary_size, style, tokenizer, options, verbose)
     c.stats["source"] = os.path.abspath(path)
-    if use_cache and write_cache:
-        try:
-            _save_cache(cache_path, c)
-        except OSError as exc:
-            print(f"warning: could not write the cache {cache_path}: {exc}")
+    if use_cache and write_cache:  # optional: a cache that cannot be written is a warning
+        files.optional_write("the corpus cache", cache_path, lambda: _save_cache(cache_path, c))
     return c
 
 

@@ -18,6 +18,7 @@ import numpy as np
 
 from rnnrepro.engine import T, asfloat, config, grad, hard_sigmoid, log_softmax, scan, shared
 from rnnlm.registry import register
+from rnnlm.wildml.rnn_numpy import gru_shapes
 from rnnlm.wildml.rnn_theano import LazyFunctions, _zero_grad, column_lookup
 
 
@@ -176,7 +177,7 @@ class _NumpyGRU:
         return gru_numpy_step(self.p, state, idx)
 
 
-@register("gru-theano")
+@register("gru-theano", shapes=gru_shapes, state_keys=("config", "index_to_word"))
 def _load(arrays, state):
     from rnnlm.wildml.rnn_numpy import scorer_from_state
     return scorer_from_state(_NumpyGRU(arrays), state)

@@ -196,7 +196,20 @@ def scorer_from_state(model, state):
                            state.get("unknown_token", UNKNOWN_TOKEN))
 
 
-@register("rnn-numpy")
+def tutorial_shapes(state):
+    """U (H, V), V (V, H), W (H, H) for the vocabulary and hidden size of ``state``."""
+    H, V = state["config"]["hidden_dim"], len(state["index_to_word"])
+    return {"U": (H, V), "V": (V, H), "W": (H, H)}
+
+
+def gru_shapes(state):
+    """GRUTheano's ``E, U, W, V, b, c`` for ``state`` (here, not in gru_theano: ``rnnlm
+    import-npz`` checks a GRU npz without importing the symbolic engine)."""
+    H, V = state["config"]["hidden_dim"], len(state["index_to_word"])
+    return {"E": (H, V), "U": (6, H, H), "W": (6, H, H), "V": (V, H), "b": (6, H), "c": (V,)}
+
+
+@register("rnn-numpy", shapes=tutorial_shapes, state_keys=("config", "index_to_word"))
 def _load(arrays, state):
     cfg = state.get("config", {})
     hidden_dim, word_dim = arrays["U"].shape

@@ -33,7 +33,7 @@ import numpy as np
 
 from rnnrepro.engine import T, asfloat, config, function, grad, log_softmax, scan, shared, th
 from rnnlm.registry import register
-from rnnlm.wildml.rnn_numpy import RNNNumpy, init_parameters, scorer_from_state
+from rnnlm.wildml.rnn_numpy import RNNNumpy, init_parameters, scorer_from_state, tutorial_shapes
 
 
 def _zero_grad(x):
@@ -263,7 +263,7 @@ def save_model_parameters_theano(outfile, model):
     np.savez(outfile, **model.get_parameters())
 
 
-@register("rnn-theano")
+@register("rnn-theano", shapes=tutorial_shapes, state_keys=("config", "index_to_word"))
 def _load(arrays, state):
     # scoring/sampling needs one step at a time: use the numpy step (same arithmetic, no compile)
     model = RNNNumpy.__new__(RNNNumpy)

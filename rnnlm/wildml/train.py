@@ -151,6 +151,8 @@ def _start_or_resume(model, learning_rate, checkpoint_path, resume, identity, lo
             raise ckpt.CheckpointError(f"{checkpoint_path}: a {state.get('model_type')} checkpoint, "
                                        f"not {model.model_type}")
         runsafe.check_resume(checkpoint_path, state, identity)
+        ckpt.check_contents(checkpoint_path, arrays, state, state_keys=("training",), expect={
+            k: np.shape(v) for k, v in model_arrays(model).items()})
         model.set_parameters(arrays)
         tr = state["training"]
         run.start_epoch, run.num_examples_seen = tr["epochs_done"], tr["num_examples_seen"]
@@ -248,6 +250,10 @@ DEFAULT_LR = {"rnn-numpy": 0.005, "rnn-theano": 0.005, "gru-theano": 0.001}
 def load_training_corpus(opts, write_cache=True):
     """The corpus of ``opts`` (``--corpus``, ``--path``, ...), cut to ``--head`` sentences."""
     from rnnlm.wildml.data import load_corpus
+    if corpus_style(opts) == "gru" and opts.vocabulary_size < 2:  # [:vocabulary_size - 2]
+        from rnnrepro.cli import OptionError
+        raise OptionError(f"--vocabulary-size {opts.vocabulary_size}: part 4's vocabulary "
+                          f"holds <MASK/> and UNKNOWN_TOKEN, so 2 words at least")
     corpus = load_corpus(opts.corpus, path=opts.path, directory=opts.data_dir, split=opts.split,
                          vocabulary_size=opts.vocabulary_size, style=corpus_style(opts),
                          min_sent_characters=opts.min_sent_characters,

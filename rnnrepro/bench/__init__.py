@@ -98,9 +98,8 @@ def write_bench(out, record, header, table, note=None):
     """``out/bench.json`` (``record``; skipped when None, e.g. a re-render) and ``out/bench.md``
     (``header`` lines, the note, the table): the layout ``rnnrepro.results`` shows."""
     os.makedirs(out, exist_ok=True)
+    from rnnrepro.files import write_json, write_text
     if record is not None:
-        with open(os.path.join(out, "bench.json"), "w") as f:
-            json.dump(record, f, indent=1)
-    with open(os.path.join(out, "bench.md"), "w") as f:
-        f.write("  \n".join(header) + "\n" + (f"\nNote: {note}\n" if note else "") + "\n"
-                + table + "\n")
+        write_json(os.path.join(out, "bench.json"), record, indent=1)
+    write_text(os.path.join(out, "bench.md"), "  \n".join(header) + "\n"
+               + (f"\nNote: {note}\n" if note else "") + "\n" + table + "\n")

@@ -18,6 +18,7 @@ import time
 import numpy as np
 
 from rnnrepro import runlog
+from rnnrepro.files import write_text
 from rnnrepro.bench import markdown_table, report, run_config
 
 
@@ -297,9 +298,7 @@ def compare(engines=("aesara", "pytensor"), windows=30, data_dir=None, out_path=
               "python": sys.version.split()[0]}
     if out_path:
         os.makedirs(os.path.dirname(os.path.abspath(out_path)), exist_ok=True)
-        with open(out_path, "w") as f:
-            json.dump(record, f, indent=2)
-            f.write("\n")
+        write_text(out_path, json.dumps(record, indent=2) + "\n")
         table = markdown_table(rows, [
             ("model", lambda r: r["model"]), ("variant", lambda r: r.get("variant", "")),
             ("round", lambda r: str(r.get("round", ""))),
@@ -315,18 +314,18 @@ def compare(engines=("aesara", "pytensor"), windows=30, data_dir=None, out_path=
             ("profile ms: masks / call / wait", lambda r: " / ".join(
                 f"{r[k]:.2f}" for k in ("profile_ms_masks", "profile_ms_call", "profile_ms_wait")
                 if k in r))])
-        with open(os.path.join(os.path.dirname(os.path.abspath(out_path)), "bench.md"), "w") as f:
-            f.write(f"Command: `python {' '.join(sys.argv)}`  \nCommit: {record['commit']}  \n"
-                    f"Hardware: {record['hardware']}"
-                    + (f", JAX on {record['accelerator']}" if record["accelerator"] else "")
-                    + f", Python {record['python']}  \n"
-                    f"Threads: {record['threads']} (BLAS; XLA flags: {record['xla_flags']}); "
-                    f"load average (1, 5, 15 min) at the end: "
-                    + ", ".join(f"{x:.1f}" for x in record["load_average"])
-                    + f" (a shared machine: other jobs ran meanwhile); wall "
-                    f"{record['wall_seconds']:.0f} s.  \nLSTM rows: train_step words/s after one "
-                    f"warm-up window; medium and large time only the windows listed (a "
-                    f"reduced run). Compile s includes Numba/JAX's first call.\n\n{table}\n")
+        write_text(os.path.join(os.path.dirname(os.path.abspath(out_path)), "bench.md"),
+                   f"Command: `python {' '.join(sys.argv)}`  \nCommit: {record['commit']}  \n"
+                   f"Hardware: {record['hardware']}"
+                   + (f", JAX on {record['accelerator']}" if record["accelerator"] else "")
+                   + f", Python {record['python']}  \n"
+                   f"Threads: {record['threads']} (BLAS; XLA flags: {record['xla_flags']}); "
+                   f"load average (1, 5, 15 min) at the end: "
+                   + ", ".join(f"{x:.1f}" for x in record["load_average"])
+                   + f" (a shared machine: other jobs ran meanwhile); wall "
+                   f"{record['wall_seconds']:.0f} s.  \nLSTM rows: train_step words/s after one "
+                   f"warm-up window; medium and large time only the windows listed (a "
+                   f"reduced run). Compile s includes Numba/JAX's first call.\n\n{table}\n")
     return record
 
 

@@ -138,8 +138,8 @@ def write_results(results_dir, rows, table, options, argv):
     from rnnrepro.results import write_run_json
     from rnnrepro.bench import single_thread_env
     os.makedirs(results_dir, exist_ok=True)
-    with open(os.path.join(results_dir, "table.txt"), "w") as f:
-        f.write(table + "\n")
+    from rnnrepro.files import write_text
+    write_text(os.path.join(results_dir, "table.txt"), table + "\n")
     main_row = next((r for r in rows if r.get("model") == "RNNTheano" and r["engine"] == "aesara"
                      and r["floatX"] == "float32" and "median_ms" in r), None) or \
         next((r for r in rows if r.get("model") == "RNNTheano" and r.get("linker") == "c"
