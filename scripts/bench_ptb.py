@@ -38,9 +38,10 @@ def main():
                         "on a GPU, the same threads on a CPU)")
     p.add_argument("--profile", action="store_true",
                    help="also split each LSTM window into host mask draw, call and device wait")
-    p.add_argument("--rounds", type=int, default=1,
+    p.add_argument("--rounds", type=positive_int, default=1,
                    help="repeat every configuration this many times, interleaved")
-    p.add_argument("--out", default=os.path.join("results", "bench-ptb", "bench.json"))
+    p.add_argument("--out", default=os.path.join("results", "bench-ptb", "bench.json"),
+                   help="the JSON record to write (bench.md beside it)")
     args = p.parse_args()
     linkers = tuple(args.linker.split(","))
     bad = [x for x in linkers if x not in ("c", "numba", "jax")]
