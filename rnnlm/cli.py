@@ -16,8 +16,9 @@ import shlex
 import sys
 
 from rnnrepro import files
-from rnnrepro.cli import (LINKER_HELP, ArgumentParser, OptionError, at_most, nonnegative_float,
-                          nonnegative_int, positive_float, positive_int, seed_int, use_linker)
+from rnnrepro.cli import (LINKER_HELP, ArgumentParser, OptionError, at_most, bptt_truncate_int,
+                          nonnegative_float, nonnegative_int, positive_float, positive_int,
+                          seed_int, use_linker)
 
 MODELS = ("rnn-numpy", "rnn-theano", "gru-theano")
 DRY_RUN_HELP = ("build the model on a few sentences/windows, run one training step and one "
@@ -334,7 +335,7 @@ def build_parser():
     pt.add_argument("--model", choices=MODELS, default="rnn-theano",
                     help="the tutorial's model: part 2 numpy RNN, part 2/3 RNNTheano, part 4 GRU")
     pt.add_argument("--hidden-dim", type=positive_int, default=None, help="default 100 (RNN), 128 (GRU)")
-    pt.add_argument("--bptt-truncate", type=int, default=None,
+    pt.add_argument("--bptt-truncate", type=bptt_truncate_int, default=None,
                     help="default 4 (RNN, as the tutorial), -1 = full BPTT (GRU default)")
     pt.add_argument("--per-output-dv", action="store_true",
                     help="RNNTheano: keep the dV terms of outputs outside the truncation window")

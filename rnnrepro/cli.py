@@ -100,6 +100,12 @@ def nonnegative_int(text):
     return _int_at_least(text, 0)
 
 
+def bptt_truncate_int(text):
+    """WildML's ``bptt_truncate``: -1 (full BPTT) or a step count >= 0 (below -1 the tutorial's
+    ``range(max(0, t - k), t + 1)`` is empty: no gradient reaches U and W)."""
+    return _int_at_least(text, -1)
+
+
 def _int_at_least(text, low):
     try:
         v = int(text)

@@ -43,16 +43,25 @@ def random_search(base, trials=8, jobs=2, seed=1234, backend="loky", scheduler=N
     ``backend``; returns the results ranked by validation F1 and writes ``search.jsonl``."""
     rng = random.Random(seed)
     work = [(base, sample_trial(rng), i) for i in range(trials)]
-    os.makedirs(base["out"], exist_ok=True)
     results = []
     path = os.path.join(base["out"], "search.jsonl")
-    with naming(path), open(path, "w") as f:   # a full disk names the file
+    f = None
+    try:
         for r in run_tasks(_run_trial, work, backend, jobs, scheduler, address):
+            if f is None:   # only now: a backend that fails first leaves the folder as it was
+                os.makedirs(base["out"], exist_ok=True)   # (and a re-run's old search.jsonl)
+                with naming(path):
+                    f = open(path, "w")
             results.append(r)
-            f.write(json.dumps(r) + "\n")
-            f.flush()
+            with naming(path):   # a full disk names the file
+                f.write(json.dumps(r) + "\n")
+                f.flush()
             print(f"trial {r['trial']:3d} done: valid F1 {r['valid_f1']}  test F1 {r['test_f1']}",
                   flush=True)
+    finally:
+        if f is not None:
+            with naming(path):
+                f.close()
     return rank(results)
 
 

@@ -228,6 +228,23 @@ def test_failed_new_run_leaves_no_empty_folder(tmp_path, capsys):
                                  tmp_path / "r", "--quiet"), "atis.fold3.pkl.gz", folder=tmp_path)
 
 
+@pytest.mark.parametrize("earlier", [False, True], ids=["new folder", "a re-run's folder"])
+def test_search_backend_failure_leaves_the_folder_as_it_was(earlier, tmp_path, capsys):
+    """A search whose backend cannot start (ray not installed here) created its folder, and
+    truncated a re-run's search.jsonl, before failing."""
+    pytest.importorskip("joblib")
+    if importlib.util.find_spec("ray") is not None:
+        pytest.skip("ray is installed: its backend starts")
+    out = tmp_path / "search"
+    if earlier:
+        out.mkdir()
+        (out / "search.jsonl").write_text('{"trial": 0}\n')
+    refused(capsys, lambda: _slu("search", *SLU, "--epochs", "1", "--trials", "1", "--jobs", "1",
+                                 "--backend", "ray", "--out", out), "--backend ray",
+            folder=tmp_path)
+    assert out.is_dir() == earlier
+
+
 def test_resume_in_a_fresh_folder_starts_the_run(tmp_path):
     """(what a sweep or search re-run relies on): nothing to lose, so it starts."""
     with runsafe.claim(str(tmp_path / "new"), resume=True):

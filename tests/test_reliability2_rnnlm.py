@@ -142,6 +142,9 @@ OPTION_CASES = {  # name -> (argv (w: the inputs), needles)
                                      ["'zebra' is not in the model's vocabulary", "<unk>"]),
     "generate unknown prefix": (lambda w: ["generate", w / "lstm.npz", "--prefix", "zebra"],
                                 ["--prefix", "'zebra'"]),
+    "train bptt-truncate below -1": (lambda w: ["train", *TRAIN, "--path", w / "t.txt",
+                                                "--bptt-truncate", -2, "--out-dir", w / "new"],
+                                     ["--bptt-truncate", "-2 is less than -1"]),
 }
 
 
