@@ -112,8 +112,10 @@ def hard_sigmoid(x):
 # Per-model defaults, measured with PyTensor 3.3.7 + numpy 2 on 2 shared cores, warm caches
 # (results/bench-ptb-linkers, bench-rnnlm-linkers, bench-rnnslu-linkers):
 # - ptb-lstm: JAX where it is installed (the `.[jax]` extra, Python >= 3.12), else Numba. LSTM
-#   small train step at one thread, interleaved with a PyTorch peer (results/bench-ptb-cpu-peer,
-#   best of 3 rounds on a loaded machine): JAX 3061 words/s, Numba 2896, C 1098, PyTorch 3698;
+#   small train step at one thread, interleaved with a PyTorch peer (results/bench-ptb-cpu-floor,
+#   best of 3, about one core free): JAX 6073 words/s, Numba 3152, PyTorch 4411, the window's
+#   matrix products alone 6124; on a loaded machine (results/bench-ptb-cpu-peer):
+#   JAX 3061 words/s, Numba 2896, C 1098, PyTorch 3698;
 #   an earlier quiet run: JAX 1617, Numba 1356, C 584 (results/bench-ptb-linkers); medium 375
 #   (Numba) vs 197 (C); large 94 vs 55. JAX compiles once per window shape met.
 # - rnn-theano: Numba. sgd_step 5.0 ms vs C 29.4 ms (C on PyTensor 2.34 was 9.8 ms).

@@ -5,7 +5,7 @@ side by side), and the class-softmax RNN.
     python scripts/bench_ptb.py [--windows 30] [--linker c,numba,jax] [--sizes small,medium,large]
                                 [--data-dir DIR] [--out results/bench-ptb/bench.json]
                                 [--variants scan,unroll,counter,unroll+counter] [--peer]
-                                [--profile] [--rounds N]
+                                [--profile] [--floor] [--rounds N]
 
 One subprocess per (engine, linker) (the engine is fixed at import); see rnnrepro/bench/ptb.py.
 Runs unchanged on a GPU machine: JAX then runs on the GPU.
@@ -36,6 +36,9 @@ def main():
     p.add_argument("--peer", action="store_true",
                    help="also time a PyTorch LSTM of the same config (where torch imports; cuDNN "
                         "on a GPU, the same threads on a CPU)")
+    p.add_argument("--floor", action="store_true",
+                   help="also time the window's matrix products alone (numpy BLAS, same "
+                        "threads): a words/s no implementation of the same arithmetic passes")
     p.add_argument("--profile", action="store_true",
                    help="also split each LSTM window into host mask draw, call and device wait")
     p.add_argument("--rounds", type=positive_int, default=1,
@@ -54,7 +57,7 @@ def main():
         p.error(f"--variants: {', '.join(bad)} not one of {', '.join(VARIANTS)}")
     compare(tuple(args.engines.split(",")), args.windows, args.data_dir, args.out, linkers,
             tuple(args.sizes.split(",")), args.big_windows, not args.no_class_rnn, variants,
-            args.peer, args.profile, args.rounds)
+            args.peer, args.profile, args.rounds, args.floor)
 
 
 if __name__ == "__main__":

@@ -522,3 +522,17 @@ def test_plot_ptb_runs(tmp_path):
     assert os.path.getsize(png) > 1000
     with pytest.raises(InputError, match="log.jsonl"):
         plot_ptb_runs([("none", str(tmp_path / "missing"))], str(tmp_path / "q.png"))
+
+
+def test_gemm_floor_counts_the_window_arithmetic():
+    """``bench_ptb --floor`` times the window's matrix products: together they are the
+    training window's 3 x (32 B T H^2 + 2 B T H V) floating-point operations (issue 19's count:
+    forward, then two products of the same size per product in the backward pass)."""
+    from rnnlm.ptb_lstm.configs import CONFIGS
+    from rnnrepro.bench.ptb import window_gemms
+    for name in ("small", "medium", "large"):
+        c = CONFIGS[name]
+        B, T, H, V = c["batch_size"], c["num_steps"], c["hidden_size"], 10000
+        assert c["num_layers"] == 2
+        flops = sum(2 * m * k * n * count for m, k, n, count in window_gemms(c, V))
+        assert flops == 3 * (32 * B * T * H * H + 2 * B * T * H * V), name

@@ -186,6 +186,57 @@ def peer_worker(windows=30, data_dir=None, sizes=("small",), big_windows=None, p
                        train, vocab_size, source, profile) for size in sizes]
 
 
+def window_gemms(cfg, vocab_size):
+    """The matrix products of one training window of the PTB LSTM ``cfg`` as (m, k, n, count),
+    batched as far as the arithmetic allows: the softmax layer and each layer's input
+    projection over all B*T rows at once, the recurrent products one step at a time (forward
+    h W_h, backward dG W_h^T), every weight gradient over all rows. FLOPs: 2 m k n each."""
+    B, T, H, L = cfg["batch_size"], cfg["num_steps"], cfg["hidden_size"], cfg["num_layers"]
+    N, V = B * T, vocab_size
+    gemms = [(N, H, V, 1), (N, V, H, 1), (H, N, V, 1)]           # softmax: fwd, dH, dW
+    for _ in range(L):
+        gemms += [(N, H, 4 * H, 1), (N, 4 * H, H, 1), (H, N, 4 * H, 1)]  # input: fwd, dX, dW
+        gemms += [(B, H, 4 * H, T), (B, 4 * H, H, T), (H, N, 4 * H, 1)]  # recurrent
+    return gemms
+
+
+def floor_worker(sizes=("small",), vocab_size=10000, repeats=5):
+    """A ceiling on words/s: only the window's matrix products (``window_gemms``), each timed
+    alone with numpy's BLAS at this process's threads (best of ``repeats``); no elementwise
+    work (gates, softmax exponentials), no embedding lookups, no update, no dispatch. An
+    implementation of the same arithmetic cannot train faster than this on this core."""
+    from rnnlm.ptb_lstm.configs import CONFIGS
+    try:
+        from threadpoolctl import threadpool_info
+        blas = next((i["internal_api"] for i in threadpool_info() if i["user_api"] == "blas"),
+                    "blas")
+    except ImportError:
+        blas = "blas"
+    rows = []
+    rng = np.random.RandomState(0)
+    for size in sizes:
+        cfg = CONFIGS[size]
+        total, flops = 0.0, 0
+        for m, k, n, count in window_gemms(cfg, vocab_size):
+            a, b = rng.rand(m, k).astype("float32"), rng.rand(k, n).astype("float32")
+            reps = max(1, min(200, int(2e8 // (2 * m * k * n))))
+            best = float("inf")
+            for _ in range(repeats):
+                t0 = time.perf_counter()
+                for _ in range(reps):
+                    a @ b
+                best = min(best, (time.perf_counter() - t0) / reps)
+            total += best * count
+            flops += 2 * m * k * n * count
+        words = cfg["batch_size"] * cfg["num_steps"]
+        rows.append({"model": f"LSTM {size} (train)", "variant": "GEMM floor", "engine": "numpy",
+                     "engine_version": np.__version__, "linker": blas, "floatX": "float32",
+                     "words_per_second": words / total, "ms_per_window": 1e3 * total,
+                     "window": f"{cfg['batch_size']}x{cfg['num_steps']}",
+                     "gflop_per_window": flops / 1e9, "gflop_per_second": flops / total / 1e9})
+    return rows
+
+
 def worker(windows=30, data_dir=None, numpy_words=20000, sizes=("small",), big_windows=None,
            class_rnn_rows=True, variants=("scan",), profile=False):
     """Measure in this process (engine from RNN_ENGINE, linker from RNN_LINKER); returns a
@@ -244,9 +295,11 @@ def worker(windows=30, data_dir=None, numpy_words=20000, sizes=("small",), big_w
 
 def compare(engines=("aesara", "pytensor"), windows=30, data_dir=None, out_path=None,
             linkers=("c", "numba", "jax"), sizes=("small", "medium", "large"), big_windows=None,
-            class_rnn_rows=True, variants=("scan",), peer=False, profile=False, rounds=1):
+            class_rnn_rows=True, variants=("scan",), peer=False, profile=False, rounds=1,
+            floor=False):
     """Run ``worker`` once per (engine, linker) in a subprocess, and with ``peer`` the PyTorch
-    peer in one more, ``rounds`` times interleaved (a noisy neighbour slows all alike); print a
+    peer in one more (with ``floor`` the GEMM-only ceiling, ``floor_worker``, in another),
+    ``rounds`` times interleaved (a noisy neighbour slows all alike); print a
     table; write JSON and bench.md. Engines that are not installed are left out; linkers an
     engine cannot run give a row saying why."""
     from rnnrepro.bench import installed_engines, single_thread_env
@@ -261,9 +314,12 @@ def compare(engines=("aesara", "pytensor"), windows=30, data_dir=None, out_path=
             for eng in installed_engines(engines) for lk in linkers]
     if peer:
         jobs.append((installed_engines(engines)[0], None, ["--peer-worker"] + common))
+    if floor:
+        jobs.append((installed_engines(engines)[0], None, ["--floor-worker"] + common))
     for rnd in range(rounds):
         for eng, lk, args in jobs:
-            what = f"{eng}/{lk}" if lk else "PyTorch peer"
+            what = f"{eng}/{lk}" if lk else ("PyTorch peer" if "--peer-worker" in args
+                                             else "GEMM floor")
             print(f"  {what} ..." + (f" (round {rnd + 1})" if rounds > 1 else ""), flush=True)
             try:
                 res = run_config("rnnrepro.bench.ptb", args, eng, "float32", linker=lk)
@@ -274,8 +330,8 @@ def compare(engines=("aesara", "pytensor"), windows=30, data_dir=None, out_path=
                              "error": msg, "round": rnd + 1})
                 continue
             for r in res["rows"]:
-                if r["engine"] == "numpy" and any(x["engine"] == "numpy" for x in rows):
-                    continue
+                if "toolkit" in r["model"] and any(x["model"] == r["model"] for x in rows):
+                    continue   # the numpy toolkit row is engine-independent: once
                 rows.append(dict(r, round=rnd + 1))
     fmt = lambda r: "error: " + r["error"] if "error" in r else f"{r['words_per_second']:.0f}"
     print(f"{'model':44s} {'variant':14s} {'engine':8s} {'linker':7s} {'words/s':>10s} "
@@ -333,6 +389,7 @@ def main(argv=None):
     p = argparse.ArgumentParser()
     p.add_argument("--worker", action="store_true")
     p.add_argument("--peer-worker", action="store_true")
+    p.add_argument("--floor-worker", action="store_true")
     p.add_argument("--windows", type=int, default=30)
     p.add_argument("--data-dir", default=None)
     p.add_argument("--sizes", default="small")
@@ -350,6 +407,8 @@ def main(argv=None):
     elif args.peer_worker:
         report({"rows": peer_worker(args.windows, args.data_dir, sizes, args.big_windows,
                                     args.profile)})
+    elif args.floor_worker:
+        report({"rows": floor_worker(sizes, _data(args.data_dir, 1)[1])})
 
 
 if __name__ == "__main__":
