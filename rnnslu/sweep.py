@@ -159,6 +159,31 @@ def format_summary(rows):
     return "\n".join(out)
 
 
+def paired(records, others, metric="test_f1"):
+    """``records`` against ``others`` run by run on the (fold, seed) pairs both have: the
+    differences of ``metric`` (records minus others), their statistics, the standard error of
+    the mean difference and how many are higher. Runs of one setting beat each other by up to
+    about half a point F1 by chance, so two architectures differ only where the mean difference
+    is large against its standard error, over the same folds and seeds."""
+    mine = {(r["fold"], r["seed"]): r[metric] for r in records}
+    theirs = {(r["fold"], r["seed"]): r[metric] for r in others}
+    keys = sorted(k for k in mine if k in theirs and None not in (mine[k], theirs[k]))
+    diffs = [mine[k] - theirs[k] for k in keys]
+    st = _stats(diffs)
+    se = st["std"] / math.sqrt(st["n"]) if st["std"] is not None else None
+    return dict(st, pairs=keys, diffs=diffs, se=se, higher=sum(d > 0 for d in diffs))
+
+
+def format_paired(name, others_name, p):
+    """One line: 'NAME - OTHER: n, mean difference, sd, se, higher'."""
+    if not p["n"]:
+        return f"{name} - {others_name}: no fold and seed in common"
+    sd = "—" if p["std"] is None else f"{p['std']:.2f}"
+    se = "—" if p["se"] is None else f"{p['se']:.2f}"
+    return (f"{name} - {others_name}: {p['n']} runs, mean {p['mean']:+.2f}, sd {sd}, se {se}, "
+            f"higher in {p['higher']} of {p['n']}")
+
+
 def run_sweep(configs, out, backend="loky", jobs=2, scheduler=None, address=None, say=print):
     """Run ``configs`` (from ``plan``) on ``backend``; writes ``sweep.jsonl`` (one record per
     run), ``summary.json`` and ``summary.md`` into ``out``; returns (records, summary rows)."""

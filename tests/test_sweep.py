@@ -290,3 +290,23 @@ def test_search_command_ranks_and_a_rerun_continues_without_retraining(tmp_path,
                                                     t.split()[:1] in (["1"], ["2"])]
     for trial, log in logs.items():   # not retrained: the logs are byte-identical
         assert (out / f"trial{trial:03d}" / "log.jsonl").read_bytes() == log
+
+
+def test_paired_comparison_matches_runs_by_fold_and_seed():
+    """``paired`` (scripts/compare_sweeps.py) compares the same fold and seed, whatever the
+    order of the records, and leaves out runs the other sweep lacks or that have no F1."""
+    from rnnslu.sweep import format_paired, paired
+    rec = lambda fold, seed, f1: dict(fold=fold, seed=seed, test_f1=f1)  # noqa: E731
+    mine = [rec(0, 345, 94.0), rec(1, 345, 93.0), rec(2, 345, 95.0), rec(3, 346, 94.5),
+            rec(4, 345, None)]
+    others = [rec(3, 346, 94.0), rec(2, 345, 94.0), rec(0, 345, 94.5), rec(4, 345, 93.0)]
+    p = paired(mine, others)
+    assert p["pairs"] == [(0, 345), (2, 345), (3, 346)]
+    assert p["diffs"] == pytest.approx([-0.5, 1.0, 0.5])
+    assert p["n"] == 3 and p["higher"] == 2
+    assert p["mean"] == pytest.approx(1 / 3)
+    assert p["std"] == pytest.approx(np.std([-0.5, 1.0, 0.5], ddof=1))
+    assert p["se"] == pytest.approx(p["std"] / np.sqrt(3))
+    assert format_paired("a", "b", p) == "a - b: 3 runs, mean +0.33, sd 0.76, se 0.44, " \
+                                          "higher in 2 of 3"
+    assert "no fold and seed in common" in format_paired("a", "b", paired(mine, []))
