@@ -509,8 +509,13 @@ class _Bidirectional(_SLUBase):
         if self.combine == "shifted":
             f = T.concatenate([p["h0_f"].dimshuffle("x", 0), f[:-1]], axis=0)
             g = T.concatenate([g[1:], p["h0_b"].dimshuffle("x", 0)], axis=0)
-        h = sigmoid(_project(p, x) + T.dot(f, p["wf"]) + T.dot(g, p["wb"]))
-        return _output(p, h)
+        return self._combined(p, x, f, g)
+
+    @staticmethod
+    def _combined(p, x, f, g):
+        """The combined layer's output distribution from input rows ``x`` and the forward and
+        backward states ``f``, ``g`` it reads (rows or one row each)."""
+        return _output(p, sigmoid(_project(p, x) + T.dot(f, p["wf"]) + T.dot(g, p["wb"])))
 
     def _word_probs(self, p, x, pos):
         """The output distribution of row ``pos`` alone, computing only what it reads: the
@@ -527,8 +532,7 @@ class _Bidirectional(_SLUBase):
             g = T.concatenate([p["h0_b"].dimshuffle("x", 0), g], axis=0)[-2]
         else:
             f, g = f[-1], g[-1]
-        h = sigmoid(_project(p, x[pos]) + T.dot(f, p["wf"]) + T.dot(g, p["wb"]))
-        return _output(p, h)
+        return self._combined(p, x[pos], f, g)
 
 
 class BiJordan(_Bidirectional):
