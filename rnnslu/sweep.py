@@ -159,10 +159,51 @@ def format_summary(rows):
     return "\n".join(out)
 
 
+def _betai(a, b, x):
+    """The regularized incomplete beta function I_x(a, b) (Numerical Recipes' ``betai``: the
+    continued fraction by the modified Lentz method, on the side where it converges fast)."""
+    if x <= 0.0 or x >= 1.0:
+        return 0.0 if x <= 0.0 else 1.0
+    front = math.exp(math.lgamma(a + b) - math.lgamma(a) - math.lgamma(b)
+                     + a * math.log(x) + b * math.log1p(-x))
+    if x > (a + 1.0) / (a + b + 2.0):
+        return 1.0 - _betai(b, a, 1.0 - x)
+    tiny = 1e-300
+    c, d = 1.0, 1.0 - (a + b) * x / (a + 1.0)
+    d = 1.0 / (d if abs(d) > tiny else tiny)
+    h = d
+    for m in range(1, 300):
+        for num in (m * (b - m) * x / ((a + 2 * m - 1) * (a + 2 * m)),
+                    -(a + m) * (a + b + m) * x / ((a + 2 * m) * (a + 2 * m + 1))):
+            d = 1.0 + num * d
+            d = 1.0 / (d if abs(d) > tiny else tiny)
+            c = 1.0 + num / c
+            c = c if abs(c) > tiny else tiny
+            h *= d * c
+        if abs(d * c - 1.0) < 1e-15:
+            break
+    return front * h / a
+
+
+def t_test_p(t, df):
+    """Two-sided p-value of Student's t with ``df`` degrees of freedom: I_{df/(df+t^2)}(df/2, 1/2)."""
+    return _betai(df / 2.0, 0.5, df / (df + t * t))
+
+
+def sign_test_p(higher, n):
+    """Two-sided exact sign test: the chance of ``higher`` of ``n`` (ties left out) or a split
+    at least as uneven, when each is higher or lower with probability 1/2."""
+    if n == 0:
+        return 1.0
+    k = min(higher, n - higher)
+    return min(1.0, 2.0 * sum(math.comb(n, i) for i in range(k + 1)) / 2.0 ** n)
+
+
 def paired(records, others, metric="test_f1"):
     """``records`` against ``others`` run by run on the (fold, seed) pairs both have: the
     differences of ``metric`` (records minus others), their statistics, the standard error of
-    the mean difference and how many are higher. Runs of one setting beat each other by up to
+    the mean difference, how many are higher, the paired t statistic with its two-sided p and
+    the exact sign test's p (ties left out). Runs of one setting beat each other by up to
     about half a point F1 by chance, so two architectures differ only where the mean difference
     is large against its standard error, over the same folds and seeds."""
     mine = {(r["fold"], r["seed"]): r[metric] for r in records}
@@ -171,17 +212,22 @@ def paired(records, others, metric="test_f1"):
     diffs = [mine[k] - theirs[k] for k in keys]
     st = _stats(diffs)
     se = st["std"] / math.sqrt(st["n"]) if st["std"] is not None else None
-    return dict(st, pairs=keys, diffs=diffs, se=se, higher=sum(d > 0 for d in diffs))
+    t = st["mean"] / se if se else None
+    higher, lower = sum(d > 0 for d in diffs), sum(d < 0 for d in diffs)
+    return dict(st, pairs=keys, diffs=diffs, se=se, higher=higher, t=t,
+                t_p=None if t is None else t_test_p(t, st["n"] - 1),
+                sign_p=sign_test_p(higher, higher + lower))
 
 
 def format_paired(name, others_name, p):
-    """One line: 'NAME - OTHER: n, mean difference, sd, se, higher'."""
+    """One line: 'NAME - OTHER: n, mean difference, sd, se, higher, paired t (p), sign test p'."""
     if not p["n"]:
         return f"{name} - {others_name}: no fold and seed in common"
     sd = "—" if p["std"] is None else f"{p['std']:.2f}"
     se = "—" if p["se"] is None else f"{p['se']:.2f}"
+    t = "—" if p["t"] is None else f"{p['t']:+.2f} on {p['n'] - 1} df, p {p['t_p']:.2g}"
     return (f"{name} - {others_name}: {p['n']} runs, mean {p['mean']:+.2f}, sd {sd}, se {se}, "
-            f"higher in {p['higher']} of {p['n']}")
+            f"higher in {p['higher']} of {p['n']}; paired t {t}; sign test p {p['sign_p']:.2g}")
 
 
 def run_sweep(configs, out, backend="loky", jobs=2, scheduler=None, address=None, say=print):

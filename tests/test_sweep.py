@@ -307,6 +307,24 @@ def test_paired_comparison_matches_runs_by_fold_and_seed():
     assert p["mean"] == pytest.approx(1 / 3)
     assert p["std"] == pytest.approx(np.std([-0.5, 1.0, 0.5], ddof=1))
     assert p["se"] == pytest.approx(p["std"] / np.sqrt(3))
+    assert p["t"] == pytest.approx(p["mean"] / p["se"])
+    assert p["sign_p"] == pytest.approx(1.0)   # 2 of 3: as even as 3 can split
     assert format_paired("a", "b", p) == "a - b: 3 runs, mean +0.33, sd 0.76, se 0.44, " \
-                                          "higher in 2 of 3"
+        "higher in 2 of 3; paired t +0.76 on 2 df, p 0.53; sign test p 1"
     assert "no fold and seed in common" in format_paired("a", "b", paired(mine, []))
+
+
+def test_paired_p_values_match_closed_forms_and_tables():
+    """The paired t's two-sided p against Student's t where it has a closed form (1 and 2
+    degrees of freedom) and a printed table's critical value (t 2.145 on 14 df: p 0.05);
+    the sign test against its binomial sums. A one-sided p, or the incomplete beta taken at
+    t^2/(df+t^2) instead of df/(df+t^2), fails here."""
+    from rnnslu.sweep import sign_test_p, t_test_p
+    for t in (0.0, 0.3, 1.0, 2.5, -4.0, 12.0):
+        assert t_test_p(t, 1) == pytest.approx(1 - 2 / np.pi * np.arctan(abs(t)), rel=1e-10)
+        assert t_test_p(t, 2) == pytest.approx(1 - abs(t) / np.sqrt(2 + t * t), rel=1e-10)
+    assert t_test_p(2.1448, 14) == pytest.approx(0.05, abs=1e-4)
+    assert t_test_p(2.9768, 14) == pytest.approx(0.01, abs=1e-4)
+    assert sign_test_p(5, 5) == sign_test_p(0, 5) == pytest.approx(2 / 32)
+    assert sign_test_p(12, 15) == pytest.approx(2 * (1 + 15 + 105 + 455) / 2 ** 15)
+    assert sign_test_p(3, 6) == 1.0 and sign_test_p(0, 0) == 1.0
