@@ -230,6 +230,20 @@ def format_paired(name, others_name, p):
             f"higher in {p['higher']} of {p['n']}; paired t {t}; sign test p {p['sign_p']:.2g}")
 
 
+PAIRED_HEADER = ("| sweep | against | runs | mean difference | sd | se | higher | paired t (p) "
+                 "| sign test p |\n|---|---|---|---|---|---|---|---|---|")
+
+
+def format_paired_row(name, others_name, p):
+    """``format_paired`` as a row of a markdown table under ``PAIRED_HEADER``."""
+    if not p["n"]:
+        return f"| {name} | {others_name} | 0 | — | — | — | — | — | — |"
+    f2 = lambda v: "—" if v is None else f"{v:.2f}"  # noqa: E731
+    t = "—" if p["t"] is None else f"{p['t']:+.2f} ({p['t_p']:.2g})"
+    return (f"| {name} | {others_name} | {p['n']} | {p['mean']:+.2f} | {f2(p['std'])} | "
+            f"{f2(p['se'])} | {p['higher']} of {p['n']} | {t} | {p['sign_p']:.2g} |")
+
+
 def run_sweep(configs, out, backend="loky", jobs=2, scheduler=None, address=None, say=print):
     """Run ``configs`` (from ``plan``) on ``backend``; writes ``sweep.jsonl`` (one record per
     run), ``summary.json`` and ``summary.md`` into ``out``; returns (records, summary rows)."""

@@ -295,7 +295,7 @@ def test_search_command_ranks_and_a_rerun_continues_without_retraining(tmp_path,
 def test_paired_comparison_matches_runs_by_fold_and_seed():
     """``paired`` (scripts/compare_sweeps.py) compares the same fold and seed, whatever the
     order of the records, and leaves out runs the other sweep lacks or that have no F1."""
-    from rnnslu.sweep import format_paired, paired
+    from rnnslu.sweep import PAIRED_HEADER, format_paired, format_paired_row, paired
     rec = lambda fold, seed, f1: dict(fold=fold, seed=seed, test_f1=f1)  # noqa: E731
     mine = [rec(0, 345, 94.0), rec(1, 345, 93.0), rec(2, 345, 95.0), rec(3, 346, 94.5),
             rec(4, 345, None)]
@@ -311,6 +311,9 @@ def test_paired_comparison_matches_runs_by_fold_and_seed():
     assert p["sign_p"] == pytest.approx(1.0)   # 2 of 3: as even as 3 can split
     assert format_paired("a", "b", p) == "a - b: 3 runs, mean +0.33, sd 0.76, se 0.44, " \
         "higher in 2 of 3; paired t +0.76 on 2 df, p 0.53; sign test p 1"
+    assert format_paired_row("a", "b", p) == \
+        "| a | b | 3 | +0.33 | 0.76 | 0.44 | 2 of 3 | +0.76 (0.53) | 1 |"
+    assert format_paired_row("a", "b", p).count("|") == PAIRED_HEADER.splitlines()[0].count("|")
     assert "no fold and seed in common" in format_paired("a", "b", paired(mine, []))
 
 
