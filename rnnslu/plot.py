@@ -42,21 +42,27 @@ def engine_groups(rows):
     return sorted(counts, key=lambda e: (-counts[e], str(e)))
 
 
-def plot_sweep(records, path, mark=PUBLISHED_SETTING):
-    """Test F1 per fold (x) and seed (marker), one panel per preset/model, the mean as a dashed
-    line; the run at ``mark`` (fold 3, seed 345: the published setting) is ringed. Returns
+def plot_sweep(records, path, mark=PUBLISHED_SETTING, columns=3):
+    """Test F1 per fold (x) and seed (marker), one panel per preset/model (in the records'
+    order, ``columns`` to a row), the mean as a dashed line; the run at ``mark`` (fold 3, seed 345: the published setting) is ringed. Returns
     (path, marked) with marked = [(panel title, test F1 of the ringed run)]."""
     import matplotlib
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
     from .sweep import trainer
-    # runs of different is13 trainers are never pooled (rnnslu.sweep): one panel each
-    panels = sorted({(r["preset"], r["model"], trainer(r)) for r in records})
+    # runs of different is13 trainers are never pooled (rnnslu.sweep): one panel each, in the
+    # order the records first name them, at most ``columns`` to a row
+    panels = list(dict.fromkeys((r["preset"], r["model"], trainer(r)) for r in records))
     seeds = sorted({r["seed"] for r in records})
-    fig, axes = plt.subplots(1, len(panels), figsize=(4.2 * len(panels), 3.6), squeeze=False,
+    ncols = min(columns, len(panels))
+    nrows = -(-len(panels) // ncols)
+    fig, axes = plt.subplots(nrows, ncols, figsize=(4.2 * ncols, 3.6 * nrows), squeeze=False,
                              sharey=True)
+    axes = list(axes.flat)
+    for ax in axes[len(panels):]:
+        ax.set_visible(False)
     marked = []
-    for ax, (preset, model, how) in zip(axes[0], panels):
+    for ax, (preset, model, how) in zip(axes, panels):
         rs = [r for r in records if (r["preset"], r["model"], trainer(r)) == (preset, model, how)]
         title = f"{preset} {model}" + (f" ({how} trainer)" if how == "fast" else "")
         # a panel may pool engines (rounding differs, the SGD is the same): the engine with
@@ -92,9 +98,16 @@ def plot_sweep(records, path, mark=PUBLISHED_SETTING):
         ax.set_xlabel(xlabel, fontsize=None if len(groups) == 1 else 8)
         ax.set_title(title)
         ax.grid(alpha=.3)
-    axes[0][0].set_ylabel("test F1 (conlleval) at the best valid epoch")
-    axes[0][-1].legend(fontsize=7, loc="best")
-    fig.tight_layout()
+    for ax in axes[::ncols]:
+        ax.set_ylabel("test F1 (conlleval) at the best valid epoch")
+    # one legend for all panels, below them, where it hides no run
+    legend = {}
+    for ax in axes[:len(panels)]:
+        for handle, label in zip(*ax.get_legend_handles_labels()):
+            legend.setdefault(label, handle)
+    fig.legend(legend.values(), legend.keys(), loc="lower center", ncol=len(legend), fontsize=8,
+               frameon=False)
+    fig.tight_layout(rect=(0, 0.35 / (3.6 * nrows), 1, 1))
     fig.savefig(path, dpi=110)
     plt.close(fig)
     return path, marked

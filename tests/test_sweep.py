@@ -117,6 +117,9 @@ def test_sweep_figure_marks_the_published_setting(tmp_path):
     path, marked = plot_sweep(recs, str(tmp_path / "f1.png"))
     assert os.path.getsize(path) > 10000
     assert marked == [("is13 elman", 93.0), ("is13 jordan", 94.0)]
+    four = recs + [dict(r, model=m) for m in ("hybrid", "bi-jordan") for r in recs[:15]]
+    marked = plot_sweep(four[::-1], str(tmp_path / "four.png"))[1]   # panels in records' order
+    assert [t for t, _ in marked] == ["is13 bi-jordan", "is13 hybrid", "is13 jordan", "is13 elman"]
     toy = [dict(r, data="toy", fold=None) for r in recs if r["fold"] == 0]
     assert plot_sweep(toy, str(tmp_path / "toy.png"))[1] == []
 
