@@ -489,7 +489,11 @@ class _Bidirectional(_SLUBase):
                 params += [shared(uni((nc, nh)), name="ws" + sfx),
                            shared(uni((nh, nc)), name="w" + sfx), z(nc, "b" + sfx),
                            z(nc, "s0" + sfx)]
-            params += [z(nh, "bh" + sfx), z(nh, "h0" + sfx)]
+            params.append(z(nh, "bh" + sfx))
+            # h0: the Elman recurrence's initial state; a Jordan direction (which starts from
+            # s0) reads it only as the state past the sentence end of the shifted combination
+            if self.direction == "elman" or self.combine == "shifted":
+                params.append(z(nh, "h0" + sfx))
         params += [shared(uni((nh, nh)), name="wf"), shared(uni((nh, nh)), name="wb"),
                    shared(uni((nh, nc)), name="w"), z(nh, "bh"), z(nc, "b")]
         self.params = params

@@ -239,19 +239,25 @@ def test_only_a_bidirectional_model_reads_later_words(model):
         assert later == 0.0
 
 
-def test_bidirectional_aligned_combination():
+@pytest.mark.parametrize("cls", [BiElman, BiJordan])
+def test_bidirectional_aligned_combination(cls):
     """``combine='aligned'``: the forward and backward states at t itself (the option), against
-    the numpy equations; later words still reach the word."""
+    the numpy equations; later words still reach the word; and it trains: every parameter
+    is read (a bi-jordan that kept h0, read only by the shifted combination, failed to
+    compile its gradient in every trainer)."""
     old = engine.floatx()
     engine.set_floatx("float64")
     try:
-        m = BiElman(nh=NH, nc=NC, ne=NE, de=DE, cs=CS, seed=5, combine="aligned")
+        m = cls(nh=NH, nc=NC, ne=NE, de=DE, cs=CS, seed=5, combine="aligned")
         p = m.get_params()
         w = m.windows(X)
         probs = m._compile("probabilities")
         np.testing.assert_allclose(probs(w), _np_probs(p, m.kind, w, aligned=True), rtol=1e-12)
-        assert np.abs(probs(w) - _np_probs(p, m.kind, w)).max() > 1e-6    # not the default
+        zero = {k: np.zeros(NH) for k in ("h0_f", "h0_b")}               # as initialised
+        assert np.abs(probs(w) - _np_probs({**zero, **p}, m.kind, w)).max() > 1e-6  # not shifted
         later, earlier = _later_and_earlier_words_move(probs, m.windows)
         assert later > 1e-12 and earlier > 1e-12
+        _check_grads(m, "sentence_cost_grads", (w, Y), n=2)
+        _check_grads(m, "word_cost_grads", (w, 1, int(Y[1])), n=2)
     finally:
         engine.set_floatx(old)
