@@ -44,8 +44,9 @@ def engine_groups(rows):
 
 def plot_sweep(records, path, mark=PUBLISHED_SETTING, columns=3):
     """Test F1 per fold (x) and seed (marker), one panel per preset/model (in the records'
-    order, ``columns`` to a row), the mean as a dashed line; the run at ``mark`` (fold 3, seed 345: the published setting) is ringed. Returns
-    (path, marked) with marked = [(panel title, test F1 of the ringed run)]."""
+    order, ``columns`` to a row), the mean as a dashed line; the run at ``mark`` (fold 3,
+    seed 345: the published setting) is ringed. Returns (path, marked) with
+    marked = [(panel title, test F1 of the ringed run)]."""
     import matplotlib
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt

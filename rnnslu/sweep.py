@@ -164,10 +164,10 @@ def _betai(a, b, x):
     continued fraction by the modified Lentz method, on the side where it converges fast)."""
     if x <= 0.0 or x >= 1.0:
         return 0.0 if x <= 0.0 else 1.0
-    front = math.exp(math.lgamma(a + b) - math.lgamma(a) - math.lgamma(b)
-                     + a * math.log(x) + b * math.log1p(-x))
     if x > (a + 1.0) / (a + b + 2.0):
         return 1.0 - _betai(b, a, 1.0 - x)
+    front = math.exp(math.lgamma(a + b) - math.lgamma(a) - math.lgamma(b)
+                     + a * math.log(x) + b * math.log1p(-x))
     tiny = 1e-300
     c, d = 1.0, 1.0 - (a + b) * x / (a + 1.0)
     d = 1.0 / (d if abs(d) > tiny else tiny)
@@ -186,7 +186,8 @@ def _betai(a, b, x):
 
 
 def t_test_p(t, df):
-    """Two-sided p-value of Student's t with ``df`` degrees of freedom: I_{df/(df+t^2)}(df/2, 1/2)."""
+    """Two-sided p-value of Student's t with ``df`` degrees of freedom:
+    I_{df/(df+t^2)}(df/2, 1/2)."""
     return _betai(df / 2.0, 0.5, df / (df + t * t))
 
 
