@@ -6,7 +6,9 @@ disk) is one line ``prog: error: ...`` naming the file or option and the problem
 2. Which exceptions are expected is one list, ``EXPECTED_ERRORS`` (plus the ``input_errors`` a
 command adds; tests/test_reliability2.py checks that every exception class the packages define
 is in it, or is listed there as deliberately not expected). Anything else is a bug: its
-traceback is printed with a request to report it, exit status 1.
+traceback is printed with a request to report it, exit status 1. A reader that closes the
+pipe early (``... | head``) is neither: the command stops quietly with status 141, as a shell
+reports a command ended by SIGPIPE.
 """
 import argparse
 import os
@@ -63,6 +65,8 @@ def run_command(prog, fn, args, input_errors=()):
         print(f"{prog}: interrupted", file=sys.stderr)
         return 130
     except Exception as exc:  # noqa: BLE001 - sorted into expected (one line) and bugs
+        if isinstance(exc, BrokenPipeError) and stdout_reader_gone():
+            return _quiet_broken_pipe()
         line = error_line(exc, input_errors)
         if line is not None:
             print(f"{prog}: error: {line}", file=sys.stderr)
@@ -71,6 +75,36 @@ def run_command(prog, fn, args, input_errors=()):
         print(f"{prog}: internal error (a bug, not your input): please report it with the "
               f"command line and the traceback above", file=sys.stderr)
         return 1
+
+
+SIGPIPE_STATUS = 141   # what a shell reports for a command ended by SIGPIPE (128 + 13)
+
+
+def stdout_reader_gone():
+    """True when standard output is a pipe whose reader has closed it (``... | head``): then a
+    BrokenPipeError is the reader's choice, not a fault. Asked of the pipe itself (``poll``
+    reports POLLERR on a pipe with no reader), so a broken pipe elsewhere (a worker's socket,
+    a subprocess) still takes the ordinary error path."""
+    import select
+    try:
+        fd = sys.stdout.fileno()
+        poller = select.poll()
+        poller.register(fd, select.POLLOUT)
+        return any(ev & select.POLLERR for _, ev in poller.poll(0))
+    except (AttributeError, OSError, ValueError):  # no fd (captured), closed, or no poll
+        return False
+
+
+def _quiet_broken_pipe():
+    """Stop as ``cat file | head`` does: no error line, status 141, and standard output
+    pointed at /dev/null so the interpreter's last flush does not report the pipe again
+    (the recipe in Python's ``signal`` documentation)."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, sys.stdout.fileno())
+    finally:
+        os.close(devnull)
+    return SIGPIPE_STATUS
 
 
 def run_script(prog, fn, input_errors=()):

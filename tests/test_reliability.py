@@ -522,3 +522,30 @@ def test_killed_at_random_points_resume_ends_identical(tmp_path, trainer):
     assert {k: _no_seconds(v) for k, v in sa.items() if k not in skip} == \
         {k: _no_seconds(v) for k, v in sb.items() if k not in skip}
     assert sorted(os.listdir(out)) == ["checkpoint.npz", "log.jsonl"], os.listdir(out)
+
+
+_PRINTER = ("import sys; from rnnrepro.cli import run_script\n"
+            "def main():\n"
+            "    if sys.argv[1] == 'raise':\n"
+            "        raise BrokenPipeError(32, 'Broken pipe')   # a pipe that is not stdout\n"
+            "    for i in range(200000):\n"
+            "        print('row', i, 'x' * 60)\n"
+            "run_script('printer', main)\n")
+
+
+@pytest.mark.parametrize("what", ["print", "raise"])
+def test_reader_closing_stdout_stops_quietly_other_broken_pipes_are_errors(what):
+    """``compare_sweeps.py ... | head``: the reader closing the pipe is not an error (status 141
+    as a shell reports SIGPIPE, nothing on stderr); a BrokenPipeError from anything but
+    standard output stays one error line with status 2."""
+    p = subprocess.Popen([sys.executable, "-c", _PRINTER, what], stdout=subprocess.PIPE,
+                         stderr=subprocess.PIPE, cwd=os.path.dirname(os.path.dirname(__file__)))
+    first = p.stdout.readline()
+    p.stdout.close()           # the reader goes away after one line, as `head -1` does
+    err = p.stderr.read().decode()
+    p.wait(timeout=60)
+    if what == "print":
+        assert first.startswith(b"row 0 ")
+        assert (p.returncode, err) == (141, "")
+    else:
+        assert (p.returncode, err) == (2, "printer: error: Broken pipe\n")
