@@ -60,7 +60,9 @@ def run_command(prog, fn, args, input_errors=()):
     ``RNN_ENGINE``/``RNN_FLOATX``/``RNN_LINKER`` are checked first (``settings``)."""
     try:
         check_environment()
-        return fn(args)
+        status = fn(args)
+        sys.stdout.flush()   # lines still buffered meet a closed pipe here, not at exit
+        return status
     except KeyboardInterrupt:
         print(f"{prog}: interrupted", file=sys.stderr)
         return 130

@@ -528,23 +528,31 @@ _PRINTER = ("import sys; from rnnrepro.cli import run_script\n"
             "def main():\n"
             "    if sys.argv[1] == 'raise':\n"
             "        raise BrokenPipeError(32, 'Broken pipe')   # a pipe that is not stdout\n"
+            "    if sys.argv[1] == 'late':\n"
+            "        print('row 0 still in the buffer')\n"
+            "        sys.stdin.readline()   # the reader has gone; the command then returns\n"
+            "        return\n"
             "    for i in range(200000):\n"
             "        print('row', i, 'x' * 60)\n"
             "run_script('printer', main)\n")
 
 
-@pytest.mark.parametrize("what", ["print", "raise"])
+@pytest.mark.parametrize("what", ["print", "late", "raise"])
 def test_reader_closing_stdout_stops_quietly_other_broken_pipes_are_errors(what):
     """``compare_sweeps.py ... | head``: the reader closing the pipe is not an error (status 141
-    as a shell reports SIGPIPE, nothing on stderr); a BrokenPipeError from anything but
-    standard output stays one error line with status 2."""
-    p = subprocess.Popen([sys.executable, "-c", _PRINTER, what], stdout=subprocess.PIPE,
-                         stderr=subprocess.PIPE, cwd=os.path.dirname(os.path.dirname(__file__)))
-    first = p.stdout.readline()
+    as a shell reports SIGPIPE, nothing on stderr), whether the command is still printing or
+    its last lines wait in the buffer (``late``: flushed after the reader left); a
+    BrokenPipeError from anything but standard output stays one error line with status 2."""
+    p = subprocess.Popen([sys.executable, "-c", _PRINTER, what], stdin=subprocess.PIPE,
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                         cwd=os.path.dirname(os.path.dirname(__file__)),
+                         env={k: v for k, v in os.environ.items() if k != "PYTHONUNBUFFERED"})
+    first = b"row 0 " if what == "late" else p.stdout.readline()
     p.stdout.close()           # the reader goes away after one line, as `head -1` does
+    p.stdin.close()            # ('late': only now does the command return and flush)
     err = p.stderr.read().decode()
     p.wait(timeout=60)
-    if what == "print":
+    if what != "raise":
         assert first.startswith(b"row 0 ")
         assert (p.returncode, err) == (141, "")
     else:
