@@ -1,4 +1,4 @@
-"""``rnnlm``: preprocess, train, generate, score (WildML RNN LM) and ptb-lstm, ptb-eval, ptb-rnnlm.
+"""``rnnlm``: preprocess, train, generate, score (WildML RNN LM), ptb-lstm, ptb-eval, ptb-rnnlm, ngram, mix.
 
 Each subcommand parses its options, calls one library function and prints.
 
@@ -9,6 +9,8 @@ Examples::
         --head 100 --nepoch 10 --evaluate-loss-after 1 --out-dir runs/part2
     rnnlm generate runs/part2/checkpoint.npz -n 5
     rnnlm score runs/part2/checkpoint.npz "the company said it expects"
+    rnnlm ngram --order 5 --min-count 3=1 4=1 --data-dir ../shared/data --out runs/kn5
+    rnnlm mix runs/kn5 runs/rnn-h100
 """
 import json
 import os
@@ -185,7 +187,8 @@ def _ptb_common(p):
 
 
 def add_subcommands(subparsers):
-    """The PTB subcommands (``ptb-lstm``, ``ptb-eval``, ``ptb-rnnlm``) on ``subparsers``."""
+    """The PTB subcommands (``ptb-lstm``, ``ptb-eval``, ``ptb-rnnlm``, ``ngram``, ``mix``) on
+    ``subparsers``."""
     from rnnlm.ptb_lstm.configs import CONFIGS
     p = subparsers.add_parser("ptb-lstm", help="Zaremba LSTM on PTB (TF tutorial configs)")
     p.add_argument("--config", choices=sorted(CONFIGS), default="small",
@@ -258,6 +261,37 @@ def add_subcommands(subparsers):
     _ptb_common(p)
     p.set_defaults(func=cmd_ptb_rnnlm)
 
+    p = subparsers.add_parser("ngram", help="Kneser-Ney n-gram on PTB (SRILM ngram-count "
+                                            "-kndiscount -interpolate), valid/test perplexity")
+    p.add_argument("--order", type=positive_int, default=5, help="n-gram order (-order)")
+    p.add_argument("--min-count", nargs="*", default=[], metavar="N=K",
+                   help="keep n-grams of order N only with count >= K (SRILM -gtNmin K); "
+                        "SRILM's defaults: 1 for orders 1-2, 2 above. The toolkit's PTB "
+                        "recipe: 3=1 4=1 (5-grams keep 2); no cutoffs: 3=1 4=1 5=1")
+    p.add_argument("--arpa", default=None, metavar="FILE", help="also write the ARPA model")
+    p.add_argument("--data-dir", default=None,
+                   help="folder with ptb.{train,valid,test}.txt, or the data folder holding ptb/ "
+                        "(default: $PTBDATA, else $RNNLM_DATA/ptb, else data/ptb)")
+    p.add_argument("--out", default=None,
+                   help="run folder (run.json, valid/test.probs.txt; default "
+                        "results/ngram-kn<order>-ptb)")
+    p.add_argument("--overwrite", action="store_true",
+                   help="replace the run already in --out (default: refuse)")
+    p.add_argument("--no-test", action="store_true",
+                   help="score the validation split only (no record is written)")
+    p.add_argument("--quiet", action="store_true", help="no progress lines")
+    p.add_argument("--dry-run", action="store_true",
+                   help="estimate on the first 2000 training lines, score 200 validation "
+                        "lines, print what a real run would do; write nothing")
+    p.set_defaults(func=cmd_ngram)
+
+    p = subparsers.add_parser("mix", help="interpolate runs' per-word probabilities, weights "
+                                          "tuned on valid by EM, test perplexity")
+    p.add_argument("runs", nargs="+", help="run folders holding valid.probs.txt and "
+                                           "test.probs.txt (rnnlm ngram, rnnlm ptb-rnnlm)")
+    p.add_argument("--json", action="store_true", help="print the result as one JSON line")
+    p.set_defaults(func=cmd_mix)
+
 
 def _set_floatx(args, default):
     """--floatx, else $RNN_FLOATX, else the command's default."""
@@ -316,6 +350,46 @@ def cmd_ptb_rnnlm(args):
                                  quiet=args.quiet, command=_command_line(sys.argv[1:]),
                                  evaluate_test=not args.no_test)
     return 0 if s["epochs"] else 1
+
+
+def _min_counts(items):
+    """``--min-count 3=1 4=1`` -> {3: 1, 4: 1}."""
+    out = {}
+    for item in items:
+        a, sep, b = item.partition("=")
+        try:
+            if not sep:
+                raise ValueError
+            out[int(a)] = int(b)
+        except ValueError:
+            raise OptionError(f"--min-count {item}: expected ORDER=COUNT, e.g. 5=1") from None
+    return out
+
+
+def cmd_ngram(args):
+    from rnnlm.ngram import run
+    kw = dict(data_dir=args.data_dir, out=args.out, order=args.order,
+              min_counts=_min_counts(args.min_count), arpa=args.arpa)
+    if args.dry_run:
+        print(run.dry_run(**kw))
+        return 0
+    run.train_ngram(**kw, overwrite=args.overwrite, quiet=args.quiet,
+                    command=_command_line(sys.argv[1:]), evaluate_test=not args.no_test)
+    return 0
+
+
+def cmd_mix(args):
+    from rnnlm.ngram.mix import mix_runs
+    r = mix_runs(args.runs)
+    if args.json:
+        print(json.dumps(r))
+        return 0
+    for name, w, pv, pt in zip(r["models"], r["weights"], r["model_valid_perplexity"],
+                               r["model_test_perplexity"]):
+        print(f"{name}: weight {w:.4f}  (alone: valid {pv:.2f}, test {pt:.2f})")
+    print(f"mixture: valid {r['valid_perplexity']:.2f}, test {r['test_perplexity']:.2f} "
+          f"({r['tokens']['test']} test tokens, {r['em_iterations']} EM iterations)")
+    return 0
 
 
 # ----------------------------------------------------------------------------- parser

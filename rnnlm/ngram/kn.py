@@ -69,9 +69,9 @@ def srilm_min_counts(order, given=None):
     mins = {i: (1 if i <= 2 else 2) for i in range(1, order + 1)}
     for i, k in (given or {}).items():
         if not 1 <= i <= order:
-            raise InputError(f"minimum count for order {i}: the model has orders 1..{order}")
+            raise InputError(f"--min-count {i}={k}: the model has orders 1..{order}")
         if k < 1 or (i == 1 and k != 1):
-            raise InputError(f"minimum count {k} for order {i}: must be >= 1 (and 1 for "
+            raise InputError(f"--min-count {i}={k}: a minimum count is >= 1 (and 1 for "
                              f"unigrams)")
         mins[i] = int(k)
     return [mins[i] for i in range(1, order + 1)]

@@ -1,0 +1,102 @@
+"""Linear interpolation of language models from their per-word probabilities.
+
+    P(w_t) = sum_k lambda_k P_k(w_t),   lambda_k >= 0,  sum_k lambda_k = 1
+
+The weights maximise the validation log-likelihood by EM (SRILM's ``compute-best-mix``):
+
+    post_k(t) = lambda_k P_k(w_t) / P(w_t),    lambda_k <- mean_t post_k(t)
+
+from equal weights until no weight moves by more than ``tol`` (compute-best-mix stops at
+0.001; we go further: the optimum is unique, the log-likelihood being concave in lambda).
+The test perplexity is then that of the mixture with those weights. The toolkit's
+``-lm-prob FILE -lambda L`` is the two-model case with L fixed by hand (0.5 in its example).
+
+Inputs are per-word probability files, one probability per scored token in the same order
+for every model (``rnnlm ngram`` writes ``valid.probs.txt`` / ``test.probs.txt`` in its run
+folder; ``rnnlm ptb-rnnlm`` does too): the files of one split must have equal lengths.
+"""
+import os
+
+import numpy as np
+
+from rnnrepro.files import InputError
+
+SPLITS = ("valid", "test")
+
+
+def read_probs(path):
+    """One probability per line; anything not in (0, 1] names the file and line."""
+    from rnnrepro.files import read_text
+    lines = read_text(path, "per-word probability file").split()
+    try:
+        p = np.array(lines, dtype=np.float64)
+    except ValueError:
+        bad = next(i for i, x in enumerate(lines) if not _is_float(x))
+        raise InputError(f"{path}: line {bad + 1}: {lines[bad]!r} is not a number") from None
+    bad = np.flatnonzero(~((p > 0) & (p <= 1)))
+    if len(bad):
+        raise InputError(f"{path}: line {bad[0] + 1}: {lines[bad[0]]} is not a probability "
+                         f"in (0, 1]")
+    if not len(p):
+        raise InputError(f"{path}: no probabilities")
+    return p
+
+
+def _is_float(x):
+    try:
+        float(x)
+        return True
+    except ValueError:
+        return False
+
+
+def em_weights(probs, tol=1e-9, max_iter=100000):
+    """EM for the mixture weights of ``probs`` (models x tokens): (weights, iterations)."""
+    probs = np.asarray(probs, dtype=np.float64)
+    k = probs.shape[0]
+    lam = np.full(k, 1.0 / k)
+    for it in range(1, max_iter + 1):
+        mix = lam @ probs
+        new = lam * (probs / mix).mean(axis=1)
+        new /= new.sum()
+        done = np.abs(new - lam).max() < tol
+        lam = new
+        if done:
+            break
+    return lam, it
+
+
+def perplexity(probs, weights=None):
+    """exp(-mean ln P) of one model's ``probs`` or of the mixture ``weights @ probs``."""
+    p = probs if weights is None else np.asarray(weights) @ probs
+    return float(np.exp(-np.mean(np.log(p))))
+
+
+def mix_runs(runs, names=None):
+    """Tune on the runs' valid files, score their test files: a dict of the weights and the
+    perplexities of each model and of the mixture."""
+    if len(runs) < 2:
+        raise InputError("give two or more run folders to mix")
+    names = names or [os.path.basename(os.path.normpath(r)) for r in runs]
+    data = {}
+    for split in SPLITS:
+        arrs = []
+        for r in runs:
+            path = os.path.join(r, f"{split}.probs.txt")
+            if not os.path.isfile(path):
+                raise InputError(f"{path}: per-word probability file not found (does {r} "
+                                 f"hold a run that wrote them?)")
+            arrs.append(read_probs(path))
+        lens = {len(a) for a in arrs}
+        if len(lens) > 1:
+            raise InputError(f"{split}.probs.txt: the runs scored different token counts ("
+                             + ", ".join(f"{r}: {len(a)}" for r, a in zip(runs, arrs))
+                             + "); per-word probabilities must cover the same tokens")
+        data[split] = np.vstack(arrs)
+    lam, iters = em_weights(data["valid"])
+    return {"models": names, "weights": lam.tolist(), "em_iterations": iters,
+            "valid_perplexity": perplexity(data["valid"], lam),
+            "test_perplexity": perplexity(data["test"], lam),
+            "model_valid_perplexity": [perplexity(p) for p in data["valid"]],
+            "model_test_perplexity": [perplexity(p) for p in data["test"]],
+            "tokens": {s: int(data[s].shape[1]) for s in SPLITS}}

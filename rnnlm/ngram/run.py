@@ -1,0 +1,131 @@
+"""``rnnlm ngram``: a Kneser-Ney n-gram on PTB (``ngram-count`` on ptb.train.txt, then
+``ngram -ppl`` on valid and test) as a run folder: ``run.json`` (the results record),
+``valid.probs.txt`` / ``test.probs.txt`` (one probability per scored token, the order of
+``kn.KneserNey.word_log10probs``: each line's words then ``</s>``; what ``rnnlm mix`` and the
+toolkit's ``-lm-prob`` read) and, if asked, the ARPA file.
+"""
+import os
+import time
+
+import numpy as np
+
+from rnnrepro import runlog, runsafe
+from rnnrepro.results import write_record
+
+from rnnlm.ptb_text import resolve_data_dir, split_path
+
+# Mikolov 2012 PhD thesis, Table 4.1 (PTB test perplexity)
+PUBLISHED = {5: 141.2, 3: 148.3}
+PUBLISHED_SOURCE = "Mikolov 2012 PhD thesis, Table 4.1 (KN5 141.2, KN3 148.3)"
+PROBS = "{split}.probs.txt"
+
+
+def _say(msg, quiet):
+    if not quiet:
+        print(msg, flush=True)
+
+
+def read_sentences(path, limit=None):
+    """The non-empty lines of a PTB file as word lists (SRILM skips empty lines)."""
+    from rnnlm.ptb_text import _read_text
+    lines = [ln.split() for ln in _read_text(path).split("\n") if ln.split()]
+    return lines[:limit] if limit else lines
+
+
+def min_count_text(mins):
+    return " ".join(f"-gt{i}min {k}" for i, k in enumerate(mins, 1))
+
+
+def write_probs(path, log10):
+    """One probability per line (``%.12g``), the toolkit's ``-lm-prob`` layout."""
+    from rnnrepro.files import write_text
+    write_text(path, "".join(f"{p:.12g}\n" for p in (10.0 ** log10).tolist()))
+
+
+def train_ngram(data_dir=None, out=None, order=5, min_counts=None, arpa=None,
+                overwrite=False, quiet=False, command=None, evaluate_test=True):
+    """Estimate on ptb.train.txt, score valid (and test), write the run folder ``out``."""
+    from rnnlm.ngram.kn import KneserNey, srilm_min_counts
+    mins = srilm_min_counts(order, min_counts)
+    data_dir = resolve_data_dir(data_dir)
+    out = out or os.path.join("results", f"ngram-kn{order}-ptb")
+    if arpa:
+        from rnnrepro.files import check_output
+        check_output(arpa, inputs=[split_path(data_dir, s) for s in ("train", "valid", "test")],
+                     overwrite=True, option="--arpa")
+    with runsafe.claim(out, overwrite=overwrite, markers=("run.json",),
+                       say=lambda m: _say(m, quiet)):
+        t0 = time.perf_counter()
+        train = read_sentences(split_path(data_dir, "train"))
+        _say(f"counting {order}-grams of {len(train)} training sentences "
+             f"({min_count_text(mins)})", quiet)
+        model = KneserNey(train, order=order, min_counts=mins,
+                          name=split_path(data_dir, "train"))
+        t_train = time.perf_counter() - t0
+        for j in range(1, order + 1):
+            d = model.discounts[j - 1]
+            _say(f"  order {j}: {len(model.counts[j - 1])} n-grams, "
+                 f"{int(model.kept[j - 1].sum())} kept; n1..n4 {model.count_of_counts[j - 1]}; "
+                 f"D1 {d[0]:.4f} D2 {d[1]:.4f} D3+ {d[2]:.4f}", quiet)
+        res = {}
+        for split in ("valid", "test") if evaluate_test else ("valid",):
+            path = split_path(data_dir, split)
+            ppl, r = model.perplexity(read_sentences(path), where=path)
+            runsafe.check_finite(f"the {split} perplexity", ppl)
+            res[split] = (ppl, r)
+            write_probs(os.path.join(out, PROBS.format(split=split)), r["log10"])
+            _say(f"{split}: {r['sentences']} sentences, {r['words']} words, {r['oovs']} OOVs, "
+                 f"logprob {r['log10'].sum():.2f}, ppl {ppl:.3f}", quiet)
+        if arpa:
+            model.write_arpa(arpa)
+            _say(f"wrote {arpa}", quiet)
+        seconds = time.perf_counter() - t0
+        if not evaluate_test:
+            return {"valid_perplexity": res["valid"][0], "seconds": seconds}
+        ppl, r = res["test"]
+        cut = "no cutoffs" if max(mins) == 1 else min_count_text(mins)
+        rec = {
+            "id": os.path.basename(os.path.normpath(out)), "package": "rnnlm",
+            "what": f"Kneser-Ney {order}-gram (SRILM -kndiscount -interpolate, {cut})",
+            "metric": "test perplexity", "value": ppl, "published": PUBLISHED.get(order),
+            "published_source": PUBLISHED_SOURCE if order in PUBLISHED else None,
+            "label": "full", "command": command or "", "commit": runlog.git_commit(),
+            "data": f"PTB simple-examples ({data_dir})", "hardware": runlog.hardware(),
+            "engine": "numpy", "engine_version": np.__version__, "linker": None,
+            "floatX": "float64", "epochs": None, "seconds": round(seconds, 1),
+            "train_seconds": round(t_train, 1),
+            "peak_rss_mb": round(runlog.peak_rss_mb(), 1),
+            "load_average_1_5_15": [round(x, 2) for x in os.getloadavg()],
+            "valid_perplexity": res["valid"][0], "order": order, "min_counts": mins,
+            "discounts": [list(d) for d in model.discounts],
+            "count_of_counts": model.count_of_counts,
+            "ngrams": [int(k.sum()) for k in model.kept],
+            "test_words": r["words"], "test_sentences": r["sentences"], "test_oovs": r["oovs"],
+            "conventions": "SRILM ngram -ppl: </s> scored, <s> context only, <unk> a word "
+                           "(-unk); ppl over words - OOVs + sentences",
+            "per_word_probs": [PROBS.format(split=s) for s in ("valid", "test")],
+        }
+        write_record(out, rec)
+        _say(f"test perplexity {ppl:.3f} (valid {res['valid'][0]:.3f}); wrote {out}/run.json "
+             f"({seconds:.1f} s)", quiet)
+        return {"test_perplexity": ppl, "valid_perplexity": res["valid"][0],
+                "seconds": seconds}
+
+
+def dry_run(data_dir=None, out=None, order=5, min_counts=None, arpa=None, sentences=2000):
+    """Estimate on the first ``sentences`` training lines and score the first tenth as many
+    validation lines; write nothing; say what a real run would do."""
+    from rnnlm.ngram.kn import KneserNey, srilm_min_counts
+    mins = srilm_min_counts(order, min_counts)
+    data_dir = resolve_data_dir(data_dir)
+    train = read_sentences(split_path(data_dir, "train"), sentences)
+    model = KneserNey(train, order=order, min_counts=mins, name=split_path(data_dir, "train"))
+    ppl, r = model.perplexity(read_sentences(split_path(data_dir, "valid"), sentences // 10))
+    out = out or os.path.join("results", f"ngram-kn{order}-ptb")
+    return "\n".join([
+        f"dry run, nothing written: KN {order}-gram ({min_count_text(mins)}) on the first "
+        f"{len(train)} training lines: validation perplexity {ppl:.2f} on {r['sentences']} "
+        f"lines",
+        f"a real run: counts all of {split_path(data_dir, 'train')}, scores valid and test, "
+        f"writes {out}/ (run.json, valid.probs.txt, test.probs.txt)"
+        + (f" and {arpa}" if arpa else "")])
