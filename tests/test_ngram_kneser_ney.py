@@ -1,0 +1,202 @@
+"""rnnlm.ngram.kn: interpolated modified Kneser-Ney against hand-computed probabilities,
+normalisation of every context, SRILM's cutoff and count-of-counts rules, the ARPA round trip,
+perplexity conventions, and (when kenlm is installed) kenlm scoring our ARPA file."""
+import math
+
+import numpy as np
+import pytest
+
+from rnnlm.ngram.kn import ArpaModel, KneserNey, srilm_min_counts
+from rnnrepro.files import InputError
+from rnnrepro.runsafe import RunError
+
+# "a b a" and "b a":  <s> a b a </s>  and  <s> b a </s>;  |V| = 3 (a, b, </s>)
+TINY = [["a", "b", "a"], ["b", "a"]]
+D1, D2, D3 = (0.5, 1.0, 1.5), (0.4, 0.8, 1.2), (0.3, 0.6, 0.9)   # given, not estimated
+
+
+def _p(m, hist, w):
+    return 10 ** m.log10prob(hist, w)
+
+
+# Unigram continuation counts N1+(. w): a <- {<s>, b} = 2, b <- {a, <s>} = 2, </s> <- {a} = 1;
+# T = 5, gamma = (D1 * 1 + D2 * 2) / 5 = 0.5, p1(w) = (c - D(c)) / 5 + 0.5 / 3
+P1 = {"a": (2 - 1.0) / 5 + 0.5 / 3, "b": (2 - 1.0) / 5 + 0.5 / 3, "</s>": (1 - 0.5) / 5 + 0.5 / 3}
+
+
+def test_bigram_by_hand():
+    m = KneserNey(TINY, order=2, min_counts=[1, 1], discounts=[D1, D2])
+    for w, p in P1.items():
+        assert _p(m, [], w) == pytest.approx(p, abs=1e-12)
+    # context a (top order, raw counts): b 1, </s> 2; T = 3, gamma = (0.4 + 0.8) / 3 = 0.4
+    assert _p(m, ["a"], "b") == pytest.approx((1 - 0.4) / 3 + 0.4 * P1["b"], abs=1e-12)
+    assert _p(m, ["a"], "</s>") == pytest.approx((2 - 0.8) / 3 + 0.4 * P1["</s>"], abs=1e-12)
+    assert _p(m, ["a"], "a") == pytest.approx(0.4 * P1["a"], abs=1e-12)   # unseen: bow = gamma
+    # context b: a 2; T = 2, gamma = 0.8 / 2
+    assert _p(m, ["b"], "a") == pytest.approx((2 - 0.8) / 2 + 0.4 * P1["a"], abs=1e-12)
+    # context <s>: a 1, b 1; T = 2, gamma = 0.4 * 2 / 2
+    assert _p(m, ["<s>"], "a") == pytest.approx(0.6 / 2 + 0.4 * P1["a"], abs=1e-12)
+
+
+# Order 3: bigram counts are continuation counts, except those led by <s> (raw):
+#   (a b) <- {<s>} = 1, (b a) <- {a, <s>} = 2, (a </s>) <- {b} = 1 (raw count 2!),
+#   (<s> a) = 1, (<s> b) = 1 raw.
+P2_A = {"b": (1 - 0.4) / 2 + 0.4 * P1["b"], "</s>": (1 - 0.4) / 2 + 0.4 * P1["</s>"]}
+P2_B_A = (2 - 0.8) / 2 + 0.4 * P1["a"]
+
+
+def test_trigram_by_hand_uses_continuation_counts_and_raw_counts_after_bos():
+    m = KneserNey(TINY, order=3, min_counts=[1, 1, 1], discounts=[D1, D2, D3])
+    assert _p(m, ["x", "a"], "</s>") == pytest.approx(P2_A["</s>"], abs=1e-12)  # unseen ctx
+    assert _p(m, ["b", "a"], "</s>") == pytest.approx(0.7 + 0.3 * P2_A["</s>"], abs=1e-12)
+    assert _p(m, ["<s>", "a"], "b") == pytest.approx(0.7 + 0.3 * P2_A["b"], abs=1e-12)
+    assert _p(m, ["a", "b"], "a") == pytest.approx(0.7 + 0.3 * P2_B_A, abs=1e-12)
+    # <s>-led bigrams keep raw counts: context <s> as in the bigram model
+    assert _p(m, ["<s>"], "a") == pytest.approx(0.6 / 2 + 0.4 * P1["a"], abs=1e-12)
+
+
+def test_cutoff_sends_the_dropped_mass_to_the_lower_order():
+    m = KneserNey(TINY, order=3, min_counts=[1, 1, 2], discounts=[D1, D2, D3])
+    # (<s> a b) and (a b a) have count 1 < 2: dropped; their contexts keep nothing: bow 1
+    assert _p(m, ["<s>", "a"], "b") == pytest.approx(P2_A["b"], abs=1e-12)
+    assert _p(m, ["a", "b"], "a") == pytest.approx(P2_B_A, abs=1e-12)
+    # (b a </s>) has 2: kept, with T and gamma of all of the context's counts
+    assert _p(m, ["b", "a"], "</s>") == pytest.approx(0.7 + 0.3 * P2_A["</s>"], abs=1e-12)
+
+
+def _corpus(n, seed, vocab=120, min_len=2, max_len=9):
+    """Sentences from a sparse Markov chain (three likely successors per word, Zipf first
+    words), so that 3- and 4-grams repeat: every order has n1..n4 > 0 for seed 1."""
+    rng = np.random.RandomState(seed)
+    words = [f"w{i}" for i in range(vocab - 1)] + ["<unk>"]
+    succ = rng.randint(0, vocab, (vocab, 3))
+    out = []
+    for _ in range(n):
+        w = min(int(rng.zipf(1.3)) - 1, vocab - 1)
+        s = [w]
+        for _ in range(rng.randint(min_len, max_len) - 1):
+            w = (succ[w, rng.choice(3, p=[0.6, 0.25, 0.15])] if rng.rand() < 0.8
+                 else rng.randint(vocab))
+            s.append(w)
+        out.append([words[i] for i in s])
+    return out
+
+
+@pytest.fixture(scope="module")
+def models():
+    train = _corpus(500, 1)
+    return train, {mins: KneserNey(train, order=len(mins), min_counts=list(mins))
+                   for mins in ((1, 1, 1), (1, 1, 2), (1, 2, 2, 3))}
+
+
+def test_every_context_sums_to_one(models):
+    train, ms = models
+    for mins, m in ms.items():
+        hists = [["<s>"], [], ["w0"], ["w1", "w0"], ["<s>", "w3"], ["w5", "w5", "w2"],
+                 ["w118", "<unk>"], ["nosuch", "w1"]] + [s[:k] for s in train[:6]
+                                                       for k in range(1, len(s))]
+        for h in hists:
+            d = m.distribution(h)
+            assert d[0] == 0.0                              # <s> is never predicted
+            assert d.sum() == pytest.approx(1.0, abs=1e-12), (mins, h)
+
+
+def test_discounts_from_count_of_counts():
+    c = np.array([1] * 10 + [2] * 4 + [3] * 3 + [4] * 2 + [7])
+    y = 10 / (10 + 2 * 4)
+    assert KneserNey.discounts_from_counts(c) == pytest.approx(
+        (1 - 2 * y * 4 / 10, 2 - 3 * y * 3 / 4, 3 - 4 * y * 2 / 3), abs=1e-15)
+    with pytest.raises(RunError, match="count-of-counts"):
+        KneserNey.discounts_from_counts(np.array([1, 1, 2, 3]))
+
+
+def test_count_of_counts_include_cut_ngrams_and_lower_orders_use_continuation(models):
+    _, ms = models
+    uncut, cut = ms[(1, 1, 1)], ms[(1, 1, 2)]
+    assert cut.discounts == uncut.discounts          # SRILM: cutoffs after the discounts
+    assert cut.count_of_counts[2][0] > 0             # singletons counted though dropped
+    # order 2 counts are continuation counts (not the raw counts) below the top order
+    m = uncut
+    assert not np.array_equal(m.counts[1], m.raw[1])
+    assert m.discounts[1] == KneserNey.discounts_from_counts(m.counts[1])
+
+
+def test_perplexity_conventions(models):
+    train, ms = models
+    m = ms[(1, 1, 1)]
+    text = [["w0", "w1"], ["w2", "never-seen"]]
+    r = m.word_log10probs(text)
+    assert len(r["log10"]) == 6                                   # 4 words + 2 </s>
+    assert (r["words"], r["oovs"], r["sentences"]) == (4, 0, 2)
+    # an unknown word is scored as <unk> (the training text has it: SRILM -unk)
+    assert r["log10"][4] == pytest.approx(m.log10prob(["<s>", "w2"], "<unk>"), abs=1e-12)
+    ppl, _ = m.perplexity(text)
+    assert ppl == pytest.approx(10 ** (-r["log10"].sum() / 6), rel=1e-12)
+    # without <unk> in training: an OOV, not scored, counted; the next word backs off past it
+    closed = KneserNey([[w for w in s if w != "<unk>"] for s in train], order=3,
+                       min_counts=[1, 1, 1])
+    r = closed.word_log10probs([["w0", "zzz", "w1"]])
+    assert (r["words"], r["oovs"], len(r["log10"])) == (3, 1, 3)
+    assert r["log10"][1] == pytest.approx(closed.log10prob(["zzz"], "w1"), abs=1e-12)
+    assert r["log10"][1] == pytest.approx(closed.log10prob([], "w1"), abs=1e-12)
+
+
+def test_batch_scoring_equals_the_backoff_recursion(models):
+    _, ms = models
+    m = ms[(1, 2, 2, 3)]
+    text = _corpus(30, 1)
+    r = m.word_log10probs(text)
+    one = [m.log10prob(["<s>"] + s[:k], w) for s in text for k, w in enumerate(s + ["</s>"])]
+    assert np.allclose(r["log10"], one, atol=1e-12, rtol=0)
+
+
+@pytest.mark.parametrize("mins", [(1, 1, 1), (1, 2, 2, 3)])
+def test_arpa_round_trip(models, tmp_path, mins):
+    _, ms = models
+    m = ms[mins]
+    path = tmp_path / "lm.arpa"
+    m.write_arpa(str(path))
+    a = ArpaModel(str(path))
+    assert a.order == len(mins)
+    text = _corpus(40, 2)
+    ours = m.word_log10probs(text)["log10"]
+    theirs = np.concatenate([a.sentence_log10probs(s) for s in text])
+    assert np.allclose(ours, theirs, atol=1e-8, rtol=0)
+    assert a.probs[("<s>",)][0] == -99.0
+
+
+def test_arpa_reader_names_file_and_line(tmp_path):
+    p = tmp_path / "bad.arpa"
+    p.write_text("\\data\\\nngram 1=2\n\n\\1-grams:\n-1.0\ta\n-x\tb\n\\end\\\n")
+    with pytest.raises(InputError, match=r"bad\.arpa: line 6: not a number"):
+        ArpaModel(str(p))
+    p.write_text("\\data\\\nngram 1=3\n\n\\1-grams:\n-1.0\ta\n-1\tb\n\\end\\\n")
+    with pytest.raises(InputError, match="declares 3 1-grams, holds 2"):
+        ArpaModel(str(p))
+
+
+def test_srilm_default_min_counts_and_refusals():
+    assert srilm_min_counts(5) == [1, 1, 2, 2, 2]
+    assert srilm_min_counts(5, {3: 1, 4: 1}) == [1, 1, 1, 1, 2]     # the toolkit's recipe
+    with pytest.raises(InputError, match="--min-count 6=1"):
+        srilm_min_counts(5, {6: 1})
+    with pytest.raises(InputError, match="--min-count 1=2"):
+        srilm_min_counts(5, {1: 2})
+    with pytest.raises(InputError, match="line 2 holds </s>"):
+        KneserNey([["a"], ["b", "</s>"]], order=2, discounts=[D1, D2])
+
+
+def test_kenlm_scores_our_arpa_identically(models, tmp_path):
+    kenlm = pytest.importorskip(
+        "kenlm", reason="kenlm not installed (pip install kenlm: builds on Python 3.11; its "
+                        "sdist does not compile on 3.13) - the ARPA cross-check is skipped")
+    _, ms = models
+    m = ms[(1, 2, 2, 3)]
+    path = tmp_path / "lm.arpa"
+    m.write_arpa(str(path))
+    k = kenlm.Model(str(path))
+    text = _corpus(40, 3)
+    ours = m.word_log10probs(text)["log10"]
+    theirs = [s[0] for sent in text for s in k.full_scores(" ".join(sent), bos=True, eos=True)]
+    assert np.allclose(ours, theirs, atol=2e-6, rtol=0)   # kenlm keeps float32
+    assert not math.isnan(sum(theirs))
