@@ -42,6 +42,13 @@ def read_probs(path):
     return p
 
 
+def write_probs(path, probs):
+    """One probability per line (``%.12g``): the layout ``read_probs`` and the toolkit's
+    ``-lm-prob`` read."""
+    from rnnrepro.files import write_text
+    write_text(path, "".join(f"{p:.12g}\n" for p in np.asarray(probs, dtype=float).tolist()))
+
+
 def _is_float(x):
     try:
         float(x)

@@ -36,16 +36,11 @@ def min_count_text(mins):
     return " ".join(f"-gt{i}min {k}" for i, k in enumerate(mins, 1))
 
 
-def write_probs(path, log10):
-    """One probability per line (``%.12g``), the toolkit's ``-lm-prob`` layout."""
-    from rnnrepro.files import write_text
-    write_text(path, "".join(f"{p:.12g}\n" for p in (10.0 ** log10).tolist()))
-
-
 def train_ngram(data_dir=None, out=None, order=5, min_counts=None, arpa=None,
                 overwrite=False, quiet=False, command=None, evaluate_test=True):
     """Estimate on ptb.train.txt, score valid (and test), write the run folder ``out``."""
     from rnnlm.ngram.kn import KneserNey, srilm_min_counts
+    from rnnlm.ngram.mix import write_probs
     mins = srilm_min_counts(order, min_counts)
     data_dir = resolve_data_dir(data_dir)
     out = out or os.path.join("results", f"ngram-kn{order}-ptb")
@@ -73,7 +68,7 @@ def train_ngram(data_dir=None, out=None, order=5, min_counts=None, arpa=None,
             ppl, r = model.perplexity(read_sentences(path), where=path)
             runsafe.check_finite(f"the {split} perplexity", ppl)
             res[split] = (ppl, r)
-            write_probs(os.path.join(out, PROBS.format(split=split)), r["log10"])
+            write_probs(os.path.join(out, PROBS.format(split=split)), 10.0 ** r["log10"])
             _say(f"{split}: {r['sentences']} sentences, {r['words']} words, {r['oovs']} OOVs, "
                  f"logprob {r['log10'].sum():.2f}, ppl {ppl:.3f}", quiet)
         if arpa:

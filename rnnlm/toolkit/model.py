@@ -353,8 +353,12 @@ class ClassRNNLM:
         return np.ones(self.hidden), [0] * MAX_NGRAM_ORDER
 
     # -- evaluation ---------------------------------------------------------------------
-    def evaluate(self, words, history=None, test=False):
+    def evaluate(self, words, history=None, test=False, probs=None):
         """Validation/test pass (no learning): (log10 prob sum, words scored).
+
+        ``probs``: a list that gets each scored word's probability appended, in text order
+        (OOV words, -1, are skipped as the toolkit skips them): what ``-debug 2`` prints per
+        word, the per-word file ``rnnlm mix`` reads beside an n-gram's.
 
         Starts from the flushed state (0.1), ``last_word`` = sentence end; ``history`` is the
         n-gram history to start from (zeros unless given: validation in trainNet inherits the
@@ -372,8 +376,11 @@ class ClassRNNLM:
                 c = self.word_class[word]
                 pc = self.class_probs(h, self.class_hashes(sums) if direct else ())
                 pw = self.word_probs(h, c, self.word_hashes(sums, c) if direct else ())
-                logp += math.log10(pc[c] * pw[word - self.cstart[c]])
+                p = pc[c] * pw[word - self.cstart[c]]
+                logp += math.log10(p)
                 wordcn += 1
+                if probs is not None:
+                    probs.append(float(p))
             prev, last_word = h, word
             history.insert(0, word)
             history.pop()

@@ -200,14 +200,22 @@ def train_iteration(run, min_improvement, quiet):
 
 def test_net(run, data_dir, train_words, records, quiet):
     """``testNet`` on the test split and the run record (``run.json``); returns the summary's
-    test fields."""
+    test fields. Also writes the per-word probabilities of the test pass and of the same pass
+    over the validation split (``testNet`` run on it, as ``rnnlm -rnnlm MODEL -test valid``
+    would: fresh state) as ``test.probs.txt`` / ``valid.probs.txt`` (the toolkit's
+    ``-debug 2`` numbers, one per scored word), for ``rnnlm mix`` with an n-gram's."""
+    from rnnlm.ngram.mix import write_probs
     from rnnlm.toolkit import model as class_rnn
     model, sched, hyper, ids = run.model, run.sched, run.hyper, run.ids
     t0 = time.perf_counter()
-    tlogp, tn = model.evaluate(ids["test"], test=True)
+    probs = {"test": [], "valid": []}
+    tlogp, tn = model.evaluate(ids["test"], test=True, probs=probs["test"])
     ppl = 10 ** (-tlogp / tn)
     _say(f"test log probability: {tlogp:.2f}  PPL net: {ppl:.3f} ({tn} words, "
          f"{time.perf_counter() - t0:.0f} s)", quiet)
+    model.evaluate(ids["valid"], test=True, probs=probs["valid"])
+    for split, p in probs.items():
+        write_probs(os.path.join(run.out, f"{split}.probs.txt"), p)
     parts = []
     if train_words:
         parts.append(f"first {len(ids['train'])} of 929589 training words")
