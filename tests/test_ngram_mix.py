@@ -1,0 +1,131 @@
+"""rnnlm.ngram.mix (EM mixture weights, per-word probability files) and the ``rnnlm ngram`` /
+``rnnlm mix`` commands end to end on a tiny PTB-layout corpus, with the toolkit trainer's
+per-word probabilities mixed with an n-gram's."""
+import json
+import os
+
+import numpy as np
+import pytest
+
+from rnnlm.cli import main
+from rnnlm.ngram.mix import em_weights, mix_runs, perplexity, read_probs, write_probs
+from rnnrepro.files import InputError
+
+from test_ngram_kneser_ney import _corpus
+
+
+def _loglik(lam, probs):
+    return float(np.log(np.asarray(lam) @ probs).sum())
+
+
+def test_em_exact_optimum_of_separated_models():
+    # model 1 alone explains n1 tokens, model 2 the other n2: the optimum is n1 / (n1 + n2)
+    n1, n2 = 7, 3
+    probs = np.array([[0.3] * n1 + [0.0] * n2, [0.0] * n1 + [0.8] * n2])
+    lam, _ = em_weights(probs)
+    assert lam == pytest.approx([0.7, 0.3], abs=1e-12)
+
+
+def test_em_reaches_the_maximum_likelihood_weights():
+    rng = np.random.RandomState(0)
+    u = rng.uniform(0.01, 1, (2, 200))
+    probs = np.vstack([np.r_[u[0, :120], u[0, 120:] ** 3], np.r_[u[1, :120] ** 3, u[1, 120:]]])
+    lam, _ = em_weights(probs)
+    grid = np.linspace(0, 1, 20001)
+    ll = np.log(np.outer(grid, probs[0]) + np.outer(1 - grid, probs[1])).sum(axis=1)
+    assert lam[0] == pytest.approx(grid[int(np.argmax(ll))], abs=1e-4)
+    assert _loglik(lam, probs) >= ll.max()
+    assert 0.05 < lam[0] < 0.95                       # an interior optimum, not a corner
+    # three models: the stationarity condition mean(P_k / P_mix) = 1 for every used model
+    probs3 = np.vstack([probs, rng.uniform(0.01, 1, (1, 200)) ** 2])
+    lam3, _ = em_weights(probs3)
+    assert lam3.sum() == pytest.approx(1.0, abs=1e-12)
+    ratio = (probs3 / (lam3 @ probs3)).mean(axis=1)
+    assert np.allclose(ratio[lam3 > 1e-6], 1.0, atol=1e-6)
+    assert perplexity(probs3, lam3) <= min(perplexity(p) for p in probs3)
+
+
+@pytest.mark.parametrize("text, match", [
+    ("0.5\nabc\n", r"line 2: 'abc' is not a number"),
+    ("0.5\n0\n", r"line 2: 0 is not a probability"),
+    ("1.5\n", r"line 1: 1.5 is not a probability"),
+    ("nan\n", r"line 1: nan is not a probability"),
+    ("", "no probabilities"),
+])
+def test_probability_files_are_checked(tmp_path, text, match):
+    p = tmp_path / "x.probs.txt"
+    p.write_text(text)
+    with pytest.raises(InputError, match=match):
+        read_probs(str(p))
+
+
+def test_write_read_round_trip(tmp_path):
+    p = np.array([0.5, 1e-9, 0.123456789012, 1.0])
+    write_probs(str(tmp_path / "p.txt"), p)
+    assert np.allclose(read_probs(str(tmp_path / "p.txt")), p, rtol=1e-11, atol=0)
+
+
+# ---------------------------------------------------------------------- commands end to end
+@pytest.fixture(scope="module")
+def data(tmp_path_factory):
+    d = tmp_path_factory.mktemp("ptb")
+    for split, n, seed in (("train", 500, 1), ("valid", 60, 5), ("test", 60, 6)):
+        (d / f"ptb.{split}.txt").write_text("".join(f" {' '.join(s)} \n"
+                                                    for s in _corpus(n, seed)))
+    return d
+
+
+def _run(capsys, *argv):
+    status = main([str(a) for a in argv])
+    out, err = capsys.readouterr()
+    return status, out, err
+
+
+def test_ngram_command_records_what_the_library_computes(data, tmp_path, capsys):
+    from rnnlm.ngram.kn import KneserNey
+    out = tmp_path / "kn3"
+    status, text, err = _run(capsys, "ngram", "--order", 3, "--min-count", "3=1",
+                             "--data-dir", data, "--out", out, "--quiet")
+    assert status == 0, err
+    rec = json.loads((out / "run.json").read_text())
+    read = lambda s: [ln.split() for ln in (data / f"ptb.{s}.txt").read_text().splitlines()]
+    m = KneserNey(read("train"), order=3, min_counts=[1, 1, 1])
+    ppl, r = m.perplexity(read("test"))
+    assert rec["value"] == pytest.approx(ppl, rel=1e-12)
+    assert rec["min_counts"] == [1, 1, 1]
+    probs = read_probs(str(out / "test.probs.txt"))
+    assert len(probs) == r["words"] + r["sentences"]
+    assert perplexity(probs) == pytest.approx(ppl, rel=1e-9)
+    # a second run into the same folder is refused in one line and changes nothing
+    before = {f: (out / f).read_bytes() for f in os.listdir(out)}
+    status, text, err = _run(capsys, "ngram", "--order", 3, "--data-dir", data, "--out", out)
+    assert status == 2 and err.count("\n") == 1 and "holds a run already" in err
+    assert {f: (out / f).read_bytes() for f in os.listdir(out)} == before
+    # --dry-run writes nothing
+    status, text, err = _run(capsys, "ngram", "--order", 2, "--data-dir", data, "--out",
+                             tmp_path / "dry", "--dry-run")
+    assert status == 0 and "nothing written" in text and not (tmp_path / "dry").exists()
+
+
+def test_mix_of_toolkit_rnn_and_ngrams(data, tmp_path, capsys):
+    from rnnlm.toolkit.trainnet import train_class_rnn
+    rnn = tmp_path / "rnn"
+    s = train_class_rnn(data_dir=str(data), out=str(rnn), hidden=5, class_size=3,
+                        max_epochs=1, quiet=True)
+    probs = read_probs(str(rnn / "test.probs.txt"))
+    assert len(probs) == s["test_words"]
+    assert perplexity(probs) == pytest.approx(s["test_perplexity"], rel=1e-9)
+    for order in (2, 3):
+        assert _run(capsys, "ngram", "--order", order, "--min-count", f"{order}=1",
+                    "--data-dir", data, "--out", tmp_path / f"kn{order}", "--quiet")[0] == 0
+    runs = [rnn, tmp_path / "kn3", tmp_path / "kn2"]
+    status, text, err = _run(capsys, "mix", *runs, "--json")
+    assert status == 0, err
+    r = json.loads(text)
+    assert sum(r["weights"]) == pytest.approx(1.0)
+    assert r["valid_perplexity"] <= min(r["model_valid_perplexity"]) + 1e-9
+    assert r == mix_runs([str(x) for x in runs])
+    # files of different lengths: one line naming them
+    (tmp_path / "kn2" / "valid.probs.txt").write_text("0.5\n")
+    status, text, err = _run(capsys, "mix", *runs)
+    assert status == 2 and err.count("\n") == 1 and "different token counts" in err
