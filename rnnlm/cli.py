@@ -261,20 +261,24 @@ def add_subcommands(subparsers):
     _ptb_common(p)
     p.set_defaults(func=cmd_ptb_rnnlm)
 
-    p = subparsers.add_parser("ngram", help="Kneser-Ney n-gram on PTB (SRILM ngram-count "
-                                            "-kndiscount -interpolate), valid/test perplexity")
+    p = subparsers.add_parser("ngram", help="Kneser-Ney or Good-Turing n-gram on PTB (SRILM "
+                                            "ngram-count), valid/test perplexity")
     p.add_argument("--order", type=positive_int, default=5, help="n-gram order (-order)")
     p.add_argument("--min-count", nargs="*", default=[], metavar="N=K",
                    help="keep n-grams of order N only with count >= K (SRILM -gtNmin K); "
                         "SRILM's defaults: 1 for orders 1-2, 2 above. The toolkit's PTB "
                         "recipe: 3=1 4=1 (5-grams keep 2); no cutoffs: 3=1 4=1 5=1")
+    p.add_argument("--discount", choices=("kn", "gt"), default="kn",
+                   help="kn: interpolated modified Kneser-Ney (-kndiscount -interpolate, "
+                        "default); gt: Good-Turing with Katz back-off (ngram-count's default; "
+                        "-gt1max 1, -gtNmax 7)")
     p.add_argument("--arpa", default=None, metavar="FILE", help="also write the ARPA model")
     p.add_argument("--data-dir", default=None,
                    help="folder with ptb.{train,valid,test}.txt, or the data folder holding ptb/ "
                         "(default: $PTBDATA, else $RNNLM_DATA/ptb, else data/ptb)")
     p.add_argument("--out", default=None,
                    help="run folder (run.json, valid/test.probs.txt; default "
-                        "results/ngram-kn<order>-ptb)")
+                        "results/ngram-<discount><order>-ptb)")
     p.add_argument("--overwrite", action="store_true",
                    help="replace the run already in --out (default: refuse)")
     p.add_argument("--no-test", action="store_true",
@@ -369,7 +373,7 @@ def _min_counts(items):
 def cmd_ngram(args):
     from rnnlm.ngram import run
     kw = dict(data_dir=args.data_dir, out=args.out, order=args.order,
-              min_counts=_min_counts(args.min_count), arpa=args.arpa)
+              min_counts=_min_counts(args.min_count), smoothing=args.discount, arpa=args.arpa)
     if args.dry_run:
         print(run.dry_run(**kw))
         return 0

@@ -6,7 +6,7 @@ import math
 import numpy as np
 import pytest
 
-from rnnlm.ngram.kn import ArpaModel, KneserNey, srilm_min_counts
+from rnnlm.ngram.kn import ArpaModel, GoodTuring, KneserNey, srilm_min_counts
 from rnnrepro.files import InputError
 from rnnrepro.runsafe import RunError
 
@@ -205,3 +205,73 @@ def test_kenlm_scores_our_arpa_identically(models, tmp_path):
     theirs = [s[0] for sent in text for s in k.full_scores(" ".join(sent), bos=True, eos=True)]
     assert np.allclose(ours, theirs, atol=2e-6, rtol=0)   # kenlm keeps float32
     assert not math.isnan(sum(theirs))
+
+
+# ---------------------------------------------------------------------- Good-Turing / Katz
+# raw counts of TINY: unigrams a 3, b 2, </s> 2 (T = 7); bigrams (<s> a) 1, (<s> b) 1,
+# (a b) 1, (a </s>) 2, (b a) 2
+NO_GT = (np.ones(2), 0)
+
+
+def test_good_turing_coefficients():
+    c = np.array([1] * 20 + [2] * 6 + [3] * 3 + [4] * 1 + [9] * 5)
+    d, K = GoodTuring.coefficients(c, 3)
+    common = 4 * 1 / 20
+    assert K == 3
+    assert d[1:] == pytest.approx([(2 * 6 / 20 - common) / (1 - common),
+                                   (3 * 3 / (2 * 6) - common) / (1 - common),
+                                   (4 * 1 / (3 * 3) - common) / (1 - common)], abs=1e-15)
+    d, K = GoodTuring.coefficients(c[c != 4], 3)   # n4 = 0: K lowered to 2
+    assert K == 2
+    d, K = GoodTuring.coefficients(np.array([1, 1, 2]), 1)   # K = 1: formula gives 0 -> 1
+    assert (K, d[1]) == (1, 1.0)
+
+
+def test_katz_bigram_by_hand():
+    m = GoodTuring(TINY, order=2, min_counts=[1, 1],
+                   discounts=[NO_GT, (np.array([1.0, 0.5, 0.75]), 2)])
+    p1 = {"a": 3 / 7, "b": 2 / 7, "</s>": 2 / 7}
+    for w, p in p1.items():
+        assert _p(m, [], w) == pytest.approx(p, abs=1e-12)
+    # context a: b 1, </s> 2; T = 3: 0.5 * 1/3, 0.75 * 2/3; bow = (1/3) / (1 - 4/7)
+    assert _p(m, ["a"], "b") == pytest.approx(1 / 6, abs=1e-12)
+    assert _p(m, ["a"], "</s>") == pytest.approx(0.5, abs=1e-12)
+    assert _p(m, ["a"], "a") == pytest.approx((1 / 3) / (3 / 7) * 3 / 7, abs=1e-12)
+    # context <s>: a 1, b 1; T = 2; bow = 0.5 / (1 - 5/7)
+    assert _p(m, ["<s>"], "</s>") == pytest.approx(0.5 / (2 / 7) * 2 / 7, abs=1e-12)
+    # -gt2min 2 drops (a b) but its count stays in T(a) = 3
+    m = GoodTuring(TINY, order=2, min_counts=[1, 2],
+                   discounts=[NO_GT, (np.array([1.0, 0.5, 0.75]), 2)])
+    assert _p(m, ["a"], "</s>") == pytest.approx(0.5, abs=1e-12)
+    assert _p(m, ["a"], "b") == pytest.approx(0.5 / (1 - 2 / 7) * 2 / 7, abs=1e-12)
+
+
+def test_katz_retry_and_unigram_leftover():
+    # no discount at all: context b (a 2) keeps no mass, so T(b) becomes 3 (SRILM's retry)
+    m = GoodTuring(TINY, order=2, min_counts=[1, 1], discounts=[NO_GT, NO_GT])
+    assert _p(m, ["b"], "a") == pytest.approx(2 / 3, abs=1e-12)
+    assert _p(m, ["b"], "b") == pytest.approx((1 / 3) / (1 - 3 / 7) * 2 / 7, abs=1e-12)
+    # unigram discount d(2) = 0.5: 2/7 left over, spread over the 3 words alike
+    m = GoodTuring(TINY, order=1, min_counts=[1], discounts=[(np.array([1.0, 1.0, 0.5]), 2)])
+    assert _p(m, [], "a") == pytest.approx(3 / 7 + 2 / 21, abs=1e-12)
+    assert _p(m, [], "b") == pytest.approx(1 / 7 + 2 / 21, abs=1e-12)
+
+
+@pytest.fixture(scope="module")
+def katz():
+    train = _corpus(500, 1)
+    return {mins: GoodTuring(train, order=len(mins), min_counts=list(mins))
+            for mins in ((1, 1, 2), (1, 1, 1, 1))}
+
+
+def test_katz_contexts_sum_to_one_and_arpa_round_trip(katz, models, tmp_path):
+    train, _ = models
+    for mins, m in katz.items():
+        for h in [["<s>"], [], ["w0"], ["w1", "w0"], ["<s>", "w3"], ["nosuch", "w1"]] + [
+                s[:k] for s in train[:4] for k in range(1, len(s))]:
+            assert m.distribution(h).sum() == pytest.approx(1.0, abs=1e-12), (mins, h)
+        m.write_arpa(str(tmp_path / "gt.arpa"))
+        a = ArpaModel(str(tmp_path / "gt.arpa"))
+        text = _corpus(40, 2)
+        theirs = np.concatenate([a.sentence_log10probs(s) for s in text])
+        assert np.allclose(m.word_log10probs(text)["log10"], theirs, atol=1e-8, rtol=0)

@@ -1,5 +1,6 @@
 """Interpolated modified Kneser-Ney n-grams as SRILM's
-``ngram-count -order N -kndiscount -interpolate [-gtNmin K]`` estimates them, in numpy.
+``ngram-count -order N -kndiscount -interpolate [-gtNmin K]`` estimates them, in numpy
+(and SRILM's default Good-Turing / Katz back-off estimator: ``GoodTuring`` below).
 
 The equations, order by order (``i`` = 1..N, ``h`` a context of ``i-1`` words, ``h'`` = ``h``
 without its first word)::
@@ -42,16 +43,22 @@ Conventions (SRILM's, with ``-unk`` semantics for PTB, whose text spells ``<unk>
   can be mixed (``rnnlm.ngram.mix``).
 
 SRILM's retry hack (a context whose explicit probabilities already sum to 1 re-estimated
-without interpolation) is not reproduced: with every D > 0 interpolation always leaves mass,
-so it never fires for modified KN. SRILM stores log-probabilities as float32; we keep float64
+without interpolation) is not reproduced for KN: with every D > 0 interpolation always leaves
+mass, so it never fires there (``GoodTuring`` has its own retry). Back-off weights follow
+``computeBOW``'s 3e-6 thresholds; its rescaling of a context that covers every word is not
+reproduced (no context of a realistic vocabulary does). SRILM stores log-probabilities as float32; we keep float64
 (a difference of ~1e-7 in log10, invisible in perplexity). Cutoffs below 1, and a unigram
 cutoff above 1, are refused (SRILM's ``distributeProb`` path for dropped unigrams is not
 reproduced).
 
 References followed: SRILM ``lm/src/Discount.cc`` (``ModKneserNey::estimate``,
-``discount``, ``lowerOrderWeight``, ``KneserNey::prepareCounts``), ``lm/src/NgramLM.cc``
-(``Ngram::estimate2``, ``computeBOW``), the ``ngram-discount(7)`` man page, ngram-count's
-default ``-gtNmin`` (1 for orders 1-2, 2 above); Chen & Goodman, "An empirical study of
+``discount``, ``lowerOrderWeight``, ``KneserNey::prepareCounts``, ``GoodTuring::estimate``),
+``lm/src/NgramLM.cc`` (``Ngram::estimate2``, ``computeBOW(s)``, ``distributeProb``,
+``fixupProbs``), ``lm/src/ngram-count.cc`` (defaults ``gtmin = 1, 1, 2, 2, ...`` and
+``gtmax = 1, 7, 7, ...`` by order; ``-unk`` keeps ``<unk>``: without it SRILM drops ``<unk>``
+from the model and leaves it unscored, which the toolkit's example.sh does not pass; the
+thesis's 141.2 / 148.3 match the scored-``<unk>`` numbers here), the ``ngram-discount(7)``
+man page; Chen & Goodman, "An empirical study of
 smoothing techniques for language modeling" (TR-10-98), section 3.
 """
 import numpy as np
@@ -126,6 +133,21 @@ def _keys(prev_ids, tokens, pos, j, V):
     ok = (pos >= j - 1) & (tokens >= 0) & (prefix >= 0)
     key[ok] = prefix[ok] * V + tokens[ok]
     return key
+
+
+PROB_EPSILON = 3e-6   # SRILM's Prob_Epsilon (Prob.h)
+
+
+def _srilm_bow(num, den):
+    """Back-off weights from Ngram::computeBOW/computeBOWs: numerator and denominator under
+    Prob_Epsilon count as zero; both zero gives 1; a negative numerator, or no denominator
+    with a numerator left, is SRILM's improper-model case (weight 0, LogP_Zero)."""
+    num = np.where(np.abs(num) < PROB_EPSILON, 0.0, num)
+    den = np.where(np.abs(den) < PROB_EPSILON, 0.0, den)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        bow = np.where(den > 0, num / np.where(den > 0, den, 1), 0.0)
+    bow = np.where((num < PROB_EPSILON) & (den < PROB_EPSILON), 1.0, bow)
+    return np.where(num < 0, 0.0, bow)
 
 
 class KneserNey:
@@ -219,26 +241,21 @@ class KneserNey:
             ctx = np.zeros(len(c), dtype=np.int64) if j == 1 else self.ctx[j - 1]
             nctx = 1 if j == 1 else len(self.raw[j - 2])
             self.count_of_counts.append([int(np.count_nonzero(c[ev] == k)) for k in (1, 2, 3, 4)])
-            d = (discounts[j - 1] if discounts is not None
-                 else self.discounts_from_counts(c[ev], f"order {j}"))
-            d = tuple(float(x) for x in d)
-            self.discounts.append(d)
-            D = np.where(c == 1, d[0], np.where(c == 2, d[1], d[2]))
-            cw = np.where(ev, c, 0).astype(np.float64)
-            T = np.bincount(ctx, weights=cw, minlength=nctx)
-            Dmass = np.bincount(ctx, weights=np.where(ev, D, 0.0), minlength=nctx)
-            with np.errstate(divide="ignore", invalid="ignore"):
-                gamma = np.where(T > 0, Dmass / np.where(T > 0, T, 1), 0.0)
-                lower = P_prev[self.rep[j - 1]]
-                p = np.where(ev, (c - D) / np.where(T > 0, T, 1)[ctx] + gamma[ctx] * lower, 0.0)
+            lower = P_prev[self.rep[j - 1]]
             kept = ev & (c >= self.min_counts[j - 1])
-            if j > 1:
+            p = self._order_probs(j, c, ev, kept, ctx, nctx, lower,
+                                  None if discounts is None else discounts[j - 1])
+            if j == 1:
+                # computeBOWs(0) -> distributeProb: unigram mass left over (Good-Turing) goes
+                # to every word alike (no vocabulary word is unseen here); under 3e-6: none
+                left = 1.0 - p[kept].sum()
+                if left >= PROB_EPSILON:
+                    p = np.where(ev, p + left / self.vocab.events, 0.0)
+            else:
                 num = 1.0 - np.bincount(ctx, weights=np.where(kept, p, 0.0), minlength=nctx)
                 den = 1.0 - np.bincount(ctx, weights=np.where(kept, lower, 0.0),
                                         minlength=nctx)
-                num[np.abs(num) < 1e-15] = 0.0
-                bow = np.where(den > 1e-15, num / np.where(den > 1e-15, den, 1), 1.0)
-                self.bow[j - 2] = bow
+                self.bow[j - 2] = _srilm_bow(num, den)
             self.prob.append(p)
             self.kept.append(kept)
             self.bow.append(np.ones(len(c)))
@@ -247,6 +264,18 @@ class KneserNey:
             P_prev_ngram.append(P_prev[self.rep[j - 1]])
         self.ngram_prob = P_prev_ngram
         self.ngram_prob[0][0] = 0.0        # <s>
+
+    def _order_probs(self, j, c, ev, kept, ctx, nctx, lower, given):
+        """p_j of every counted n-gram of order ``j`` (interpolated modified KN)."""
+        d = given if given is not None else self.discounts_from_counts(c[ev], f"order {j}")
+        d = tuple(float(x) for x in d)
+        self.discounts.append(d)
+        D = np.where(c == 1, d[0], np.where(c == 2, d[1], d[2]))
+        T = np.bincount(ctx, weights=np.where(ev, c, 0).astype(np.float64), minlength=nctx)
+        Dmass = np.bincount(ctx, weights=np.where(ev, D, 0.0), minlength=nctx)
+        Ts = np.where(T > 0, T, 1)
+        gamma = Dmass / Ts
+        return np.where(ev, (c - D) / Ts[ctx] + gamma[ctx] * lower, 0.0)
 
     def _prob_at(self, j, ids, pos, P_lower):
         """P_j(w_t | history) at every position from P_{j-1} (``ids``: n-gram ids by order)."""
@@ -390,6 +419,67 @@ class KneserNey:
         lines += ["", "\\end\\", ""]
         with naming(path):
             write_text(path, "\n".join(lines))
+
+
+class GoodTuring(KneserNey):
+    """SRILM's default estimator (``ngram-count -order N`` without ``-kndiscount``): Katz
+    back-off with Good-Turing discounts, raw counts at every order, no interpolation::
+
+        p_i(w|h) = d(c) c(h w) / T(h)    for kept n-grams (c >= -gtNmin)
+        d(c)     = ((c+1) n_{c+1} / (c n_c) - A) / (1 - A),  A = (K+1) n_{K+1} / n_1,
+                   for 1 <= c <= K (-gtNmax: K = 1 for unigrams, 7 above); d(c) = 1 above K
+                   and wherever the formula leaves (0, 1] or n_c = 0 (GoodTuring::estimate:
+                   K is lowered while n_{K+1} = 0, and no n_1 disables discounting)
+        P_i(w|h) = p_i(w|h) if kept, else bow(h) P_{i-1}(w|h')   (bow as for KN)
+
+    T(h) counts the dropped n-grams too. A context whose kept probabilities leave no mass
+    (under 3e-6) while it has not seen every word gets T(h) + 1 until they do (SRILM's
+    "incrementing denominator" retry); unigram mass left over is spread over all words
+    (``distributeProb``); ``<s>`` and the other conventions are those of ``KneserNey``.
+    """
+
+    MAX_COUNTS = (1, 7)   # ngram-count's gtmax: -gt1max 1, -gtNmax 7 for N >= 2
+
+    def _modified_counts(self, ids):
+        return [r.copy() for r in self.raw]
+
+    @staticmethod
+    def coefficients(c, max_count, order_name="order"):
+        """d(1..K) (index 0 unused) and K from the count-of-counts of ``c``."""
+        n = np.bincount(np.minimum(c, max_count + 2), minlength=max_count + 3).astype(float)
+        K = max_count if n[1] > 0 else 0
+        while K > 0 and n[K + 1] == 0:
+            K -= 1
+        d = np.ones(max_count + 1)
+        if K > 0:
+            common = (K + 1) * n[K + 1] / n[1]
+            for i in range(1, K + 1):
+                if n[i] == 0:
+                    continue
+                c0 = (i + 1) * n[i + 1] / (i * n[i])
+                with np.errstate(divide="ignore", invalid="ignore"):
+                    coeff = (c0 - common) / (1.0 - common)
+                if np.isfinite(coeff) and coeff > PROB_EPSILON and c0 <= 1.0:
+                    d[i] = coeff
+        return d, K
+
+    def _order_probs(self, j, c, ev, kept, ctx, nctx, lower, given):
+        max_count = self.MAX_COUNTS[min(j, 2) - 1]
+        d, K = (given if given is not None
+                else self.coefficients(c[ev], max_count, f"order {j}"))
+        self.discounts.append([float(x) for x in d[1:K + 1]])
+        disc = np.where(c <= K, d[np.minimum(c, len(d) - 1)], 1.0)
+        T = np.bincount(ctx, weights=np.where(ev, c, 0).astype(np.float64), minlength=nctx)
+        seen = np.bincount(ctx, weights=ev.astype(np.float64), minlength=nctx)
+        num = np.where(kept, disc * c, 0.0)
+        while True:   # the retry: T + 1 where nothing is left for unseen words
+            Ts = np.where(T > 0, T, 1)
+            total = np.bincount(ctx, weights=num / Ts[ctx], minlength=nctx)
+            retry = (T > 0) & (seen < self.vocab.events) & (total > 1.0 - PROB_EPSILON)
+            if not retry.any():
+                break
+            T = T + retry
+        return np.where(ev, disc * c / Ts[ctx], 0.0)
 
 
 # ---------------------------------------------------------------------- ARPA reading

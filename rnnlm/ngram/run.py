@@ -1,4 +1,4 @@
-"""``rnnlm ngram``: a Kneser-Ney n-gram on PTB (``ngram-count`` on ptb.train.txt, then
+"""``rnnlm ngram``: a Kneser-Ney (or Good-Turing) n-gram on PTB (``ngram-count`` on ptb.train.txt, then
 ``ngram -ppl`` on valid and test) as a run folder: ``run.json`` (the results record),
 ``valid.probs.txt`` / ``test.probs.txt`` (one probability per scored token, the order of
 ``kn.KneserNey.word_log10probs``: each line's words then ``</s>``; what ``rnnlm mix`` and the
@@ -15,8 +15,10 @@ from rnnrepro.results import write_record
 from rnnlm.ptb_text import resolve_data_dir, split_path
 
 # Mikolov 2012 PhD thesis, Table 4.1 (PTB test perplexity)
-PUBLISHED = {5: 141.2, 3: 148.3}
-PUBLISHED_SOURCE = "Mikolov 2012 PhD thesis, Table 4.1 (KN5 141.2, KN3 148.3)"
+PUBLISHED = {("kn", 5): 141.2, ("kn", 3): 148.3, ("gt", 5): 162.3, ("gt", 3): 165.2}
+PUBLISHED_SOURCE = "Mikolov 2012 PhD thesis, Table 4.1 (KN5 141.2, KN3 148.3, GT5 162.3, GT3 165.2)"
+SMOOTHING = {"kn": ("Kneser-Ney", "SRILM -kndiscount -interpolate"),
+             "gt": ("Good-Turing (Katz back-off)", "SRILM ngram-count's default discounting")}
 PROBS = "{split}.probs.txt"
 
 
@@ -36,14 +38,19 @@ def min_count_text(mins):
     return " ".join(f"-gt{i}min {k}" for i, k in enumerate(mins, 1))
 
 
-def train_ngram(data_dir=None, out=None, order=5, min_counts=None, arpa=None,
+def _model_class(smoothing):
+    from rnnlm.ngram.kn import GoodTuring, KneserNey
+    return {"kn": KneserNey, "gt": GoodTuring}[smoothing]
+
+
+def train_ngram(data_dir=None, out=None, order=5, min_counts=None, smoothing="kn", arpa=None,
                 overwrite=False, quiet=False, command=None, evaluate_test=True):
     """Estimate on ptb.train.txt, score valid (and test), write the run folder ``out``."""
-    from rnnlm.ngram.kn import KneserNey, srilm_min_counts
+    from rnnlm.ngram.kn import srilm_min_counts
     from rnnlm.ngram.mix import write_probs
     mins = srilm_min_counts(order, min_counts)
     data_dir = resolve_data_dir(data_dir)
-    out = out or os.path.join("results", f"ngram-kn{order}-ptb")
+    out = out or os.path.join("results", f"ngram-{smoothing}{order}-ptb")
     if arpa:
         from rnnrepro.files import check_output
         check_output(arpa, inputs=[split_path(data_dir, s) for s in ("train", "valid", "test")],
@@ -54,14 +61,14 @@ def train_ngram(data_dir=None, out=None, order=5, min_counts=None, arpa=None,
         train = read_sentences(split_path(data_dir, "train"))
         _say(f"counting {order}-grams of {len(train)} training sentences "
              f"({min_count_text(mins)})", quiet)
-        model = KneserNey(train, order=order, min_counts=mins,
-                          name=split_path(data_dir, "train"))
+        model = _model_class(smoothing)(train, order=order, min_counts=mins,
+                                        name=split_path(data_dir, "train"))
         t_train = time.perf_counter() - t0
         for j in range(1, order + 1):
-            d = model.discounts[j - 1]
+            d = " ".join(f"{x:.4f}" for x in model.discounts[j - 1]) or "none"
             _say(f"  order {j}: {len(model.counts[j - 1])} n-grams, "
                  f"{int(model.kept[j - 1].sum())} kept; n1..n4 {model.count_of_counts[j - 1]}; "
-                 f"D1 {d[0]:.4f} D2 {d[1]:.4f} D3+ {d[2]:.4f}", quiet)
+                 f"discounts {d}", quiet)
         res = {}
         for split in ("valid", "test") if evaluate_test else ("valid",):
             path = split_path(data_dir, split)
@@ -79,11 +86,13 @@ def train_ngram(data_dir=None, out=None, order=5, min_counts=None, arpa=None,
             return {"valid_perplexity": res["valid"][0], "seconds": seconds}
         ppl, r = res["test"]
         cut = "no cutoffs" if max(mins) == 1 else min_count_text(mins)
+        name, how = SMOOTHING[smoothing]
+        published = PUBLISHED.get((smoothing, order))
         rec = {
             "id": os.path.basename(os.path.normpath(out)), "package": "rnnlm",
-            "what": f"Kneser-Ney {order}-gram (SRILM -kndiscount -interpolate, {cut})",
-            "metric": "test perplexity", "value": ppl, "published": PUBLISHED.get(order),
-            "published_source": PUBLISHED_SOURCE if order in PUBLISHED else None,
+            "what": f"{name} {order}-gram ({how}, {cut})",
+            "metric": "test perplexity", "value": ppl, "published": published,
+            "published_source": PUBLISHED_SOURCE if published else None,
             "label": "full", "command": command or "", "commit": runlog.git_commit(),
             "data": f"PTB simple-examples ({data_dir})", "hardware": runlog.hardware(),
             "engine": "numpy", "engine_version": np.__version__, "linker": None,
@@ -91,7 +100,8 @@ def train_ngram(data_dir=None, out=None, order=5, min_counts=None, arpa=None,
             "train_seconds": round(t_train, 1),
             "peak_rss_mb": round(runlog.peak_rss_mb(), 1),
             "load_average_1_5_15": [round(x, 2) for x in os.getloadavg()],
-            "valid_perplexity": res["valid"][0], "order": order, "min_counts": mins,
+            "valid_perplexity": res["valid"][0], "order": order, "smoothing": smoothing,
+            "min_counts": mins,
             "discounts": [list(d) for d in model.discounts],
             "count_of_counts": model.count_of_counts,
             "ngrams": [int(k.sum()) for k in model.kept],
@@ -107,18 +117,20 @@ def train_ngram(data_dir=None, out=None, order=5, min_counts=None, arpa=None,
                 "seconds": seconds}
 
 
-def dry_run(data_dir=None, out=None, order=5, min_counts=None, arpa=None, sentences=2000):
+def dry_run(data_dir=None, out=None, order=5, min_counts=None, smoothing="kn", arpa=None,
+            sentences=2000):
     """Estimate on the first ``sentences`` training lines and score the first tenth as many
     validation lines; write nothing; say what a real run would do."""
-    from rnnlm.ngram.kn import KneserNey, srilm_min_counts
+    from rnnlm.ngram.kn import srilm_min_counts
     mins = srilm_min_counts(order, min_counts)
     data_dir = resolve_data_dir(data_dir)
     train = read_sentences(split_path(data_dir, "train"), sentences)
-    model = KneserNey(train, order=order, min_counts=mins, name=split_path(data_dir, "train"))
+    model = _model_class(smoothing)(train, order=order, min_counts=mins,
+                                    name=split_path(data_dir, "train"))
     ppl, r = model.perplexity(read_sentences(split_path(data_dir, "valid"), sentences // 10))
-    out = out or os.path.join("results", f"ngram-kn{order}-ptb")
+    out = out or os.path.join("results", f"ngram-{smoothing}{order}-ptb")
     return "\n".join([
-        f"dry run, nothing written: KN {order}-gram ({min_count_text(mins)}) on the first "
+        f"dry run, nothing written: {SMOOTHING[smoothing][0]} {order}-gram ({min_count_text(mins)}) on the first "
         f"{len(train)} training lines: validation perplexity {ppl:.2f} on {r['sentences']} "
         f"lines",
         f"a real run: counts all of {split_path(data_dir, 'train')}, scores valid and test, "
