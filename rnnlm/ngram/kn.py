@@ -153,7 +153,11 @@ def _srilm_bow(num, den):
 class KneserNey:
     """An estimated model: per order ``i`` (list index ``i-1``) the sorted n-gram keys, their
     context id and word, count (modified below the top order), kept flag, probability
-    ``p_i`` (kept ones) and the back-off weight of each n-gram as a context."""
+    ``p_i`` (kept ones) and the back-off weight of each n-gram as a context.
+
+    ``min_counts``: SRILM's -gtNmin per order (default ``srilm_min_counts``); ``discounts``:
+    per order, parameters to use instead of estimating them from the counts (SRILM's
+    ``-knN``/``-gtN`` parameter files; the tests' hand-computed cases)."""
 
     def __init__(self, sentences, order=5, min_counts=None, discounts=None, name="training text"):
         if order < 1:
