@@ -1,5 +1,7 @@
 """TF's ``ptb_word_lm.py``: ``run_epoch`` and ``main`` (``train_lstm``), plus per-epoch JSONL, a
 checkpoint every epoch, resume, and the test pass of a saved checkpoint.
+
+Licence of the original: Apache License 2.0 (The TensorFlow Authors). See LICENSE.
 """
 import os
 import sys
