@@ -11,7 +11,7 @@ from types import SimpleNamespace
 import numpy as np
 
 from rnnrepro import checkpoint, runlog, runsafe
-from rnnrepro.engine import asfloat, config, describe
+from rnnrepro.engine import asfloat, config, describe, summary
 from rnnrepro.results import write_result
 
 from rnnlm.ptb_lstm import reader
@@ -271,7 +271,7 @@ def init_run(out, config_name, cfg, data, seed, resume, command, total_epochs, q
                                    unroll=unroll)
         run.model.compile_for(cfg["batch_size"], cfg["num_steps"])
     _say(f"ptb-lstm {config_name}: vocab {len(vocab)}, train {len(train)} words, "
-         f"{describe('ptb-lstm')}", quiet)
+         f"{summary('ptb-lstm')}", quiet)
     return run
 
 
@@ -389,7 +389,7 @@ def dry_run(config_name="small", data_dir=None, out=None, max_epochs=None, seed=
     return "\n".join([
         f"dry run, nothing written: LSTM {config_name} ({cfg['num_layers']} x "
         f"{cfg['hidden_size']}, {ns} steps, batch {bs}, keep_prob {cfg['keep_prob']}), "
-        f"vocabulary {len(vocab)}, {describe('ptb-lstm')}",
+        f"vocabulary {len(vocab)}, {summary('ptb-lstm')}",
         f"one training window: perplexity {train_ppl:.2f}; validation on {windows} "
         f"window(s): perplexity {valid_ppl:.2f}",
         f"a real run: {epochs} epoch(s) of {n} windows ({len(train)} training words), "
