@@ -172,7 +172,10 @@ def _ptb_common(p):
     p.add_argument("--data-dir", default=None,
                    help="folder with ptb.{train,valid,test}.txt, or the data folder holding ptb/ "
                         "(default: $PTBDATA, else $RNNLM_DATA/ptb, else data/ptb)")
-    p.add_argument("--out", default=None, help="run folder (checkpoint, log.jsonl, run.json)")
+    p.add_argument("--out", default=None,
+                   help="run folder (checkpoint, log.jsonl, run.json; default "
+                        "runs/ptb-lstm-<config> or runs/ptb-rnnlm-h<hidden>-c<class>; "
+                        "results/ holds only curated records)")
     p.add_argument("--resume", action="store_true", help="continue from the last checkpoint")
     p.add_argument("--overwrite", action="store_true",
                    help="replace the run already in --out (default: refuse)")

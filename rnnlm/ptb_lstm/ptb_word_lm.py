@@ -160,7 +160,7 @@ def train_lstm(config_name="small", data_dir=None, out=None, max_epochs=None, re
     graph from the seed and the window number (other masks than the default numpy draw, the
     same on every linker and device), ``unroll`` writes each window out instead of ``scan``.
     """
-    out = out or os.path.join("results", f"ptb-lstm-{config_name}")
+    out = out or os.path.join("runs", f"ptb-lstm-{config_name}")  # never results/
     with runsafe.claim(out, resume=resume, overwrite=overwrite, markers=(CKPT, LOG),
                        say=lambda m: _say(m, quiet)):
         return _train_lstm(config_name, data_dir, out, max_epochs, resume, seed, quiet, command,
@@ -384,7 +384,7 @@ def dry_run(config_name="small", data_dir=None, out=None, max_epochs=None, seed=
     valid_ppl, _, _ = run_epoch(model, valid[:few], bs, ns)
     epochs = cfg["max_max_epoch"] if max_epochs is None else min(max_epochs,
                                                                  cfg["max_max_epoch"])
-    out = out or os.path.join("results", f"ptb-lstm-{config_name}")
+    out = out or os.path.join("runs", f"ptb-lstm-{config_name}")  # never results/
     n = reader.epoch_size(len(train), bs, ns)
     return "\n".join([
         f"dry run, nothing written: LSTM {config_name} ({cfg['num_layers']} x "
