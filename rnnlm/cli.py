@@ -18,6 +18,7 @@ import shlex
 import sys
 
 from rnnrepro import files
+from rnnrepro.blas import add_option as blas_add_option
 from rnnrepro.cli import (LINKER_HELP, ArgumentParser, OptionError, at_most, bptt_truncate_int,
                           nonnegative_float, nonnegative_int, positive_float, positive_int,
                           seed_int, use_linker)
@@ -115,7 +116,9 @@ def cmd_train(a):
     if a.dry_run:
         print(train.dry_run(a))
         return 0
-    train.train_run(a, command=_command_line(a.argv))
+    from rnnrepro import blas
+    with blas.limit_threads(a.blas_threads):   # per-sentence SGD: one thread by default
+        train.train_run(a, command=_command_line(a.argv))
     return 0
 
 
@@ -171,7 +174,10 @@ def _ptb_common(p):
     p.add_argument("--data-dir", default=None,
                    help="folder with ptb.{train,valid,test}.txt, or the data folder holding ptb/ "
                         "(default: $PTBDATA, else $RNNLM_DATA/ptb, else data/ptb)")
-    p.add_argument("--out", default=None, help="run folder (checkpoint, log.jsonl, run.json)")
+    p.add_argument("--out", default=None,
+                   help="run folder (checkpoint, log.jsonl, run.json; default "
+                        "runs/ptb-lstm-<config> or runs/ptb-rnnlm-h<hidden>-c<class>; "
+                        "results/ holds only curated records)")
     p.add_argument("--resume", action="store_true", help="continue from the last checkpoint")
     p.add_argument("--overwrite", action="store_true",
                    help="replace the run already in --out (default: refuse)")
@@ -258,6 +264,7 @@ def add_subcommands(subparsers):
                    help="stop after this many epochs even if the schedule has not ended")
     p.add_argument("--train-words", type=positive_int, default=None,
                    help="train on the first N training words only (a labelled smaller run)")
+    blas_add_option(p)
     _ptb_common(p)
     p.set_defaults(func=cmd_ptb_rnnlm)
 
@@ -350,9 +357,11 @@ def cmd_ptb_rnnlm(args):
     if args.dry_run:
         print(trainnet.dry_run(**kw))
         return 0
-    s = trainnet.train_class_rnn(**kw, resume=args.resume, overwrite=args.overwrite,
-                                 quiet=args.quiet, command=_command_line(sys.argv[1:]),
-                                 evaluate_test=not args.no_test)
+    from rnnrepro import blas
+    with blas.limit_threads(args.blas_threads):   # per-word SGD: one thread by default
+        s = trainnet.train_class_rnn(**kw, resume=args.resume, overwrite=args.overwrite,
+                                     quiet=args.quiet, command=_command_line(sys.argv[1:]),
+                                     evaluate_test=not args.no_test)
     return 0 if s["epochs"] else 1
 
 
@@ -410,6 +419,7 @@ def build_parser():
     pt = sub.add_parser("train", help="train RNNNumpy / RNNTheano / GRUTheano with train_with_sgd")
     _corpus_args(pt)
     _engine_args(pt)
+    blas_add_option(pt)
     pt.add_argument("--model", choices=MODELS, default="rnn-theano",
                     help="the tutorial's model: part 2 numpy RNN, part 2/3 RNNTheano, part 4 GRU")
     pt.add_argument("--hidden-dim", type=positive_int, default=None, help="default 100 (RNN), 128 (GRU)")

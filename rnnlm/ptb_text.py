@@ -39,7 +39,8 @@ def _read_text(path):
     if not os.path.isfile(path):
         raise FileNotFoundError(
             f"{path}: PTB file not found (pass --data-dir or set PTBDATA to the folder holding "
-            f"ptb.train.txt, ptb.valid.txt, ptb.test.txt)")
+            f"ptb.train.txt, ptb.valid.txt, ptb.test.txt; scripts/download_ptb.py fetches them "
+            f"into data/ptb)")
     text = files.read_text(path, "PTB file")  # names the file if not UTF-8; drops a BOM
     text = text.replace("\r\n", "\n").replace("\r", "\n")  # line ends as open() reads them
     if not text.split():

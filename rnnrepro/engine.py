@@ -3,7 +3,8 @@
 aesara is the default. PyTensor, its maintained fork with the same API, is used when
 ``RNN_ENGINE=pytensor`` or when aesara cannot be imported (Python >= 3.12, numpy 2: aesara
 does not install there; ``describe()`` then says ``engine: pytensor`` and why, in
-``engine_fallback``). ``RNN_FLOATX`` (float32 or float64) sets ``floatX`` before any graph is
+``engine_fallback``, for the run records; ``summary()``, the line commands print, does not
+repeat that expected fallback). ``RNN_FLOATX`` (float32 or float64) sets ``floatX`` before any graph is
 built; ``set_floatx`` does the same later.
 
 Linkers (how a compiled function is built): ``c`` (the C VM; the Theano lineage's reference
@@ -260,6 +261,19 @@ def describe(model=None):
     if FALLBACK:
         d["engine_fallback"] = FALLBACK
     return d
+
+
+def summary(model=None):
+    """``describe(model)`` as one calm line for what a command prints. The fallback to PyTensor
+    where aesara is not installed (every Python >= 3.12) is the expected set-up, not a fault:
+    it stays in ``describe()`` (run records) and is named here only when ``RNN_ENGINE=aesara``
+    asked for aesara explicitly."""
+    d = describe(model)
+    text = (f"engine {d['engine']} {d['engine_version']}, linker {d['linker']}, "
+            f"floatX {d['floatX']}, BLAS {d['blas']}")
+    if FALLBACK and env_value("RNN_ENGINE") == "aesara":
+        text += f" (RNN_ENGINE=aesara asked for aesara, but {FALLBACK})"
+    return text
 
 
 if env_value("RNN_FLOATX"):

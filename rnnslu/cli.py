@@ -6,6 +6,8 @@ import sys
 from rnnrepro.cli import LINKER_HELP, ArgumentParser, int_list, odd_positive_int, positive_float, positive_int, \
     seed_int, use_linker
 
+from rnnrepro.blas import threads_type as blas_threads_type
+
 from .sweep import SweepError
 
 # the models (rnnslu.model.MODELS), named here so that --help does not load the engine
@@ -87,7 +89,9 @@ def cmd_train(a):
         from .dryrun import dry_run
         print(dry_run(s))
         return 0
-    s, _ = main(s, resume=a.resume, overwrite=a.overwrite)
+    from rnnrepro import blas
+    with blas.limit_threads(a.blas_threads, per_word=s["regime"] == "word"):
+        s, _ = main(s, resume=a.resume, overwrite=a.overwrite)
     write_result(s)
     if a.plot:
         from .plot import plot_run
@@ -167,6 +171,10 @@ def build_parser():
     p.add_argument("--overwrite", action="store_true",
                    help="replace the run already in --out (default: refuse)")
     p.add_argument("--plot", action="store_true", help="write a PNG of the F1 curves")
+    p.add_argument("--blas-threads", type=blas_threads_type, default=None, metavar="N",
+                   help="BLAS threads while training: default 1 for the is13 preset's per-word "
+                        "SGD (tiny matrices), the BLAS library's own for dlt, unless "
+                        "OMP_NUM_THREADS or another *_NUM_THREADS is set; 0: the library's own")
     _dry_run(p)
     p.set_defaults(fn=cmd_train)
     p = sub.add_parser("search", help="KISS random hyper-parameter search (parallel trials)")

@@ -19,6 +19,9 @@ Library::
 Perl reads bytes, so the port works on bytes as well (decoded as latin-1, one
 character per byte). That keeps the ``%17s`` padding and the ``sort`` order in
 bytes. Text passed in as ``str`` is first encoded as UTF-8.
+
+Licence of the original: ``conlleval.pl`` states none (it ships with the CoNLL-2000 shared task
+materials, http://lcg-www.uia.ac.be/conll2000/chunking/). See LICENSE.
 """
 
 import re

@@ -1,7 +1,7 @@
 """Where Mesnil's ATIS pickles were published, and their checksums."""
 import os
 
-from rnnrepro.download import main_fetch_all
+from rnnrepro.download import fetch_all
 
 # is13's data/load.py and the deeplearning.net tutorial's data/download.sh
 MIRRORS = ["http://www-etud.iro.umontreal.ca/~mesnilgr/atis/",
@@ -16,8 +16,9 @@ SHA256 = {
 }
 
 
-def download_atis(directory, names=None, quiet=False):
-    """Fetch the ATIS pickles into ``directory``; returns 0, or 1 after a clear message."""
+def download_atis(directory, names=None, mirrors=None, quiet=False):
+    """Fetch the ATIS pickles into ``directory`` (raises ``DownloadError``, one line)."""
     names = names or sorted(SHA256)
-    return main_fetch_all([([m + n for m in MIRRORS], os.path.join(directory, n), SHA256[n])
-                           for n in names], quiet=quiet)
+    mirrors = [m if m.endswith("/") else m + "/" for m in (mirrors or MIRRORS)]
+    fetch_all([([m + n for m in mirrors], os.path.join(directory, n), SHA256[n])
+               for n in names], quiet=quiet)

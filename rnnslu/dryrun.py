@@ -40,7 +40,7 @@ def dry_run(s, sentences=SENTENCES):
     return "\n".join([
         f"dry run, nothing written: {s['preset']} {s['model']} (hidden {s['nhidden']}, emb "
         f"{s['emb_dimension']}, win {s['win']}) on {data}, {len(dic['words2idx'])} words, "
-        f"{len(dic['labels2idx'])} labels ({engine.describe('rnnslu')})",
+        f"{len(dic['labels2idx'])} labels ({engine.summary('rnnslu')})",
         f"one pass over {n} training sentence(s): mean cost {cost:.4f}; validation on {m}: "
         f"F1 {res['f1']:.2f}",
         f"a real run: {s['nepochs']} epoch(s) of {how} over {len(train_lex)} sentences, lr "

@@ -17,6 +17,10 @@ RNG seeded with ``seed``; biases and initial states are zero.
 Only what truly recurs stays inside ``scan``: the input projection x_t Wx + bh is computed for
 all steps at once before it, and for Elman the output softmax after it (same mathematics as
 the tutorials' step function, matrix-matrix products instead of many vector ones).
+
+Licences of the originals: is13 (mesnilgr/is13) is CC BY-NC 4.0 (non-commercial; see its
+README); the deeplearning.net tutorial's ``rnnslu.py`` is BSD 3-Clause (Deep Learning Tutorials
+Development Team). See LICENSE.
 """
 import functools
 import os

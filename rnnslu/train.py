@@ -15,6 +15,9 @@ Both renormalise the embeddings to unit length after every update and evaluate v
 F1 (conlleval) after every epoch. Each epoch appends one JSON line to ``log.jsonl`` and rewrites
 ``checkpoint.npz`` atomically, so ``resume=True`` continues a killed run from its last completed
 epoch and ends exactly where an uninterrupted run would.
+
+Licences of the originals: is13's ``examples/*-forward.py`` are CC BY-NC 4.0; deeplearning.net's
+``rnnslu.py`` is BSD 3-Clause. See LICENSE.
 """
 import os
 import random

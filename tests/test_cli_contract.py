@@ -109,4 +109,4 @@ def test_ptb_rnnlm_dry_run_writes_nothing(workdir, ptb_dir, capsys):
     out = _dry(main, ["ptb-rnnlm", "--hidden", "4", "--class", "3", "--data-dir", ptb_dir,
                       "--dry-run"], workdir, capsys, data=ptb_dir)
     assert "trainNet on the first 20 training words" in out
-    assert "results/ptb-rnnlm-h4-c3/" in out
+    assert "runs/ptb-rnnlm-h4-c3/" in out   # trainers never default into results/

@@ -3,11 +3,12 @@
 Two kinds of tests:
 
 * reference vectors made with the real Perl script, each compared byte for
-  byte with the script's stdout and exit status. They are read from
-  ``$CONLLEVAL_VECTORS``, or else from ``<repo root>/../shared/conlleval``;
+  byte with the script's stdout and exit status. A subset of 15 is committed in
+  ``tests/data/conlleval`` (always run); the full set of 60 is read from
+  ``$CONLLEVAL_VECTORS``, or else from ``<repo root>/../shared/conlleval``, and
+  runs instead of the subset where it is present;
 * small self-contained cases whose expected numbers are worked out by hand
-  below, so the suite cannot pass without checking anything when the vectors
-  are missing.
+  below.
 """
 
 import io
@@ -21,37 +22,48 @@ import pytest
 from rnnslu.conlleval import ConllevalError, conlleval, evaluate, main, parse_args
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
-VECTORS = Path(os.environ.get("CONLLEVAL_VECTORS") or REPO_ROOT.parent / "shared" / "conlleval")
-N_VECTORS = 60  # the shared set: 000..059 (.txt input, .args, .out, .rc)
+COMMITTED = REPO_ROOT / "tests" / "data" / "conlleval"   # 15 vectors, always here
+FULL = Path(os.environ.get("CONLLEVAL_VECTORS") or REPO_ROOT.parent / "shared" / "conlleval")
+N_VECTORS = 60  # the full set: 000..059 (.txt input, .args, .out, .rc)
+N_COMMITTED = 15
+# the set the byte-exactness test runs: the full one where present, else the committed subset
+VECTORS = FULL if FULL.is_dir() else COMMITTED
 # The Perl script itself, to compare ``-l`` (LaTeX) output, which the vectors do not cover:
-# $CONLLEVAL_PL, else conlleval.pl beside the vectors.
-PERL_SCRIPT = Path(os.environ.get("CONLLEVAL_PL") or VECTORS / "conlleval.pl")
+# $CONLLEVAL_PL, else conlleval.pl beside the full set.
+PERL_SCRIPT = Path(os.environ.get("CONLLEVAL_PL") or FULL / "conlleval.pl")
+GET_FULL = ("to run all %d, set CONLLEVAL_VECTORS to a folder holding them (the project's "
+            "shared/conlleval)" % N_VECTORS)
 
 
 def _vector_params():
-    if not VECTORS.is_dir():
-        # one visible skip per expected vector, so a bare clone cannot look like a full run
-        reason = ("conlleval reference vectors not found: %s is missing (%d vectors expected, "
-                  "set CONLLEVAL_VECTORS to their folder)" % (VECTORS, N_VECTORS))
-        return [pytest.param("%03d" % i, id="%03d" % i, marks=pytest.mark.skip(reason=reason))
-                for i in range(N_VECTORS)]
     ids = sorted(p.stem for p in VECTORS.glob("*.txt"))
-    if not ids:
-        return [pytest.param(None, marks=pytest.mark.skip(
-            reason="no *.txt vectors in %s (%d expected)" % (VECTORS, N_VECTORS)))]
+    assert ids, "no *.txt vectors in %s" % VECTORS   # an empty folder fails, never skips
     return [pytest.param(i, id=i) for i in ids]
 
 
+def test_committed_vectors_are_there():
+    """The committed subset is whole (a vector missing one of its four files fails)."""
+    ids = sorted(p.stem for p in COMMITTED.glob("*.txt"))
+    assert len(ids) == N_COMMITTED
+    for i in ids:
+        for ext in (".args", ".out", ".rc"):
+            assert (COMMITTED / (i + ext)).is_file(), i + ext + " missing"
+
+
 def test_vector_set_is_complete():
-    """Where the shared vectors are used, all of them are there (a half-copied folder fails
-    instead of quietly testing fewer)."""
-    if not VECTORS.is_dir():
-        pytest.skip("%s missing (%d vectors expected)" % (VECTORS, N_VECTORS))
+    """Where the full set is used, all of it is there (a half-copied folder fails instead of
+    quietly testing fewer), and the committed vectors are identical to their namesakes."""
+    if not FULL.is_dir():
+        pytest.skip("only the %d committed conlleval vectors ran (tests/data/conlleval); %s"
+                    % (N_COMMITTED, GET_FULL))
     if os.environ.get("CONLLEVAL_VECTORS"):
-        pytest.skip("CONLLEVAL_VECTORS names a custom set")
+        pytest.skip("CONLLEVAL_VECTORS names a custom set: its completeness is not checked")
     for i in range(N_VECTORS):
         for ext in (".txt", ".args", ".out", ".rc"):
-            assert (VECTORS / ("%03d%s" % (i, ext))).is_file(), "%03d%s missing" % (i, ext)
+            assert (FULL / ("%03d%s" % (i, ext))).is_file(), "%03d%s missing" % (i, ext)
+    for p in sorted(COMMITTED.iterdir()):
+        if p.suffix in (".txt", ".args", ".out", ".rc"):
+            assert p.read_bytes() == (FULL / p.name).read_bytes(), p.name
 
 
 def _read_args(path):
@@ -216,15 +228,25 @@ def test_latex_output():
 
 
 def _latex_cases():
-    """Inputs for ``-l``: hand-made ones, then every reference vector's input with its options."""
+    """Inputs for ``-l``: hand-made ones, then every reference vector's input with its options.
+    Without Perl or the script, one skip that says what to set (not one per case)."""
+    import shutil
+    if shutil.which("perl") is None:
+        return [pytest.param(None, None, id="no-perl", marks=pytest.mark.skip(
+            reason="perl not on PATH: the -l (LaTeX) output is compared with conlleval.pl run "
+                   "here; install perl to run this comparison"))]
+    if not PERL_SCRIPT.is_file():
+        return [pytest.param(None, None, id="no-conlleval.pl", marks=pytest.mark.skip(
+            reason="the -l (LaTeX) output is compared with the original conlleval.pl, which is "
+                   "not part of the repository (%s not found): set CONLLEVAL_PL to a copy of "
+                   "the script to run this comparison" % PERL_SCRIPT))]
     cases = [([], TWO_SENTENCES.encode()), ([], b"a B-x B-x\nb O B-y\n"),
              (["-r", "-o", "NULL"], b"a x x\nb x y\nc NULL NULL\n"),
              ([], b"a B-0 B-0\nb O O\n"), ([], b""), ([], b"a B-x B-x\nb B-x\n"),
              ([], "a B-\u00e9 B-\u00e9\nb I-\u00e9 O\n".encode())]
     params = [pytest.param(a, d, id="hand%d" % i) for i, (a, d) in enumerate(cases)]
-    if VECTORS.is_dir():
-        params += [pytest.param(_read_args(p.with_suffix(".args")), p.read_bytes(), id=p.stem)
-                   for p in sorted(VECTORS.glob("*.txt"))]
+    params += [pytest.param(_read_args(p.with_suffix(".args")), p.read_bytes(), id=p.stem)
+               for p in sorted(VECTORS.glob("*.txt"))]
     return params
 
 
@@ -232,12 +254,7 @@ def _latex_cases():
 def test_latex_output_matches_perl(args, data):
     """``-l`` against the real conlleval.pl, run here (expected outputs made at test time)."""
     import shutil
-    perl = shutil.which("perl")
-    if perl is None:
-        pytest.skip("perl not on PATH: cannot run conlleval.pl for the -l comparison")
-    if not PERL_SCRIPT.is_file():
-        pytest.skip("conlleval.pl not found at %s (set CONLLEVAL_PL to the script)" % PERL_SCRIPT)
-    p = subprocess.run([perl, str(PERL_SCRIPT), "-l"] + list(args), input=data,
+    p = subprocess.run([shutil.which("perl"), str(PERL_SCRIPT), "-l"] + list(args), input=data,
                        capture_output=True)
     rc, out, _ = _run(["-l"] + list(args), data)
     assert (rc, out) == (p.returncode, p.stdout)

@@ -6,4 +6,6 @@ out as its own files:
   (no engine import: the command line lists them before ``--engine`` acts);
 - ``model``: ``PTBModel`` (here ``PTBLSTM``: the graph, ``train_step``, ``evaluate``);
 - ``ptb_word_lm``: ``run_epoch`` and ``main`` (``train_lstm``), plus checkpoints and resume.
+
+Licence of the original: Apache License 2.0 (The TensorFlow Authors). See LICENSE.
 """

@@ -16,6 +16,8 @@ init_scale)`` except the LSTM biases, which BasicLSTMCell creates as zeros. The 
 
 Only the recurrence is inside ``scan`` (one scan per layer); embedding lookups, each layer's
 input projection, the softmax and the loss run for all steps at once (BLAS-3).
+
+Licence of the original: Apache License 2.0 (The TensorFlow Authors). See LICENSE.
 """
 import numpy as np
 

@@ -1,5 +1,7 @@
 """TF's ``ptb_word_lm.py``: ``run_epoch`` and ``main`` (``train_lstm``), plus per-epoch JSONL, a
 checkpoint every epoch, resume, and the test pass of a saved checkpoint.
+
+Licence of the original: Apache License 2.0 (The TensorFlow Authors). See LICENSE.
 """
 import os
 import sys
@@ -9,7 +11,7 @@ from types import SimpleNamespace
 import numpy as np
 
 from rnnrepro import checkpoint, runlog, runsafe
-from rnnrepro.engine import asfloat, config, describe
+from rnnrepro.engine import asfloat, config, describe, summary
 from rnnrepro.results import write_result
 
 from rnnlm.ptb_lstm import reader
@@ -158,7 +160,7 @@ def train_lstm(config_name="small", data_dir=None, out=None, max_epochs=None, re
     graph from the seed and the window number (other masks than the default numpy draw, the
     same on every linker and device), ``unroll`` writes each window out instead of ``scan``.
     """
-    out = out or os.path.join("results", f"ptb-lstm-{config_name}")
+    out = out or os.path.join("runs", f"ptb-lstm-{config_name}")  # never results/
     with runsafe.claim(out, resume=resume, overwrite=overwrite, markers=(CKPT, LOG),
                        say=lambda m: _say(m, quiet)):
         return _train_lstm(config_name, data_dir, out, max_epochs, resume, seed, quiet, command,
@@ -269,7 +271,7 @@ def init_run(out, config_name, cfg, data, seed, resume, command, total_epochs, q
                                    unroll=unroll)
         run.model.compile_for(cfg["batch_size"], cfg["num_steps"])
     _say(f"ptb-lstm {config_name}: vocab {len(vocab)}, train {len(train)} words, "
-         f"{describe('ptb-lstm')}", quiet)
+         f"{summary('ptb-lstm')}", quiet)
     return run
 
 
@@ -382,12 +384,12 @@ def dry_run(config_name="small", data_dir=None, out=None, max_epochs=None, seed=
     valid_ppl, _, _ = run_epoch(model, valid[:few], bs, ns)
     epochs = cfg["max_max_epoch"] if max_epochs is None else min(max_epochs,
                                                                  cfg["max_max_epoch"])
-    out = out or os.path.join("results", f"ptb-lstm-{config_name}")
+    out = out or os.path.join("runs", f"ptb-lstm-{config_name}")  # never results/
     n = reader.epoch_size(len(train), bs, ns)
     return "\n".join([
         f"dry run, nothing written: LSTM {config_name} ({cfg['num_layers']} x "
         f"{cfg['hidden_size']}, {ns} steps, batch {bs}, keep_prob {cfg['keep_prob']}), "
-        f"vocabulary {len(vocab)}, {describe('ptb-lstm')}",
+        f"vocabulary {len(vocab)}, {summary('ptb-lstm')}",
         f"one training window: perplexity {train_ppl:.2f}; validation on {windows} "
         f"window(s): perplexity {valid_ppl:.2f}",
         f"a real run: {epochs} epoch(s) of {n} windows ({len(train)} training words), "

@@ -4,6 +4,8 @@ The file is read as one stream with ``<eos>`` standing for each line end (``rnnl
 the vocabulary comes from the training file sorted by count (descending) then word;
 ``ptb_producer`` cuts the id stream into ``batch_size`` rows and yields windows of ``num_steps``
 (targets shifted by one).
+
+Licence of the original: Apache License 2.0 (The TensorFlow Authors). See LICENSE.
 """
 import collections
 

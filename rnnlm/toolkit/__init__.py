@@ -9,4 +9,7 @@ one module per part of ``rnnlmlib``:
   the test pass; the scorer for ``rnnlm score``/``generate``;
 - ``trainnet``: ``trainNet``'s schedule (validation, reject, halve alpha, stop);
 - ``graph``: the same network as a compiled engine graph (benchmark and cross-checks only).
+
+Licence of the original: BSD 3-Clause (Copyright (c) 2010-2012 Tomas Mikolov, (c) 2013 Cantab
+Research Ltd). See LICENSE.
 """

@@ -42,7 +42,7 @@ def train_class_rnn(data_dir=None, out=None, hidden=100, class_size=100, old_cla
     happens training stops. ``max_epochs`` cuts the run short (labelled as such).
     """
     name = "ptb-rnnme" if direct else "ptb-rnnlm"
-    out = out or os.path.join("results", f"{name}-h{hidden}-c{class_size}")
+    out = out or os.path.join("runs", f"{name}-h{hidden}-c{class_size}")  # never results/
     kwargs = dict(locals())
     del kwargs["name"], kwargs["overwrite"]
     with runsafe.claim(out, resume=resume, overwrite=overwrite, markers=(CKPT, LOG),
@@ -261,7 +261,7 @@ def dry_run(data_dir=None, out=None, hidden=100, class_size=100, old_classes=Fal
     tlogp, tn, history = model.train_epoch(ids["train"][:n], alpha)
     vlogp, vn = model.evaluate(ids["valid"][:n], history=history)
     name = "ptb-rnnme" if direct else "ptb-rnnlm"
-    out = out or os.path.join("results", f"{name}-h{hidden}-c{class_size}")
+    out = out or os.path.join("runs", f"{name}-h{hidden}-c{class_size}")  # never results/
     return "\n".join([
         f"dry run, nothing written: class RNN hidden {hidden}, {model.n_classes} classes, "
         f"bptt {bptt}/{bptt_block}, direct {direct} order {model.direct_order}, vocabulary "

@@ -13,6 +13,9 @@ Generation and scoring (``generate_sentence``, ``score_sentences``) work on ever
 checkpoint and live beside the homes, in ``rnnlm.generate``.
 
 ``from rnnlm.wildml import RNNTheano`` imports the symbolic engine only when the name is used.
+
+Licences of the originals: rnn-tutorial-rnnlm is Apache License 2.0 (its NOTICE: Copyright 2015
+Denny Britz); rnn-tutorial-gru-lstm states no licence. See LICENSE.
 """
 import importlib
 

@@ -17,6 +17,8 @@ are split on whitespace (``word_tokenize`` would split PTB's ``<unk>`` into ``<`
 
 Processed corpora are cached under ``<cache_dir>/rnnlm-<corpus>-<sha256 of input bytes + options>.npz``
 (``$RNNLM_CACHE`` or ``~/.cache/rnnlm``).
+
+Licence of the original: Apache License 2.0 (rnn-tutorial-rnnlm, Denny Britz). See LICENSE.
 """
 import csv
 import hashlib

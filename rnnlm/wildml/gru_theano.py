@@ -13,6 +13,8 @@ E (hidden_dim, word_dim); U, W (6, hidden_dim, hidden_dim); b (6, hidden_dim); V
 hidden_dim); c (word_dim). Trained with RMSProp (decay 0.9, eps 1e-6 inside the sqrt) and full
 BPTT (bptt_truncate=-1). As in ``RNNTheano``, the embedding lookup, the layer-1 input
 projections and the output softmax are computed for all steps outside the scan.
+
+Licence of the original: rnn-tutorial-gru-lstm states no licence (part 2's rnn-tutorial-rnnlm is Apache License 2.0). See LICENSE.
 """
 import numpy as np
 

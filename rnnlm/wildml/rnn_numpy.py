@@ -15,6 +15,8 @@ the steps ``max(0, t-k) .. t``, i.e. k+1 steps per output. This is not what Thea
 ``scan(truncate_gradient=k)`` does (see ``rnnlm.wildml.rnn_theano``); both agree only when no
 output is truncated (k >= T-1 here, k >= T there, or k = -1 for RNNTheano). Pinned by
 ``tests/test_truncation.py``.
+
+Licence of the original: Apache License 2.0 (rnn-tutorial-rnnlm, Denny Britz). See LICENSE.
 """
 import operator
 

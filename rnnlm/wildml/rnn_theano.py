@@ -26,6 +26,8 @@ sentence length (tens of lengths, seconds each), or length buckets with a mask. 
 keep the arithmetic only with the padding *in front* (held at a zero state), so that
 "the last k steps" stay the sentence's own; that is a different graph from the tutorial's,
 left undone here.
+
+Licence of the original: Apache License 2.0 (rnn-tutorial-rnnlm, Denny Britz). See LICENSE.
 """
 import warnings
 

@@ -12,6 +12,8 @@ epoch, resume from it, intra-epoch monitoring evaluations (``evaluate_every``, n
 the learning rate), evaluation on the first ``subsample_loss`` sentences (part 4), per-epoch
 shuffling (part 4's ``np.random.permutation``), and an opt-in mini-batch mode (see
 ``RNNTheano.sgd_step_batch`` for how it changes the algorithm).
+
+Licence of the original: Apache License 2.0 (rnn-tutorial-rnnlm, Denny Britz); rnn-tutorial-gru-lstm's train.py states none. See LICENSE.
 """
 import os
 import sys
