@@ -285,7 +285,7 @@ def add_subcommands(subparsers):
                         "(default: $PTBDATA, else $RNNLM_DATA/ptb, else data/ptb)")
     p.add_argument("--out", default=None,
                    help="run folder (run.json, valid/test.probs.txt; default "
-                        "results/ngram-<discount><order>-ptb)")
+                        "runs/ngram-<discount><order>-ptb)")
     p.add_argument("--overwrite", action="store_true",
                    help="replace the run already in --out (default: refuse)")
     p.add_argument("--no-test", action="store_true",

@@ -36,3 +36,19 @@ def test_toolkit_run_lands_in_runs(tmp_path, monkeypatch):
                  "--data-dir", data, "--quiet", "--no-test"]) == 0
     assert sorted(os.listdir(tmp_path)) == ["ptb", "runs"]
     assert os.path.isfile(tmp_path / "runs" / "ptb-rnnlm-h4-c3" / "log.jsonl")
+
+
+def test_ngram_defaults_to_runs(tmp_path, monkeypatch, capsys):
+    from rnnlm.cli import main
+    import random
+    rng, words = random.Random(0), [f"w{i}" for i in range(300)]
+    os.makedirs(tmp_path / "ptb")
+    for split, n in (("train", 300), ("valid", 20), ("test", 20)):   # Zipf-like words: KN needs n1..n4 > 0
+        lines = [" ".join(rng.choices(words, weights=[1 / (i + 1) for i in range(300)], k=8))
+                 for _ in range(n)]
+        (tmp_path / "ptb" / f"ptb.{split}.txt").write_text("\n".join(lines) + "\n")
+    data = str(tmp_path / "ptb")
+    monkeypatch.chdir(tmp_path)
+    assert main(["ngram", "--order", "2", "--data-dir", data, "--quiet"]) == 0
+    assert sorted(os.listdir(tmp_path)) == ["ptb", "runs"]
+    assert os.path.isfile(tmp_path / "runs" / "ngram-kn2-ptb" / "run.json")

@@ -50,7 +50,7 @@ def train_ngram(data_dir=None, out=None, order=5, min_counts=None, smoothing="kn
     from rnnlm.ngram.mix import write_probs
     mins = srilm_min_counts(order, min_counts)
     data_dir = resolve_data_dir(data_dir)
-    out = out or os.path.join("results", f"ngram-{smoothing}{order}-ptb")
+    out = out or os.path.join("runs", f"ngram-{smoothing}{order}-ptb")
     if arpa:
         from rnnrepro.files import check_output
         check_output(arpa, inputs=[split_path(data_dir, s) for s in ("train", "valid", "test")],
@@ -128,7 +128,7 @@ def dry_run(data_dir=None, out=None, order=5, min_counts=None, smoothing="kn", a
     model = _model_class(smoothing)(train, order=order, min_counts=mins,
                                     name=split_path(data_dir, "train"))
     ppl, r = model.perplexity(read_sentences(split_path(data_dir, "valid"), sentences // 10))
-    out = out or os.path.join("results", f"ngram-{smoothing}{order}-ptb")
+    out = out or os.path.join("runs", f"ngram-{smoothing}{order}-ptb")
     return "\n".join([
         f"dry run, nothing written: {SMOOTHING[smoothing][0]} {order}-gram ({min_count_text(mins)}) on the first "
         f"{len(train)} training lines: validation perplexity {ppl:.2f} on {r['sentences']} "
