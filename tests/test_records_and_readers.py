@@ -248,6 +248,20 @@ def test_train_results_dir_holding_another_record(tmp, capsys):  # noqa: F811
     assert json.loads((tmp / "rec" / "run.json").read_text())["id"] == "rec"
 
 
+def test_a_run_record_refused_copies_nothing(tmp_path):
+    """``write_record`` (a run writing the record of its own folder) copied the log beside the
+    record before refusing a NaN value; now the record is checked before anything is copied."""
+    from rnnrepro import results
+    (tmp_path / "log.jsonl").write_text("new log\n")
+    (tmp_path / "out").mkdir()
+    (tmp_path / "out" / "log.jsonl").write_text("old log\n")
+    before = snapshot(tmp_path)
+    with pytest.raises(results.RecordError, match="'value' is nan"):
+        results.write_record(str(tmp_path / "out"), dict(RECORD, value=float("nan")),
+                             [str(tmp_path / "log.jsonl")])
+    assert snapshot(tmp_path) == before
+
+
 def test_write_record_folder_is_all_or_nothing(tmp_path, monkeypatch):
     """A write that fails half-way (a full disk at the second file) leaves the old record
     whole and no staging folder behind; one killed between its two renames is put back by the
