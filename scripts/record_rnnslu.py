@@ -12,10 +12,12 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__)))) 
 
 from rnnrepro.cli import ArgumentParser, record_id, run_script
 from rnnrepro.files import check_fields, read_json
-from rnnrepro.results import same_files, write_record_folder
+from rnnrepro.results import check_kinds, same_files, write_record_folder
 
 SUMMARY = ("test_f1", "valid_f1", "best_epoch", "commit", "hardware", "engine", "engine_version",
            "floatX", "epochs_run", "seconds_per_epoch", "peak_rss_mb")
+SUMMARY_KINDS = {"test_f1": "number", "valid_f1": "number", "best_epoch": "int",
+                 "epochs_run": "int", "seconds_per_epoch": "number?", "peak_rss_mb": "number?"}
 CONFIG = ("data", "fold", "preset", "model", "regime", "lr", "win", "bs", "nhidden",
           "emb_dimension", "seed", "nepochs", "decay", "reset")
 
@@ -26,6 +28,7 @@ def record(a):
     s, summ = res["config"], res["summary"]
     check_fields(path, "summary", summ, SUMMARY)
     check_fields(path, "config", s, CONFIG)
+    check_kinds(f"{path}: summary", summ, SUMMARY_KINDS)
     data = "toy corpus" if s["data"] == "toy" else f"ATIS fold {s['fold']} (Mesnil pickles)"
     copied = {}
     for name in ("log.jsonl", "result.json", "curves.png"):   # what a finished run keeps

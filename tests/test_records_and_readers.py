@@ -196,15 +196,16 @@ def test_record_rnnslu_replaces_another_record_only_when_asked(slu_run):
 
 def test_a_refused_record_leaves_the_old_one_byte_identical(slu_run):
     """A record refused for a non-finite or wrong-kind value had already replaced the copied
-    files (files of two records side by side); now nothing of it is written."""
+    files (files of two records side by side); now its input is checked first, and the record
+    folder is written all or nothing (test_write_record_folder_is_all_or_nothing)."""
     assert _script(slu_run, "record_rnnslu.py", "run", "--id", "x", *RECORD_ARGS).returncode == 0
     res = json.loads((slu_run / "other" / "result.json").read_text())
     res["summary"]["peak_rss_mb"] = "a lot"
     (slu_run / "other" / "result.json").write_text(json.dumps(res))
     (slu_run / "other" / "log.jsonl").write_text("another log\n")
     script_refused(slu_run, {}, ["record_rnnslu.py", "other", "--id", "x", *RECORD_ARGS,
-                                 "--overwrite"], ["results/x/run.json", "'peak_rss_mb'",
-                                                  "nothing written"])
+                                 "--overwrite"], ["other/result.json: summary",
+                                                  "'peak_rss_mb'", "string 'a lot'"])
 
 
 def _sweep(folder, rows):
@@ -288,7 +289,9 @@ def test_write_record_folder_is_all_or_nothing(tmp_path, monkeypatch):
     results.write_record_folder(folder + "-other", dict(RECORD, id="a-other"))
     assert not os.path.exists(folder)          # another record's write leaves it alone
     with pytest.raises(results.RecordError):   # a refused write of this one restores it
-        results.write_record_folder(folder, dict(RECORD, value=float("nan")))
+        results.write_record_folder(folder, dict(RECORD, value=float("nan")),
+                                    {"log.jsonl": "a log of the refused record\n"},
+                                    overwrite=True)
     assert snapshot(tmp_path / "results" / "a") == {
         k[len("results/a/"):]: v for k, v in before.items() if k.startswith("results/a/")}
 
