@@ -405,3 +405,15 @@ def test_generate_prints_the_prefix_as_given(w, capsys):  # noqa: F811
     lines = capsys.readouterr().out.splitlines()
     assert len(lines) == 5 and all(line.startswith("zebra the ") for line in lines), lines
     assert not any("UNKNOWN_TOKEN" in line for line in lines)
+
+
+def test_a_bench_record_without_its_main_row_is_a_valid_record(tmp_path):
+    """bench_rnnlm.py run without RNNTheano float32 on C wrote value and engine null in a
+    record labelled 'full', which the record check refuses; its label now says why."""
+    from rnnrepro.bench.rnnlm import write_results
+    from rnnrepro.results import load_records
+    rows = [{"model": "RNNNumpy", "engine": "numpy", "floatX": "float64", "median_ms": 300.0}]
+    write_results(str(tmp_path / "b"), rows, "table", {"length": 45, "C": 8, "H": 4}, ["x"])
+    (rec,) = load_records(str(tmp_path))
+    assert rec["value"] is None and rec["label"].startswith("smaller:") and \
+        rec["engine"] == "numpy"
