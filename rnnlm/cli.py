@@ -132,11 +132,15 @@ def cmd_generate(a):
     scorer = load_language_model(a.checkpoint)
     if scorer.end_token in (a.avoid or ()):
         raise OptionError(f"--avoid {scorer.end_token}: the end token; no sentence could end")
+    from rnnlm.wildml.data import UNKNOWN_TOKEN
     rng = np.random.RandomState(a.seed)
-    avoid = set(a.avoid or ()) | ({"<unk>"} if not a.allow_unk else set())
+    # PTB's <unk> is a word of its corpus, sampled with --allow-unk; WildML's UNKNOWN_TOKEN is
+    # never sampled (the tutorial re-draws it)
+    allow = a.allow_unk and scorer.unknown_token != UNKNOWN_TOKEN
     for _ in range(a.num_sentences):
         words = generate_sentence(scorer, min_length=a.min_length, max_length=a.max_length,
-                                  rng=rng, avoid=avoid, prefix=prefix)
+                                  rng=rng, avoid=set(a.avoid or ()), prefix=prefix,
+                                  allow_unknown=allow)
         print(" ".join(words))
     return 0
 
@@ -149,9 +153,9 @@ def cmd_score(a):
     texts = list(a.text) + (files.read_lines(a.file, "text file") if a.file else [])
     scorer = load_language_model(a.checkpoint)
     tok = (lambda t: t.split()) if a.whitespace else None
-    r = score_sentences(scorer, texts, tokenizer=tok)
+    r = score_sentences(scorer, texts, tokenizer=tok)   # finite, or refused
     if a.json:
-        print(json.dumps(r))
+        print(json.dumps(r, allow_nan=False))
     else:
         for t, lp in zip(texts, r["per_sentence"]):
             print(f"{lp:12.4f}  {t}")
@@ -334,8 +338,8 @@ def cmd_ptb_eval(args):
     _set_floatx(args, "float32")
     from rnnlm.ptb_lstm.ptb_word_lm import evaluate_checkpoint
     r = evaluate_checkpoint(args.checkpoint, data_dir=args.data_dir, split=args.split)
-    if args.json:
-        print(json.dumps(r))
+    if args.json:   # finite, or refused (evaluate_checkpoint)
+        print(json.dumps(r, allow_nan=False))
     else:
         print(f"{r['split']} perplexity: {r['perplexity']:.6f} ({r['targets']} targets, "
               f"{r['seconds']:.0f} s; {r['engine']} {r['engine_version']}, linker "
@@ -448,7 +452,9 @@ def build_parser():
     pt.add_argument("--resume", action="store_true", help="continue from <out-dir>/checkpoint.npz")
     pt.add_argument("--overwrite", action="store_true",
                     help="replace the run already in --out-dir (default: refuse)")
-    pt.add_argument("--results-dir", default=None, help="also write run.json, log, PNG here")
+    pt.add_argument("--results-dir", default=None,
+                    help="also write run.json, log, PNG here (a record of another run there is "
+                         "replaced only with --overwrite)")
     pt.add_argument("--what", default=None, help="run record: what was measured")
     pt.add_argument("--label", default=None,
                     help="run record: full / smaller / proxy (default from --corpus)")
@@ -468,9 +474,12 @@ def build_parser():
     pg.add_argument("--max-length", type=positive_int, default=100,
                     help="give up on a sentence after this many words (part 4: 100)")
     pg.add_argument("--seed", type=seed_int, default=None, help="sampling seed (default: random)")
-    pg.add_argument("--prefix", default=None, help="words to start the sentence with")
+    pg.add_argument("--prefix", default=None,
+                    help="words to start every sentence with, printed as given (a word outside "
+                         "the vocabulary is fed to the model as its unknown token)")
     pg.add_argument("--avoid", nargs="*", default=None, help="more words never to emit")
-    pg.add_argument("--allow-unk", action="store_true", help="allow PTB's <unk> (never UNKNOWN_TOKEN)")
+    pg.add_argument("--allow-unk", action="store_true",
+                    help="allow PTB's <unk> as a sampled word (UNKNOWN_TOKEN is never sampled)")
     pg.set_defaults(func=cmd_generate)
 
     ps = sub.add_parser("score", help="log-probability and perplexity of text")

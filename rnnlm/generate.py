@@ -5,19 +5,29 @@ softmax until the end token, never emitting the unknown token (the tutorial re-d
 samples UNKNOWN_TOKEN; zeroing it and renormalising is the same distribution), and the caller
 keeps drawing sentences until one has at least ``min_length`` words (``senten_min_length = 7``
 in part 2). Part 4 gives up on sentences longer than 100 tokens; so does ``max_length`` here.
+A ``prefix`` (ours, not the tutorial's) starts every sentence with the user's words, printed as
+given; one outside the vocabulary is fed to the model as the unknown token.
 """
 import math
 
 import numpy as np
 
 
-def _avoid_ids(scorer, avoid):
-    words = {scorer.unknown_token} | set(avoid or ())
+def _avoid_ids(scorer, avoid, allow_unknown=False):
+    words = set(avoid or ()) | (set() if allow_unknown else {scorer.unknown_token})
     ids = [scorer.word_to_index[w] for w in words if w in scorer.word_to_index]
     # a begin token that is not also the end token is never a sensible next word
     if scorer.begin_token != scorer.end_token and scorer.begin_token in scorer.word_to_index:
         ids.append(scorer.word_to_index[scorer.begin_token])
     return sorted(set(ids))
+
+
+def _refuse_non_finite(scorer, what):
+    """A model with finite weights can still overflow to NaN/inf probabilities (checked where
+    it is loaded: ``rnnrepro.checkpoint.check_finite``); never score or sample from them."""
+    from rnnrepro.checkpoint import CheckpointError
+    raise CheckpointError(f"{getattr(scorer, 'path', 'the model')}: {what} is not finite (the "
+                          f"model overflows); not used")
 
 
 def word_id(scorer, word, where="the text"):
@@ -31,20 +41,28 @@ def word_id(scorer, word, where="the text"):
     return idx
 
 
-def sample_sentence(scorer, rng=None, avoid=None, max_length=100, prefix=()):
-    """One sampled sentence (list of words without begin/end), or None past ``max_length``."""
+def sample_sentence(scorer, rng=None, avoid=None, max_length=100, prefix=(),
+                    allow_unknown=False):
+    """One sampled sentence (list of words without begin/end), or None past ``max_length``;
+    the unknown token is never sampled unless ``allow_unknown``."""
     rng = rng if rng is not None else np.random
-    bad = _avoid_ids(scorer, avoid)
+    bad = _avoid_ids(scorer, avoid, allow_unknown)
     end = scorer.word_to_index[scorer.end_token]
     state = scorer.start()
     probs, state = scorer.advance(state, scorer.word_to_index[scorer.begin_token])
     words = []
     for w in prefix:
+        # the prefix is the user's words, printed as given: a word outside the vocabulary is
+        # fed to the model as its unknown token but never printed as UNKNOWN_TOKEN (WildML's
+        # generate_sentence never emits it; it has no prefix, so the words it prints are its
+        # own samples, which re-draw UNKNOWN_TOKEN)
         idx = word_id(scorer, w, "--prefix")
-        words.append(scorer.vocab[idx])
+        words.append(w)
         probs, state = scorer.advance(state, idx)
     while True:
         p = np.array(probs, dtype=np.float64)
+        if not np.all(np.isfinite(p)):
+            _refuse_non_finite(scorer, "a next-word distribution")
         p[bad] = 0.0
         total = p.sum()
         if total <= 0:
@@ -60,10 +78,11 @@ def sample_sentence(scorer, rng=None, avoid=None, max_length=100, prefix=()):
 
 
 def generate_sentence(scorer, min_length=7, max_length=100, rng=None, avoid=None, prefix=(),
-                      max_tries=1000):
+                      max_tries=1000, allow_unknown=False):
     """Draw sentences until one has at least ``min_length`` words; returns its words."""
     for _ in range(max_tries):
-        sent = sample_sentence(scorer, rng=rng, avoid=avoid, max_length=max_length, prefix=prefix)
+        sent = sample_sentence(scorer, rng=rng, avoid=avoid, max_length=max_length, prefix=prefix,
+                               allow_unknown=allow_unknown)
         if sent is not None and len(sent) >= min_length:
             return sent
     from rnnrepro.cli import OptionError  # reachable with valid options on a poor model
@@ -109,6 +128,8 @@ def score_sentences(scorer, sentences, tokenizer=None):
             lp += math.log(max(float(probs[t]), 1e-300))
             if j + 1 < len(targets):
                 probs, state = scorer.advance(state, t)
+        if not math.isfinite(lp):
+            _refuse_non_finite(scorer, f"the log-probability of sentence {len(per) + 1}")
         per.append(lp)
         total += lp
         ntok += len(targets)

@@ -1,8 +1,9 @@
 """Loss-curve plots (PNG) and the ``results/<run-id>/run.json`` record."""
-import io
 import os
 
-from rnnrepro.files import InputError, check_fields, read_json, read_jsonl, write_bytes
+from rnnrepro.figures import save_figure
+from rnnrepro.files import InputError, check_fields, read_json, read_jsonl
+from rnnrepro.results import check_kinds, read_rows
 from rnnrepro.results import write_run_json  # noqa: F401  (its home; imported from here before)
 
 # part 2: numpy RNN, hidden 100, first 100 sentences, 10 epochs, loss before every epoch
@@ -36,11 +37,10 @@ def plot_curves(curves, out_png, title="", xlabel="examples seen", published=Non
     ax.grid(alpha=0.3)
     ax.legend(fontsize=8)
     fig.tight_layout()
-    os.makedirs(os.path.dirname(os.path.abspath(out_png)), exist_ok=True)
-    buf = io.BytesIO()  # written atomically, a full disk named (savefig writes in place)
-    fig.savefig(buf, dpi=110, format=os.path.splitext(out_png)[1][1:] or "png")
-    plt.close(fig)
-    write_bytes(out_png, buf.getvalue())
+    try:
+        save_figure(fig, out_png)   # atomic; never over a file that is not a picture
+    finally:
+        plt.close(fig)
     return out_png
 
 
@@ -52,11 +52,14 @@ def plot_ptb_runs(runs, out_png, title="Penn Treebank: validation perplexity by 
         log = os.path.join(run, "log.jsonl")
         if not os.path.exists(log):
             raise InputError(f"{log}: no log.jsonl in this run folder")
-        recs = [check_fields(log, None, r, ("epoch",)) for r in read_jsonl(log)
-                if "valid_perplexity" in r]
+        recs = read_rows(log, "log", ("epoch",), {"epoch": "number",
+                                                  "valid_perplexity": "number?"})
+        recs = [r for r in recs if r.get("valid_perplexity") is not None]
         curves.append((label, [r["epoch"] for r in recs], [r["valid_perplexity"] for r in recs]))
         rj = os.path.join(run, "run.json")
-        pub = read_json(rj).get("published") if os.path.exists(rj) else None
+        pub = check_kinds(rj, read_json(rj, "run record", finite=True),
+                          {"published": "number?"}).get("published") \
+            if os.path.exists(rj) else None
         # a NaN level keeps the colours of the dotted lines aligned with the curves
         levels.append((f"{label}: published test {pub}", pub) if pub else
                       ("_nolegend_", float("nan")))
@@ -65,6 +68,7 @@ def plot_ptb_runs(runs, out_png, title="Penn Treebank: validation perplexity by 
 
 
 def curve_from_log(path, kinds=("epoch", "monitor", "final"), x="num_examples_seen"):
-    recs = [check_fields(path, None, r, (x, "loss")) for r in read_jsonl(path, "log")
-            if r.get("kind", "epoch") in kinds]
+    recs = [check_kinds(path, check_fields(path, None, r, (x, "loss")),
+                        {x: "number", "loss": "number"})
+            for r in read_jsonl(path, "log", finite=True) if r.get("kind", "epoch") in kinds]
     return [r[x] for r in recs], [r["loss"] for r in recs]

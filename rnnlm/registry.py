@@ -20,7 +20,6 @@ and the loader returns a *language-model scorer*, an object with
 Scoring and sampling (``rnnlm.generate``) only use this protocol, so they work for every model.
 """
 import importlib
-import io
 
 from rnnrepro import checkpoint, files
 
@@ -75,6 +74,7 @@ def load_language_model(path):
             f"{path}: model_type {model_type!r} is not one of {sorted(LOADERS)}")
     shapes, state_keys = SHAPES[model_type]
     checkpoint.check_contents(path, arrays, state, state_keys=state_keys)
+    checkpoint.check_finite(path, arrays)
     try:
         if shapes is not None:
             checkpoint.check_contents(path, arrays, state, expect=shapes(state))
@@ -89,6 +89,7 @@ def load_language_model(path):
                                          f"{' and '.join(absent)}; no sentence can be scored "
                                          f"or sampled (its --vocabulary-size was too small?)")
     scorer.tokenizer = tokenizer_of(state)
+    scorer.path = path   # named when its probabilities turn out non-finite (rnnlm.generate)
     return scorer
 
 
@@ -117,8 +118,7 @@ def import_tutorial_npz(npz, vocab_path, output):
         raise checkpoint.CheckpointError(f"{npz}: {'E' if kind == 'gru-theano' else 'U'} "
                                          f"has shape {first.shape}, expected (hidden, words)")
     hidden, word_dim = first.shape
-    text = files.read_text(vocab_path, "vocabulary file")
-    vocab = [w.rstrip("\n") for w in io.StringIO(text, newline=None) if w.rstrip("\n")]
+    vocab = files.read_vocabulary(vocab_path)   # a blank line or a word twice: refused
     if len(vocab) != word_dim:
         raise checkpoint.CheckpointError(f"{vocab_path}: {len(vocab)} words but {npz} has "
                                          f"word_dim {word_dim}")

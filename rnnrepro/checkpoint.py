@@ -186,3 +186,16 @@ def check_contents(path, arrays, state, expect=None, state_keys=()):
                 (",)" if len(shape) == 1 else ")")
             raise CheckpointError(f"{path}: array {name!r} has shape {have}, this "
                                   f"configuration needs {want}")
+
+
+def check_finite(path, arrays, what="model"):
+    """Raise ``CheckpointError`` unless every float array of ``arrays`` (name -> array; or one
+    array) is finite: a diverged model gives NaN scores, arbitrary samples or neighbours."""
+    items = arrays.items() if isinstance(arrays, dict) else [(None, arrays)]
+    for name, a in sorted(items, key=lambda kv: str(kv[0])):
+        a = np.asarray(a)
+        if a.dtype.kind in "fc" and not np.all(np.isfinite(a)):
+            bad = "NaN" if np.isnan(a).any() else "infinity"
+            label = f"array {name!r}" if name is not None else "it"
+            raise CheckpointError(f"{path}: {label} holds {bad}: a diverged {what}, not used "
+                                  f"(train again with a smaller learning rate)")

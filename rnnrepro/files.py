@@ -3,7 +3,11 @@
 - ``read_text``: UTF-8 text; a byte-order mark is dropped (never glued to the first word); a
   file that is not UTF-8 is an ``InputError`` naming the file and the byte.
 - ``read_json``/``read_jsonl``: a record that is truncated, not JSON, not an object, or lacks
-  a field the caller needs (``require``) is an ``InputError`` naming the file (and line).
+  a field the caller needs (``require``) is an ``InputError`` naming the file (and line); with
+  ``finite=True`` a ``NaN`` or ``Infinity`` (which Python's json reads, though JSON has none)
+  is one too, naming the field.
+- ``read_vocabulary``: one word per line; a blank line or a word listed twice is an
+  ``InputError`` naming the file and line (a dropped line would shift every later word).
 - ``write_text``/``write_bytes``/``save_npy``: atomic (temporary file in the same folder,
   flush, fsync, rename), so a failed write leaves the previous file whole; a failed write is
   an ``OSError`` that names the file with its reason ("No space left on device"), which
@@ -101,28 +105,83 @@ def _check_object(path, obj, require, line=None):
     return check_fields(f"{path}:{line}" if line is not None else path, None, obj, require)
 
 
-def read_json(path, what="record", require=()):
-    """The JSON object in ``path``, with at least the keys ``require``."""
-    text = read_text(path, what)
+class _NonFinite(float):
+    """A ``NaN``/``Infinity`` constant read by ``_loads(finite=True)`` (``literal``: how the
+    file spells it), found afterwards by ``_non_finite_field`` to name its field."""
+
+    def __new__(cls, literal):
+        obj = super().__new__(cls, literal)
+        obj.literal = literal
+        return obj
+
+
+def _non_finite_field(obj, where=""):
+    """``(path, literal)`` of the first ``_NonFinite`` in ``obj`` (path like ``a.b[2]``),
+    or None."""
+    if isinstance(obj, _NonFinite):
+        return where or "the value", obj.literal
+    items = obj.items() if isinstance(obj, dict) else enumerate(obj) \
+        if isinstance(obj, list) else ()
+    for k, v in items:
+        sub = f"{where}[{k}]" if isinstance(k, int) else (f"{where}.{k}" if where else str(k))
+        found = _non_finite_field(v, sub)
+        if found:
+            return found
+    return None
+
+
+def _loads(path, text, finite, line=None):
     try:
-        obj = json.loads(text)
+        obj = json.loads(text, parse_constant=_NonFinite if finite else None)
     except json.JSONDecodeError as exc:
-        raise _json_error(path, exc) from None
+        raise _json_error(path, exc, line) from None
+    found = _non_finite_field(obj) if finite else None
+    if found:
+        where = f"{path}:{line}" if line is not None else str(path)
+        raise InputError(f"{where}: field {found[0]!r} is {found[1]}, not a finite number")
+    return obj
+
+
+def read_json(path, what="record", require=(), finite=False):
+    """The JSON object in ``path``, with at least the keys ``require`` (``finite``: no NaN
+    or Infinity anywhere)."""
+    obj = _loads(path, read_text(path, what), finite)
     return _check_object(path, obj, require)
 
 
-def read_jsonl(path, what="record file", require=()):
-    """The JSON objects of ``path``, one per non-empty line, each with the keys ``require``."""
+def read_jsonl(path, what="record file", require=(), finite=False):
+    """The JSON objects of ``path``, one per non-empty line, each with the keys ``require``
+    (``finite``: no NaN or Infinity anywhere)."""
     out = []
     for n, line in enumerate(read_text(path, what).splitlines(), 1):
         if not line.strip():
             continue
-        try:
-            obj = json.loads(line)
-        except json.JSONDecodeError as exc:
-            raise _json_error(path, exc, n) from None
-        out.append(_check_object(path, obj, require, n))
+        out.append(_check_object(path, _loads(path, line, finite, n), require, n))
     return out
+
+
+def read_vocabulary(path, what="vocabulary file"):
+    """The words of a vocabulary file, one per line in index order (index_to_word). A blank
+    line or a word listed twice is an ``InputError`` naming the file and line: dropping the
+    blank line would shift every later word by one row, and a second row for a word would
+    never be read. Trailing blank lines (a final newline, an editor's extra one) end the file."""
+    # lines end at \n, \r\n or \r only (``str.splitlines`` would also split a word at
+    # U+2028 or U+0085, which a vocabulary built from web text can hold)
+    lines = [w.rstrip("\r\n") for w in io.StringIO(read_text(path, what), newline=None)]
+    while lines and not lines[-1].strip():
+        lines.pop()
+    if not lines:
+        raise InputError(f"{path}: the {what} is empty")
+    seen = {}
+    for n, word in enumerate(lines, 1):
+        if not word.strip():
+            raise InputError(f"{path}:{n}: blank line in the {what} (one word per line; a "
+                             f"missing word would shift every later word by one)")
+        if word in seen:
+            raise InputError(f"{path}:{n}: {word!r} is listed twice (first on line "
+                             f"{seen[word]})")
+        seen[word] = n
+    return lines
 
 
 def write_bytes(path, data, mode=0o644):

@@ -12,33 +12,239 @@ import json
 import math
 import os
 import shutil
+import tempfile
 
-from .files import read_json, write_text
+from .files import InputError, read_json, read_jsonl, read_text, write_bytes, write_text
+from .runsafe import RunError
+
+class RecordError(InputError, RunError):
+    """A record refused where it is written (a field missing, of the wrong kind, or not
+    finite): nothing is written. An input error of a record script, a run error of a run."""
+
 
 REQUIRED = ("id", "package", "what", "metric", "value", "published", "published_source",
             "label", "command", "commit", "data", "hardware", "engine", "floatX")
 
+# what each field of a record must hold ("?": or null); checked where a record is written and
+# where one is read, so a table never shows 'nan' and a script never divides a string
+FIELD_KINDS = {
+    "id": "text", "package": "text", "what": "text", "metric": "text", "label": "text",
+    "command": "text", "commit": "text", "data": "text", "hardware": "text", "engine": "text",
+    "floatX": "text", "published_source": "text?", "note": "text?",
+    "value": "number?", "published": "number?", "value_std": "number?", "value_min": "number?",
+    "value_max": "number?", "valid_f1": "number?", "epochs": "number?", "seconds": "number?",
+    "seconds_per_epoch": "number?", "peak_rss_mb": "number?",
+}
+_KIND_WORDS = {"text": "a string", "number": "a finite number", "int": "an integer"}
+
+
+def _describe(v):
+    if v is None:
+        return "null"
+    if isinstance(v, bool):
+        return str(v).lower()
+    if isinstance(v, str):
+        return f"the string {v[:40]!r}"
+    if isinstance(v, float) and not math.isfinite(v):
+        return str(v)
+    return f"a {type(v).__name__}" if isinstance(v, (dict, list)) else repr(v)
+
+
+def _is_kind(v, kind):
+    if kind == "text":
+        return isinstance(v, str)
+    if isinstance(v, bool):
+        return False
+    if kind == "int":
+        return isinstance(v, int)
+    return isinstance(v, (int, float)) and math.isfinite(v)
+
+
+def check_kinds(where, obj, kinds):
+    """Each field of ``obj`` named in ``kinds`` (field -> "text", "number" or "int", with a
+    trailing "?" where null is allowed) holds that; else an ``InputError`` naming ``where``
+    (the file) and the field."""
+    for field, kind in kinds.items():
+        if field not in obj:
+            continue
+        v = obj[field]
+        base = kind.rstrip("?")
+        if (v is None and kind.endswith("?")) or (v is not None and _is_kind(v, base)):
+            continue
+        raise InputError(f"{where}: field {field!r} is {_describe(v)}, not "
+                         f"{_KIND_WORDS[base]}{' (or null)' if kind.endswith('?') else ''}")
+    return obj
+
+
+def check_record(where, record):
+    """A results record holds ``REQUIRED`` with the kinds of ``FIELD_KINDS`` and no NaN or
+    infinity anywhere; ``value`` is null only in a record whose label says it is not a full
+    run (a run stopped before its measurement, e.g. results/ptb-lstm-large)."""
+    missing = [k for k in REQUIRED if k not in record]
+    if missing:
+        raise InputError(f"{where} lacks {', '.join(map(repr, missing))}")
+    check_kinds(where, record, FIELD_KINDS)
+    if record["value"] is None and record["label"] == "full":
+        raise InputError(f"{where}: field 'value' is null in a record labelled 'full' (a "
+                         f"record without its number says why in its label)")
+    try:  # nested fields too (json would write NaN/Infinity, which is not JSON)
+        return json.dumps(record, indent=1, default=str, allow_nan=False)
+    except ValueError:
+        bad = [k for k, v in record.items()
+               if "NaN" in json.dumps(v, default=str) or "Infinity" in json.dumps(v, default=str)]
+        raise InputError(f"{where}: field {bad[0] if bad else '?'!r} holds a non-finite "
+                         f"number") from None
+
+
+def read_record(path):
+    """The results record in ``path`` (``run.json``), checked (``check_record``): one that
+    is truncated, not JSON, lacks a field, holds NaN, or a string or null where a number
+    belongs is an ``InputError`` naming the file and the field."""
+    rec = read_json(path, "results record", require=REQUIRED, finite=True)
+    check_record(path, rec)
+    return rec
+
+
+def read_rows(path, what, require, kinds):
+    """The rows of a JSONL file of records (e.g. a sweep's ``sweep.jsonl``), each with the keys
+    ``require`` and the kinds ``kinds`` (``check_kinds``), no NaN anywhere; else an
+    ``InputError`` naming the file, line and field."""
+    rows = read_jsonl(path, what, require=require, finite=True)
+    numbers = [n for n, line in enumerate(read_text(path, what).splitlines(), 1)
+               if line.strip()]   # the line of each row, as read_jsonl counts them
+    for n, row in zip(numbers, rows):
+        check_kinds(f"{path}:{n}", row, kinds)
+    return rows
+
+
+def _checked(folder, record):
+    """The text of ``folder/run.json`` for ``record``, checked (``check_record``); a refusal
+    says that nothing was written."""
+    try:
+        return check_record(os.path.join(folder, "run.json"), record)
+    except InputError as exc:
+        raise RecordError(f"{exc} (nothing written)") from None
+
 
 def write_record(folder, record, copy_files=()):
     """Write ``folder/run.json`` atomically, after copying ``copy_files`` (paths, or
-    ``(path, name)`` pairs) beside it; missing files are skipped."""
-    missing = [k for k in REQUIRED if k not in record]
-    if missing:
-        raise ValueError(f"run record for {folder} lacks {missing}")
+    ``(path, name)`` pairs) beside it; missing files are skipped. The record is checked
+    (``check_record``) before anything is copied, so a refused record changes nothing. For a
+    run writing the record of its own (claimed) run folder; record scripts write a whole
+    record folder with ``write_record_folder``."""
+    text = _checked(folder, record)
     os.makedirs(folder, exist_ok=True)
     for item in copy_files:
         src, name = item if isinstance(item, tuple) else (item, os.path.basename(item))
         dst = os.path.join(folder, name)
         if os.path.exists(src) and os.path.abspath(src) != os.path.abspath(dst):
-            shutil.copy2(src, dst)
-    try:  # a NaN or infinity never reaches a record (json would write NaN/Infinity)
-        text = json.dumps(record, indent=1, default=str, allow_nan=False)
-    except ValueError:
-        from .runsafe import RunError
-        bad = [k for k, v in record.items() if isinstance(v, float) and not math.isfinite(v)]
-        raise RunError(f"{folder}/run.json: not written, non-finite value(s) in "
-                       f"{', '.join(bad) or 'a nested field'}") from None
+            with open(src, "rb") as f:
+                write_bytes(dst, f.read())
     write_text(os.path.join(folder, "run.json"), text)
+
+
+# ----------------------------------------------------------------------------- record folders
+_STAGE, _OLD = ".stage", ".old"   # suffixes of the folders a record write keeps beside it
+
+
+def _beside(folder, kind):
+    parent, name = os.path.split(os.path.abspath(folder))
+    return parent, f".{name}{kind}-"
+
+
+def _recover(folder):
+    """Undo what a killed ``write_record_folder`` left beside ``folder``: the old record
+    moved aside comes back when ``folder`` is missing; staged copies go."""
+    parent, prefix = _beside(folder, _OLD)
+    if not os.path.isdir(parent):
+        return
+    for name in sorted(os.listdir(parent)):
+        path = os.path.join(parent, name)
+        if name.startswith(prefix):
+            if not os.path.exists(folder):
+                os.replace(path, folder)
+            else:
+                shutil.rmtree(path, ignore_errors=True)
+        elif name.startswith(_beside(folder, _STAGE)[1]):
+            shutil.rmtree(path, ignore_errors=True)
+
+
+def same_files(folder, names):
+    """True when ``folder`` holds every file of ``names`` (name -> bytes) with those bytes."""
+    for name, data in names.items():
+        try:
+            with open(os.path.join(folder, name), "rb") as f:
+                if f.read() != data:
+                    return False
+        except OSError:
+            return False
+    return True
+
+
+def check_record_folder(folder, overwrite=False, same_input=False, option="--id"):
+    """Refuse (``InputError``) a record folder ``folder`` that holds something, unless
+    ``overwrite`` or ``same_input`` (see ``write_record_folder``): for a command that writes
+    the record only at its end, asked before any work."""
+    _recover(folder)
+    if os.path.exists(folder) and not os.path.isdir(folder):
+        raise InputError(f"{folder}: {option} exists and is not a folder")
+    if os.path.isdir(folder) and os.listdir(folder) and not (overwrite or same_input):
+        raise InputError(f"{folder}: {option} holds another record (made from other input); "
+                         f"pass --overwrite to replace it, or choose another {option}")
+
+
+def write_record_folder(folder, record, files=None, overwrite=False, same_input=False,
+                        option="--id"):
+    """Write the record folder ``folder`` (``results/<id>``) all or nothing: ``run.json`` from
+    ``record`` and ``files`` (name -> bytes or text) are checked (``check_record``: required
+    fields, kinds, finite), staged in a temporary folder beside it, then swapped in, so a
+    refused or failed write leaves the old record byte for byte.
+
+    A folder that already holds something is replaced only with ``overwrite`` or when
+    ``same_input`` (the caller's judgement that the new record is made from the old one's input,
+    e.g. the same run's ``result.json``, or the old record pooled into the new one); then files
+    of the old folder the new record does not write (a figure, a note added later) are kept,
+    while ``overwrite`` replaces the folder whole. Returns the names of the old files removed.
+    """
+    _recover(folder)   # what a killed write left, first (even when this one is refused)
+    files = {k: v.encode("utf-8") if isinstance(v, str) else v for k, v in (files or {}).items()}
+    files["run.json"] = _checked(folder, record).encode("utf-8")
+    check_record_folder(folder, overwrite, same_input, option)
+    exists = os.path.isdir(folder) and bool(os.listdir(folder))
+    parent, prefix = _beside(folder, _STAGE)
+    os.makedirs(parent, exist_ok=True)
+    stage = tempfile.mkdtemp(prefix=prefix, dir=parent)
+    removed = []
+    try:
+        if exists:
+            for name in sorted(os.listdir(folder)):
+                if name in files:
+                    continue
+                if overwrite and not same_input:
+                    removed.append(name)
+                    continue
+                src = os.path.join(folder, name)
+                (shutil.copytree if os.path.isdir(src) else shutil.copy2)(
+                    src, os.path.join(stage, name))
+        for name, data in files.items():
+            write_bytes(os.path.join(stage, name), data)
+        os.chmod(stage, 0o755)
+        if exists or os.path.isdir(folder):
+            old = tempfile.mkdtemp(prefix=_beside(folder, _OLD)[1], dir=parent)
+            os.rmdir(old)
+            os.replace(folder, old)
+            try:
+                os.replace(stage, folder)
+            except BaseException:
+                os.replace(old, folder)
+                raise
+            shutil.rmtree(old, ignore_errors=True)
+        else:
+            os.replace(stage, folder)
+    finally:
+        if os.path.isdir(stage):
+            shutil.rmtree(stage, ignore_errors=True)
+    return removed
 
 
 def write_result(out, run_id, what, value, published, published_source, label, command, data,
@@ -77,14 +283,14 @@ def write_run_json(results_dir, record, log_path=None, pngs=()):
 
 
 def load_records(results_dir="results"):
-    recs = []
-    """Every ``<results_dir>/*/run.json``; one that is not a record (truncated, not JSON,
-    lacking a field of ``REQUIRED``) is an ``InputError`` naming the file."""
-    from .files import InputError
+    """Every ``<results_dir>/*/run.json``, each checked (``read_record``): one that is not a
+    record (truncated, not JSON, lacking a field of ``REQUIRED``, NaN, a string or null where a
+    number belongs) is an ``InputError`` naming the file and the field."""
     if not os.path.isdir(results_dir):
         raise InputError(f"{results_dir}: no such results folder")
+    recs = []
     for path in sorted(glob.glob(os.path.join(glob.escape(results_dir), "*", "run.json"))):
-        r = read_json(path, "results record", require=REQUIRED)
+        r = read_record(path)
         r["_dir"] = os.path.relpath(os.path.dirname(path), results_dir)
         recs.append(r)
     return recs
@@ -98,10 +304,32 @@ def _fmt(v, nd=2):
     return str(v)
 
 
+GENERATED = "Generated by `scripts/make_results.py`"   # how a RESULTS.md of ours begins
+
+
+def write_results_markdown(results_dir="results"):
+    """Write ``results_dir/RESULTS.md`` (``results_markdown``, every record read and checked
+    first); an existing RESULTS.md that this function did not write is never replaced.
+    Returns the text."""
+    text = results_markdown(results_dir)
+    path = os.path.join(results_dir, "RESULTS.md")
+    if os.path.lexists(path):
+        try:
+            with open(path, "rb") as f:
+                head = f.read(400)
+        except OSError as exc:
+            raise InputError(f"{path}: cannot be read ({exc.strerror}); not replaced") from None
+        if GENERATED.encode() not in head:
+            raise InputError(f"{path}: exists and was not written by make_results.py; never "
+                             f"replaced (move it away first)")
+    write_text(path, text)
+    return text
+
+
 def results_markdown(results_dir="results"):
     recs = load_records(results_dir)
     out = ["# Results", "",
-           "Generated by `scripts/make_results.py` from the `run.json` records in this folder; "
+           GENERATED + " from the `run.json` records in this folder; "
            "every number below comes from a run recorded here (command, commit, data, hardware). "
            "Rows labelled *smaller* or *proxy* are not the published setting: the label says how.",
            ""]

@@ -12,7 +12,9 @@
   killed) before that gets the old run back, whole. ``--resume`` in a folder that holds a
   run whose checkpoint is gone is refused (starting over would wipe its log and best model).
 - ``check_finite``: a diverging run stops with ``NonFiniteError`` before anything is written,
-  so the last good checkpoint and the best model stay as they were.
+  so the last good checkpoint and the best model stay as they were; ``check_perplexity``: a
+  finite perplexity above the vocabulary size is a diverged run too, never recorded as a
+  result.
 
 All expected failures are ``RunError`` (or ``checkpoint.CheckpointError``); ``rnnrepro.cli``
 prints them as one line with exit status 2.
@@ -170,6 +172,18 @@ def check_finite(what, value, epoch=None, hint="try a smaller learning rate"):
             raise NonFiniteError(f"training diverged{where}: {label} is {bad}; stopped, "
                                  f"nothing of this epoch saved: the last good checkpoint and "
                                  f"best model are kept ({hint})")
+
+
+def check_perplexity(what, perplexity, vocabulary_size, hint="try a smaller learning rate"):
+    """Raise ``NonFiniteError`` when ``perplexity`` is not finite or above the vocabulary size:
+    a uniform guess over the vocabulary scores exactly its size, so a model above it has
+    diverged (a toolkit run whose alpha diverged tested at 7.6e46), and its number is not a
+    result to record. The message names ``what``."""
+    if math.isfinite(perplexity) and perplexity <= vocabulary_size:
+        return
+    raise NonFiniteError(f"training diverged: {what} is {perplexity:.4g}, above the vocabulary "
+                         f"size {vocabulary_size} (a uniform guess scores {vocabulary_size}); "
+                         f"not recorded as a result ({hint})")
 
 
 def finite_or_none(x):

@@ -3,6 +3,7 @@ import os
 
 import numpy as np
 
+from rnnrepro import checkpoint
 from rnnrepro.files import read_json
 from rnnrepro.runsafe import RunError
 
@@ -60,6 +61,7 @@ def neighbors_of_run(run, words, k=10, data_dir=None):
         raise RunError(f"{emb_path}: not an embedding matrix (one float row per word; found "
                        f"{getattr(emb, 'dtype', type(emb).__name__)} of shape "
                        f"{getattr(emb, 'shape', '?')})")
+    checkpoint.check_finite(emb_path, emb, "model's embeddings")
     cfg = read_json(cfg_path, "run configuration")
     dicts = toy_corpus()[3] if cfg.get("data") == "toy" else \
         load_atis(cfg.get("fold", 3), data_dir or cfg.get("data_dir"))[3]

@@ -1,6 +1,7 @@
 """F1 and training-loss curves of a run, as a PNG beside its log."""
 import os
 
+from rnnrepro.figures import save_figure
 from rnnrepro.runlog import JsonlLog
 
 
@@ -19,8 +20,10 @@ def plot_run(folder, path=None):
     fig.suptitle(os.path.basename(os.path.normpath(folder)))
     fig.tight_layout()
     path = path or os.path.join(folder, "curves.png")
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
+    try:
+        save_figure(fig, path)   # atomic; never over a file that is not a picture
+    finally:
+        plt.close(fig)
     return path
 
 
@@ -109,6 +112,8 @@ def plot_sweep(records, path, mark=PUBLISHED_SETTING, columns=3):
     fig.legend(legend.values(), legend.keys(), loc="lower center", ncol=len(legend), fontsize=8,
                frameon=False)
     fig.tight_layout(rect=(0, 0.35 / (3.6 * nrows), 1, 1))
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
+    try:
+        save_figure(fig, path, option="--out")   # atomic; never over a file not a picture
+    finally:
+        plt.close(fig)
     return path, marked

@@ -26,7 +26,7 @@ import json
 import math
 import os
 
-from rnnrepro.files import read_json, read_jsonl, write_json, write_text
+from rnnrepro.files import read_json, write_json, write_text
 from rnnrepro.parallel import run_tasks
 
 METRICS = (("valid_f1", "valid F1"), ("test_f1", "test F1"), ("best_epoch", "best epoch"))
@@ -40,6 +40,13 @@ PROVENANCE = ("commit", "hardware", "engine", "engine_version", "linker", "float
 # the fields every sweep.jsonl row has (``record``); a row without them is not one
 SWEEP_ROW = ("preset", "model", "data", "fold", "seed", "valid_f1", "test_f1", "best_epoch",
              "epochs_run", "seconds_per_epoch", "out")
+
+
+# what each of them holds (rnnrepro.results.check_kinds): a NaN, null or string score is refused
+# where the row is read, naming the file, line and field
+SWEEP_KINDS = {"preset": "text", "model": "text", "data": "text", "fold": "int?", "seed": "int",
+               "valid_f1": "number", "test_f1": "number", "best_epoch": "int",
+               "epochs_run": "int", "seconds_per_epoch": "number?", "out": "text"}
 
 
 class SweepError(ValueError):
@@ -271,7 +278,8 @@ def read_sweep(out):
     path = os.path.join(out, "sweep.jsonl")
     if not os.path.exists(path):
         raise SweepError(f"{path}: not found (run 'rnnslu sweep' to the end first)")
-    return read_jsonl(path, "sweep record", require=SWEEP_ROW)
+    from rnnrepro.results import read_rows
+    return read_rows(path, "sweep record", SWEEP_ROW, SWEEP_KINDS)
 
 
 def _mean_or_int(values):
@@ -380,17 +388,21 @@ def results_record(sources, run_id, what, command, published=None, published_sou
                                  for r in records], note=note)
 
 
-def write_sweep_record(sources, folder, run_id, what, command, **kw):
+def write_sweep_record(sources, folder, run_id, what, command, overwrite=False, **kw):
     """Write ``folder`` (``results/<id>``): run.json (``results_record``), the pooled
     ``sweep.jsonl`` with each run's provenance (what a later record pools from once the run
-    folders are gone) and ``summary.md``. Nothing is written when the sources do not pool."""
-    from rnnrepro.results import write_record
+    folders are gone) and ``summary.md``, all or nothing (``write_record_folder``). A folder
+    holding another record is replaced only with ``overwrite``; one that is among ``sources``
+    (its runs pooled into the new record) or holds the same runs is updated without it."""
+    from rnnrepro.results import same_files, write_record_folder
     sources = [sources] if isinstance(sources, str) else list(sources)
     records = pooled_records(sources)   # read before anything in folder is replaced
     rec = results_record(sources, run_id, what, command, records=records, **kw)
-    os.makedirs(folder, exist_ok=True)
-    for name, text in (("sweep.jsonl", "".join(json.dumps(r) + "\n" for r in records)),
-                       ("summary.md", format_summary(summarize(records)) + "\n")):
-        write_text(os.path.join(folder, name), text)
-    write_record(folder, rec)
+    rows = "".join(json.dumps(r) + "\n" for r in records)
+    pooled = any(os.path.isdir(src) and os.path.isdir(folder) and os.path.samefile(src, folder)
+                 for src in sources)
+    write_record_folder(folder, rec, {"sweep.jsonl": rows,
+                                      "summary.md": format_summary(summarize(records)) + "\n"},
+                        overwrite=overwrite,
+                        same_input=pooled or same_files(folder, {"sweep.jsonl": rows.encode()}))
     return rec

@@ -5,8 +5,7 @@ import sys
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))  # repo root
 
 from rnnrepro.cli import ArgumentParser, run_script
-from rnnrepro.files import write_text
-from rnnrepro.results import results_markdown
+from rnnrepro.results import write_results_markdown
 
 if __name__ == "__main__":
     ap = ArgumentParser(description=__doc__)
@@ -15,7 +14,5 @@ if __name__ == "__main__":
     a = ap.parse_args()
 
     def make():
-        text = results_markdown(a.results_dir)   # every record read (and checked) first
-        write_text(os.path.join(a.results_dir, "RESULTS.md"), text)
-        print(text)
+        print(write_results_markdown(a.results_dir))   # every record read (and checked) first
     run_script("make_results.py", make)

@@ -15,12 +15,18 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__)))) 
 def main(argv=None):
     from rnnlm.plot import plot_ptb_runs
     from rnnrepro.cli import ArgumentParser, run_script
+    from rnnrepro.figures import check_figure_output
     p = ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("runs", nargs="+", help="LABEL=results/<run-id>")
-    p.add_argument("-o", "--output", required=True)
+    p.add_argument("-o", "--output", required=True,
+                   help="the picture to write (.png, .pdf or .svg; never over another file)")
     a = p.parse_args(argv)
     runs = [(label or run, run) for label, _, run in (r.rpartition("=") for r in a.runs)]
-    run_script("plot_ptb.py", lambda: print(plot_ptb_runs(runs, a.output)))
+
+    def plot():
+        check_figure_output(a.output)   # before reading anything
+        print(plot_ptb_runs(runs, a.output))
+    run_script("plot_ptb.py", plot)
 
 
 if __name__ == "__main__":

@@ -13,15 +13,18 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__)))) 
 def main(argv=None):
     from rnnlm.plot import PUBLISHED_PART2_CURVE, curve_from_log, plot_curves
     from rnnrepro.cli import ArgumentParser, run_script
+    from rnnrepro.figures import check_figure_output
     p = ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("logs", nargs="+", help="LABEL=path/to/log.jsonl")
-    p.add_argument("-o", "--output", required=True)
-    p.add_argument("--title", default="")
+    p.add_argument("-o", "--output", required=True,
+                   help="the picture to write (.png, .pdf or .svg; never over another file)")
+    p.add_argument("--title", default="", help="the figure's title")
     p.add_argument("--part2", action="store_true",
                    help="draw the published part-2 curve (100 examples per epoch)")
     a = p.parse_args(argv)
 
     def plot():
+        check_figure_output(a.output)   # before reading anything
         curves = []
         for item in a.logs:
             label, _, path = item.rpartition("=")

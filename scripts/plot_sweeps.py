@@ -9,16 +9,19 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__)))) 
 
 from rnnslu.plot import plot_sweep
 from rnnrepro.cli import ArgumentParser, run_script
+from rnnrepro.figures import check_figure_output
 from rnnslu.sweep import SweepError, format_summary, read_sweep, summarize, trainer
 
 if __name__ == "__main__":
     ap = ArgumentParser(description=__doc__)
     ap.add_argument("sweeps", nargs="+",
                     help="sweep folders or results/<id> records of sweeps (each with sweep.jsonl)")
-    ap.add_argument("--out", default="results/atis-cv-test-f1.png", help="the PNG to write")
+    ap.add_argument("--out", default="results/atis-cv-test-f1.png",
+                    help="the picture to write (.png, .pdf or .svg; never over another file)")
     a = ap.parse_args()
 
     def plot():
+        check_figure_output(a.out, "--out")   # before reading anything
         records = [r for folder in a.sweeps for r in read_sweep(folder)]
         # one point per run, when sweeps share a run folder (a linked finished run)
         records = list({(r["preset"], r["model"], r["data"], trainer(r), r["fold"], r["seed"]): r

@@ -4,7 +4,8 @@ test F1 over folds and seeds, the summary table and the per-run rows with their 
 Sources may include earlier records (results/<id>/ of a sweep): run folders are git-ignored and
 do not outlive a session, so a table filled over several sessions pools the earlier record with
 the new sweep folders. Built by ``rnnslu.sweep.write_sweep_record``; no prediction file is
-copied."""
+copied. The record folder is written all or nothing; one that holds another record (not among
+the sources, other runs) is replaced only with --overwrite."""
 import os
 import sys
 
@@ -24,11 +25,14 @@ if __name__ == "__main__":
     ap.add_argument("--source", default=None, help="where the published value comes from")
     ap.add_argument("--note", default=None, help="a note shown under the table")
     ap.add_argument("--expected-runs", type=positive_int, help="label the record smaller below this")
+    ap.add_argument("--overwrite", action="store_true",
+                    help="replace another record already under results/<id> (not needed when "
+                         "results/<id> is among the sources)")
     a = ap.parse_args()
 
     def record():
         write_sweep_record(a.sources, os.path.join("results", a.id), a.id, a.what, a.command,
                            published=a.published, published_source=a.source, note=a.note,
-                           expected_runs=a.expected_runs)
+                           expected_runs=a.expected_runs, overwrite=a.overwrite)
         print("recorded results/" + a.id)
     run_script("record_sweep.py", record, (SweepError,))

@@ -3,6 +3,7 @@ checkpoint every epoch, resume, and the test pass of a saved checkpoint.
 
 Licence of the original: Apache License 2.0 (The TensorFlow Authors). See LICENSE.
 """
+import math
 import os
 import sys
 import time
@@ -122,6 +123,7 @@ def evaluate_checkpoint(path, data_dir=None, split="test"):
     if state.get("model_type") != "lstm":
         raise checkpoint.CheckpointError(f"{path}: not a PTB LSTM checkpoint")
     checkpoint.check_contents(path, arrays, state, state_keys=("config", "vocab", "epochs_done"))
+    checkpoint.check_finite(path, arrays)
     data_dir = reader.resolve_data_dir(data_dir)
     train, valid, test, vocab = reader.ptb_raw_data(data_dir)
     if list(vocab) != list(state["vocab"]):
@@ -134,6 +136,9 @@ def evaluate_checkpoint(path, data_dir=None, split="test"):
     params = {k: v for k, v in arrays.items() if k not in _EPOCH_ARRAYS}
     model = lstm.PTBLSTM(state["config"], len(vocab), params=params, compile_train=False)
     ppl, n, sec = evaluate_stream(model, {"train": train, "valid": valid, "test": test}[split])
+    if not math.isfinite(ppl):   # finite weights that overflow: never print 'perplexity nan'
+        raise checkpoint.CheckpointError(f"{path}: the {split} perplexity is {ppl} (the model "
+                                         f"overflows); no result")
     return {"checkpoint": path, "split": split, "perplexity": ppl, "targets": n,
             "seconds": round(sec, 1), "epochs_done": state["epochs_done"],
             "trained_with": {k: state.get(k) for k in ("linker", "floatX")},

@@ -213,6 +213,10 @@ def test_net(run, data_dir, train_words, records, quiet):
     ppl = 10 ** (-tlogp / tn)
     _say(f"test log probability: {tlogp:.2f}  PPL net: {ppl:.3f} ({tn} words, "
          f"{time.perf_counter() - t0:.0f} s)", quiet)
+    # the toolkit prints whatever testNet gives; a run whose alpha diverged tested at 7.6e46,
+    # which is no result: refused here (exit status 2), the checkpoint and log kept, no run.json
+    runsafe.check_perplexity(f"the test perplexity of {run.out}", ppl, len(run.vocab),
+                             "try a smaller --alpha")
     model.evaluate(ids["valid"], test=True, probs=probs["valid"])
     for split, p in probs.items():
         write_probs(os.path.join(run.out, f"{split}.probs.txt"), p)

@@ -307,7 +307,9 @@ def train_run(opts, command=None):
     loss.png, run.json), and the run record in ``--results-dir`` when given. Returns the
     record."""
     from rnnlm.plot import curve_from_log, plot_curves
-    from rnnrepro.results import write_run_json
+    from rnnrepro.results import check_record_folder, write_record_folder, write_run_json
+    if opts.results_dir:   # a record of another run there is replaced only with --overwrite
+        check_record_folder(opts.results_dir, opts.overwrite, opts.resume, "--results-dir")
     corpus = load_training_corpus(opts)
     lr, out = run_plan(opts)
     os.makedirs(out, exist_ok=True)
@@ -352,8 +354,13 @@ def train_run(opts, command=None):
         "sentences": len(corpus), "vocabulary_size": corpus.vocabulary_size,
     }
     write_run_json(out, dict(record), log_path, [])
-    if opts.results_dir:
-        write_run_json(opts.results_dir, record, log_path, [png])
+    if opts.results_dir:   # all or nothing; a resumed run updates its record, keeping extras
+        with open(log_path, "rb") as f, open(png, "rb") as g:
+            copied = {"log.jsonl": f.read(), os.path.basename(png): g.read()}
+        write_record_folder(opts.results_dir, dict(record, log="log.jsonl",
+                                                   plots=[os.path.basename(png)]),
+                            copied, overwrite=opts.overwrite, same_input=opts.resume,
+                            option="--results-dir")
     if not opts.quiet:
         print(f"checkpoint {ckpt_path}; log {log_path}; {timer.seconds:.1f} s")
     return record

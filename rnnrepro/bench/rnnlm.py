@@ -154,10 +154,14 @@ def write_results(results_dir, rows, table, options, argv):
         "published": 70.0,
         "published_source": "WildML part 2: ~350 ms RNNNumpy, ~70 ms RNNTheano (Mac CPU), "
                             "~23 ms (g2.2xlarge GPU)",
-        "label": "full (random 45-word sentence; the tutorial used X_train[10])",
+        # a record without its number says why in its label (rnnrepro.results.check_record)
+        "label": "full (random 45-word sentence; the tutorial used X_train[10])" if main_row
+                 else "smaller: no RNNTheano float32 C-linker configuration was run",
         "command": " ".join(shlex.quote(x) for x in ["python"] + list(argv)),
         "commit": runlog.git_commit(), "data": "synthetic word ids (seed 0)",
-        "hardware": runlog.hardware(), "engine": main_row["engine"] if main_row else None,
+        "hardware": runlog.hardware(),
+        "engine": main_row["engine"] if main_row else
+        ", ".join(sorted({str(r.get("engine")) for r in rows})) or "none",
         "linker": "c", "floatX": "float32", "load_average_1_5_15": list(os.getloadavg()),
         "epochs": None, "seconds": None, "peak_rss_mb": None, "rows": rows,
         "threads": {k: single_thread_env(dict(os.environ)).get(k)  # what the workers got
