@@ -28,8 +28,8 @@ MOVED = {
     "rnnlm.ptb_cli": ("rnnlm.cli",),
     "rnnlm.class_rnn": ("rnnlm.toolkit.model", "rnnlm.toolkit.graph", "rnnlm.toolkit.hash",
                         "rnnlm.toolkit.initnet", "rnnlm.toolkit.classes"),
-    "rnnlm.bench": ("rnnrepro.bench.rnnlm",),
-    "rnnlm.ptb_bench": ("rnnrepro.bench.ptb",),
+    "rnnlm.bench": ("rnnlm.wildml.bench",),
+    "rnnlm.ptb_bench": ("rnnlm.ptb_lstm.bench",),
 }
 
 

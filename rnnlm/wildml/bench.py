@@ -90,8 +90,8 @@ def run_all(C=8000, H=100, length=45, repeats=20, configs=CONFIGS, tutorial_grap
                     str(length), "--repeats", str(repeats)] \
                 + ([] if tutorial_graph else ["--no-tutorial-graph"])
             try:  # the numpy rows need no engine; their process gets the first installed one
-                rows += run_config("rnnrepro.bench.rnnlm", args, have[0] if engine == "numpy" else engine,
-                                   floatx, linker=lk)["rows"]
+                rows += run_config("rnnlm.wildml.bench", args,
+                                   have[0] if engine == "numpy" else engine, floatx, linker=lk)["rows"]
             except RuntimeError as exc:
                 rows.append({"model": "?", "engine": engine, "floatX": floatx, "linker": lk,
                              "error": str(exc).strip().splitlines()[-1]})
