@@ -1,18 +1,11 @@
 """The package layers: ``rnnrepro`` (shared ground) imports neither ``rnnslu`` nor ``rnnlm``,
 the two tutorials' packages import each other not at all, and no modules import each other in
 a circle. Read from the source (every import statement, at the top or inside a function), so
-an import that only runs on some path counts too.
-
-Until its removal: the old flat ``rnnlm`` module names (``rnnlm/_moved.py``)."""
+an import that only runs on some path counts too."""
 import ast
-import importlib
 import os
-import subprocess
-import sys
 
 import pytest
-
-from rnnlm._moved import MOVED
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 PACKAGES = ("rnnrepro", "rnnslu", "rnnlm")
@@ -149,56 +142,17 @@ def test_the_checks_catch_a_wrong_layout(tmp_path, files, layers, cycles):
 
 
 
-@pytest.mark.parametrize("old", sorted(MOVED))
-def test_old_module_name_warns_and_resolves(old):
-    sys.modules.pop(old, None)
-    with pytest.warns(DeprecationWarning, match=MOVED[old][0].replace(".", r"\.")):
-        mod = importlib.import_module(old)
-    homes = [importlib.import_module(t) for t in MOVED[old]]
-    if len(homes) == 1:
-        assert mod is homes[0]  # the module itself: patching the old name patches the new
-    seen = set()
-    for home in homes:  # every name of every home is reachable under the old name (the first
-        names = [n for n in vars(home) if not n.startswith("__") and n not in seen]  # wins)
-        for name in names:
-            assert getattr(mod, name) is getattr(home, name), (old, name)
-        seen.update(names)
 
-
-def _forget(*names):
+def test_rnnlm_keeps_no_old_module_names():
+    """No release was made before the three homes, so ``import rnnlm`` installs no import hook
+    for the old flat names (CHANGELOG.md lists them): they are simply not there."""
+    import importlib
+    import sys
     import rnnlm
-    for n in names:
-        sys.modules.pop(f"rnnlm.{n}", None)
-        rnnlm.__dict__.pop(n, None)
-
-
-def test_old_names_users_wrote():
-    _forget("lstm", "class_rnn", "ptb", "ptb_train")
-    with pytest.warns(DeprecationWarning):
-        from rnnlm import lstm, class_rnn, ptb  # noqa: F401
-    with pytest.warns(DeprecationWarning):
-        from rnnlm.ptb_train import train_class_rnn, train_lstm  # noqa: F401
-    from rnnlm.ptb_lstm.ptb_word_lm import train_lstm as new_lstm
-    from rnnlm.toolkit.trainnet import train_class_rnn as new_class
-    assert (train_lstm, train_class_rnn) == (new_lstm, new_class)
-    assert lstm.PTBLSTM.__module__ == "rnnlm.ptb_lstm.model"
-    assert class_rnn.ClassRNNGraph.__module__ == "rnnlm.toolkit.graph"
-    assert ptb.toolkit_vocab.__module__ == "rnnlm.toolkit.vocab"
-    assert ptb.ptb_producer.__module__ == "rnnlm.ptb_lstm.reader"
-
-
-def test_from_rnnlm_import_tutorial_names_warns():
-    import rnnlm
-    from rnnlm.wildml.rnn_numpy import RNNNumpy
-    with pytest.warns(DeprecationWarning, match="from rnnlm.wildml import RNNNumpy"):
-        assert rnnlm.RNNNumpy is RNNNumpy
-    with pytest.raises(AttributeError):
-        rnnlm.not_a_name  # noqa: B018
-
-
-@pytest.mark.parametrize("argv, shows", [(["rnnlm.ptb_cli", "ptb-lstm", "--help"], "--dry-run"),
-                                         (["rnnlm.ptb_bench", "--help"], "--worker")])
-def test_python_m_old_name_runs(argv, shows):
-    r = subprocess.run([sys.executable, "-m", *argv], capture_output=True, text=True,
-                       timeout=120)
-    assert r.returncode == 0 and shows in r.stdout, r.stderr
+    hooks = [f for f in sys.meta_path if type(f).__module__.startswith("rnnlm")]
+    assert hooks == []
+    for old in ("rnnlm.lstm", "rnnlm.ptb_train", "rnnlm.class_rnn", "rnnlm.ptb_bench"):
+        sys.modules.pop(old, None)
+        with pytest.raises(ModuleNotFoundError):
+            importlib.import_module(old)
+    assert not hasattr(rnnlm, "RNNTheano")
