@@ -14,7 +14,7 @@ EXTRAS ?= test,jax,dask
 
 $(VENV)/.installed: setup.cfg pyproject.toml
 	@test -n "$(PYTHON)" || { echo "make: no Python 3.10-3.13 found; set PYTHON=/path/to/python3.X" >&2; exit 1; }
-	@# OpenBLAS lets the engines' C ops call BLAS directly (about 3x faster than NumPy's
+	@# OpenBLAS lets the engines' C ops call BLAS directly (faster than NumPy's
 	@# C-API fallback). Installed when we are root on a Debian/Ubuntu machine; optional.
 	@if ! ldconfig -p 2>/dev/null | grep -q libopenblas; then \
 	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \

@@ -12,7 +12,8 @@ with different is13 trainers are never pooled: the trainers make the same update
 differently, and per-word SGD amplifies that into run-level differences (about 0.25 F1 on
 fold 3, results/rnnslu-cv-is13-elman). Engines and linkers do pool: they also round
 differently, but a table of one trainer may have to be filled on the engine that finishes it in
-time (is13's word loop takes 2.5x longer on aesara's C linker than on PyTensor 3's Numba); every
+time (is13's word loop is much slower on aesara's C linker than on PyTensor 3's Numba,
+results/bench_is13_linkers); every
 row keeps its engine and linker, the record lists all of them, and the figure draws the runs of
 the minority engine hollow. Measured: is13 Elman's seed 345 re-run on Numba moved each fold's
 test F1 by 0.36 at most, no more than seeds do (results/rnnslu-is13-elman-engine-check).

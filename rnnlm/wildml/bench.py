@@ -1,6 +1,6 @@
 """Milliseconds per ``sgd_step`` on one 45-word sentence (tutorial part 2: C=8000, H=100).
 
-Published (part 2): about 350 ms RNNNumpy, 70 ms RNNTheano on a Mac CPU, 23 ms on a GPU.
+The tutorial's published times (part 2) go into the record it writes (``published_source``).
 Each (engine, floatX, linker) runs in its own subprocess, since the engine is chosen at
 import. RNNTheano has no JAX graph (variable-length sentences; ``rnnrepro.engine.UNSUPPORTED``):
 its JAX row says so.
