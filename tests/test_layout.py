@@ -157,20 +157,3 @@ def test_rnnlm_keeps_no_old_module_names():
             importlib.import_module(old)
     assert not hasattr(rnnlm, "RNNTheano")
 
-
-HEAVY = ("scipy", "aesara", "pytensor", "jax", "torch", "matplotlib", "nltk")
-
-
-def test_command_modules_import_nothing_heavy():
-    """``--help`` starts at once: the command modules (and the sweep statistics they reach)
-    import no symbolic engine, scipy, plotting or NLTK until a command needs it."""
-    import subprocess
-    import sys
-    code = ("import sys, rnnslu.cli, rnnlm.cli, rnnslu.sweep, rnnlm.registry, rnnlm.generate; "
-            f"print(sorted(m for m in {HEAVY!r} if m in sys.modules))")
-    env = dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, [ROOT, os.environ.get(
-        "PYTHONPATH")])))
-    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env,
-                       timeout=120)
-    assert r.returncode == 0, r.stderr
-    assert r.stdout.strip() == "[]"
