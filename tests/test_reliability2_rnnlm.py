@@ -13,9 +13,14 @@ import shutil
 import numpy as np
 import pytest
 
-from helpers import write_ptb_corpus
-from test_reliability2 import _rnnlm, refused, script_refused
+from helpers import refused, script_refused, write_ptb_corpus
 from rnnrepro import checkpoint, cli, runsafe
+
+
+def _rnnlm(*argv):
+    from rnnlm.cli import main
+    return main([str(a) for a in argv])
+
 
 TOY = ["the cat sat on the mat", "the dog sat on the log", "a cat saw a dog",
        "the dog saw the cat", "a dog sat on a mat"]
