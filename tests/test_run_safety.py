@@ -1,4 +1,5 @@
-"""Issue 10: no silent corruption, no tracebacks, nothing lost (one test per defect).
+"""Run safety of every trainer: no silent corruption, no tracebacks, nothing lost (divergence,
+resume identity, locks, kills at random points, full disks, bad files; one test per defect).
 
 Tiny shapes everywhere: the toy ATIS corpus with 8 hidden units, five-sentence PTB slices,
 the numpy WildML model and the numpy toolkit class RNN where no engine is needed.
@@ -453,7 +454,7 @@ elif mode == "savez":            # die in the middle of writing the checkpoint
             kill()
         real(f, **kw)
     np.savez = savez
-import tests.test_reliability as t
+import tests.test_run_safety as t
 if mode == "timer":              # die at a random moment of the training itself
     threading.Timer(float(arg), kill).start()
 t.TRAINERS[trainer](data, out)

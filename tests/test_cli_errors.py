@@ -1,4 +1,5 @@
-"""Issue 20: every expected failure is one line and exit status 2, nothing computed is lost.
+"""Command-line errors (``rnnslu``, the scripts, the shared error path): every expected failure
+is one line and exit status 2, nothing computed is lost.
 
 Table-driven: each row runs a command (in process, ``main(argv)``; the scripts as
 subprocesses) with one bad input and checks exit status 2, exactly one line on stderr naming

@@ -1,10 +1,12 @@
-"""Issue 20, the rnnlm half: every expected failure of an ``rnnlm`` command is one line and
-exit status 2, refused before any work where it can be, and nothing in the folders changes.
+"""Command-line errors of ``rnnlm``: every expected failure of an ``rnnlm`` command is one
+line and exit status 2, refused before any work where it can be, and nothing in the folders
+changes.
 
-Same table style and checks as ``test_reliability2`` (``refused``): in-process ``main(argv)``,
-tiny data made here (the toy sentences of ``helpers``), hidden sizes of 4. The checkpoints
-are one 1-epoch ``rnnlm train`` (rnn-numpy), one 1-epoch ``ptb-rnnlm`` (numpy) and a PTB LSTM
-checkpoint written by hand (no graph is compiled: every refusal comes before it).
+Same table style and checks as ``test_cli_errors`` (``helpers.refused``): in-process
+``main(argv)``, tiny data made here (the toy sentences of ``helpers``), hidden sizes of 4.
+The checkpoints are one 1-epoch ``rnnlm train`` (rnn-numpy), one 1-epoch ``ptb-rnnlm``
+(numpy) and a PTB LSTM checkpoint written by hand (no graph is compiled: every refusal comes
+before it).
 """
 import errno
 import os
