@@ -166,7 +166,7 @@ def cmd_score(a):
 
 def cmd_import_npz(a):
     """Wrap a tutorial npz (U, V, W) and a vocabulary file into a checkpoint."""
-    from rnnlm.registry import import_tutorial_npz
+    from rnnlm.wildml.tutorial_npz import import_tutorial_npz
     files.check_output(a.output, inputs=[a.npz, a.vocab], option="-o")
     kind, hidden, word_dim = import_tutorial_npz(a.npz, a.vocab, a.output)
     print(f"wrote {a.output} ({kind}, hidden {hidden}, vocabulary {word_dim})")

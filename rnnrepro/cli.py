@@ -4,7 +4,7 @@ argument types, the environment check.
 Every expected failure (bad input, a refused run, an OS error such as a full or read-only
 disk) is one line ``prog: error: ...`` naming the file or option and the problem, exit status
 2. Which exceptions are expected is one list, ``EXPECTED_ERRORS`` (plus the ``input_errors`` a
-command adds; tests/test_reliability2.py checks that every exception class the packages define
+command adds; tests/test_cli_errors.py checks that every exception class the packages define
 is in it, or is listed there as deliberately not expected). Anything else is a bug: its
 traceback is printed with a request to report it, exit status 1. A reader that closes the
 pipe early (``... | head``) is neither: the command stops quietly with status 141, as a shell

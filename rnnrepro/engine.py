@@ -31,7 +31,8 @@ def _blas_flags(name):
     """Link the C ops against OpenBLAS when it is installed (Debian: libopenblas-dev).
 
     Without it both engines fall back to calling BLAS through NumPy's C API (and run some
-    dot products as Python ops), about 3x slower on the rnnslu step. aesara finds OpenBLAS by
+    dot products as Python ops), much slower on the rnnslu step (results/bench_rnnslu: the
+    ``blas=none`` rows). aesara finds OpenBLAS by
     itself; pip-installed PyTensor does not. ``RNN_BLAS=none`` leaves the engine's own choice
     (used by the benchmarks to measure the difference); explicit ``*_FLAGS`` always win.
     """
@@ -110,21 +111,17 @@ def hard_sigmoid(x):
 
 # -- linkers ---------------------------------------------------------------------------------
 
-# Per-model defaults, measured with PyTensor 3.3.7 + numpy 2 on 2 shared cores, warm caches
-# (results/bench-ptb-linkers, bench-rnnlm-linkers, bench-rnnslu-linkers):
-# - ptb-lstm: JAX where it is installed (the `.[jax]` extra, Python >= 3.12), else Numba. LSTM
-#   small train step at one thread, interleaved with a PyTorch peer (results/bench-ptb-cpu-floor,
-#   best of 3, about one core free): JAX 6073 words/s, Numba 3152, PyTorch 4411, the window's
-#   matrix products alone 6124; on a loaded machine (results/bench-ptb-cpu-peer):
-#   JAX 3061 words/s, Numba 2896, C 1098, PyTorch 3698;
-#   an earlier quiet run: JAX 1617, Numba 1356, C 584 (results/bench-ptb-linkers); medium 375
-#   (Numba) vs 197 (C); large 94 vs 55. JAX compiles once per window shape met.
-# - rnn-theano: Numba. sgd_step 5.0 ms vs C 29.4 ms (C on PyTensor 2.34 was 9.8 ms).
-# - rnnslu: C. Numba measured 0.79 vs 1.38 ms per sentence here (float32) but 0.85 vs 0.57
-#   in the issue's run, and its cold compile costs ~1 minute more than C's, which a short run
-#   (the toy demo) never earns back. C is also the reference linker. The is13 presets (45,000
-#   calls per epoch) run 2.5-3.3x faster on Numba: 8.2 s vs 20.7 s per Elman epoch, fast trainer,
-#   quiet core (results/bench_is13_linkers); pass --linker numba for them (not the default yet).
+# Per-model defaults, chosen from the benchmark records (the figures are there, not here):
+# - ptb-lstm: JAX where it is installed (the `.[jax]` extra, Python >= 3.12), else Numba: the
+#   fastest at the small config's train step, then Numba, C last (results/bench-ptb-linkers,
+#   bench-ptb-cpu-peer, bench-ptb-cpu-floor; the last two beside a PyTorch peer and the
+#   window's matrix products alone). JAX compiles once per window shape met.
+# - rnn-theano: Numba, ahead of C at sgd_step (results/bench-rnnlm-linkers).
+# - rnnslu: C. Numba was not faster per sentence in every run (results/bench-rnnslu-linkers)
+#   and its cold compile costs far more than C's, which a short run (the toy demo) never earns
+#   back. C is also the reference linker. The is13 presets (45,000 calls per epoch) run
+#   faster on Numba (results/bench_is13_linkers); pass --linker numba for them (not the
+#   default yet).
 # - gru-theano, class RNN graph: C (not measured).
 # An explicit RNN_LINKER/--linker always wins; otherwise the first of a model's preferences
 # that can run here (jax and numba need their packages; aesara runs C only), else C.

@@ -38,7 +38,7 @@ from . import checkpoint
 # Options that may differ between a run and its ``--resume``: they change how long the run goes
 # on, where and how much it writes, or where the (fingerprinted) data is read from, never what
 # the run computes. Every other option is part of the run's identity. One list for all
-# trainers (tests/test_reliability.py checks each of these and a few that must be refused).
+# trainers (tests/test_run_safety.py checks each of these and a few that must be refused).
 RESUME_MAY_CHANGE = frozenset({
     # how long: extend a run (rnnslu --epochs, rnnlm train --nepoch, ptb-* --max-epochs)
     "nepochs", "nepoch", "max_epochs",

@@ -57,7 +57,7 @@ def _common(p):
     p.add_argument("--is13-trainer", choices=["fast", "word"],
                    help="is13: 'word' (default) is is13's loop, one compiled call per word; "
                         "'fast' makes the same updates through one compiled function per "
-                        "window length (unrolled, in place; ~1.5x faster)")
+                        "window length (unrolled, in place; timings: results/bench_is13*)")
     p.add_argument("--seed", type=seed_int, help="random seed, 0 .. 2**32 - 1 (default 345, as "
                                                  "the tutorial)")
     p.add_argument("--no-decay", dest="decay", action="store_false", default=None,

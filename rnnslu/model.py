@@ -165,10 +165,9 @@ class _SLUBase:
         A bidirectional model (``L`` None: any window; ``first``: the sentence's first word)
         takes (idxs, pos, y, lr), its window reaching past the word (``word_window``), and
         computes only what the word's NLL reads (``_word_probs``: two scans, each over the
-        rows on its side of the word): unrolled, its (L, R) window shapes made 81
-        compiled functions for bs 9 (Numba took 414 s for the hybrid's 9 unrolled ones on a
-        loaded 2-core machine: at that rate, about an hour for the 81). It keeps
-        the sparse embedding update below.
+        rows on its side of the word): unrolled, its (L, R) window shapes would make 81
+        compiled functions for bs 9, too many to compile. It keeps the sparse embedding
+        update below.
 
         Same mathematics as the per-word loop, less arithmetic and far fewer operations (equal
         to rounding, see tests): the ``L`` steps of the recurrence are unrolled, so there is
@@ -181,8 +180,8 @@ class _SLUBase:
 
         (A first version ran a whole sentence per call, carrying the parameters through a
         ``scan`` over its words: the carried embeddings and weights were copied at every word
-        and every window was padded to bs steps, so it was only ~1.2x faster than the
-        per-word loop; results/bench_is13_run2.)
+        and every window was padded to bs steps, so it gained little over the per-word
+        loop; results/bench_is13_run2.)
         """
         idxs, y, lr = T.imatrix("window"), T.ivector("y_word"), T.scalar("lr")
         flat = idxs.flatten()

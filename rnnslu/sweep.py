@@ -12,7 +12,8 @@ with different is13 trainers are never pooled: the trainers make the same update
 differently, and per-word SGD amplifies that into run-level differences (about 0.25 F1 on
 fold 3, results/rnnslu-cv-is13-elman). Engines and linkers do pool: they also round
 differently, but a table of one trainer may have to be filled on the engine that finishes it in
-time (is13's word loop takes 2.5x longer on aesara's C linker than on PyTensor 3's Numba); every
+time (is13's word loop is much slower on aesara's C linker than on PyTensor 3's Numba,
+results/bench_is13_linkers); every
 row keeps its engine and linker, the record lists all of them, and the figure draws the runs of
 the minority engine hollow. Measured: is13 Elman's seed 345 re-run on Numba moved each fold's
 test F1 by 0.36 at most, no more than seeds do (results/rnnslu-is13-elman-engine-check).
@@ -166,45 +167,21 @@ def format_summary(rows):
     return "\n".join(out)
 
 
-def _betai(a, b, x):
-    """The regularized incomplete beta function I_x(a, b) (Numerical Recipes' ``betai``: the
-    continued fraction by the modified Lentz method, on the side where it converges fast)."""
-    if x <= 0.0 or x >= 1.0:
-        return 0.0 if x <= 0.0 else 1.0
-    if x > (a + 1.0) / (a + b + 2.0):
-        return 1.0 - _betai(b, a, 1.0 - x)
-    front = math.exp(math.lgamma(a + b) - math.lgamma(a) - math.lgamma(b)
-                     + a * math.log(x) + b * math.log1p(-x))
-    tiny = 1e-300
-    c, d = 1.0, 1.0 - (a + b) * x / (a + 1.0)
-    d = 1.0 / (d if abs(d) > tiny else tiny)
-    h = d
-    for m in range(1, 300):
-        for num in (m * (b - m) * x / ((a + 2 * m - 1) * (a + 2 * m)),
-                    -(a + m) * (a + b + m) * x / ((a + 2 * m) * (a + 2 * m + 1))):
-            d = 1.0 + num * d
-            d = 1.0 / (d if abs(d) > tiny else tiny)
-            c = 1.0 + num / c
-            c = c if abs(c) > tiny else tiny
-            h *= d * c
-        if abs(d * c - 1.0) < 1e-15:
-            break
-    return front * h / a
-
-
 def t_test_p(t, df):
-    """Two-sided p-value of Student's t with ``df`` degrees of freedom:
-    I_{df/(df+t^2)}(df/2, 1/2)."""
-    return _betai(df / 2.0, 0.5, df / (df + t * t))
+    """Two-sided p-value of Student's t with ``df`` degrees of freedom (``scipy.stats.t``;
+    imported here: it takes most of a second, and ``--help`` stays instant)."""
+    from scipy.stats import t as student_t
+    return float(2.0 * student_t.sf(abs(t), df))
 
 
 def sign_test_p(higher, n):
     """Two-sided exact sign test: the chance of ``higher`` of ``n`` (ties left out) or a split
-    at least as uneven, when each is higher or lower with probability 1/2."""
+    at least as uneven, when each is higher or lower with probability 1/2
+    (``scipy.stats.binomtest``)."""
     if n == 0:
         return 1.0
-    k = min(higher, n - higher)
-    return min(1.0, 2.0 * sum(math.comb(n, i) for i in range(k + 1)) / 2.0 ** n)
+    from scipy.stats import binomtest
+    return float(binomtest(higher, n, 0.5).pvalue)
 
 
 def paired(records, others, metric="test_f1"):

@@ -43,11 +43,9 @@ PRESETS = {
 # is13 regime: "word" (default) is is13's loop, one compiled call per word through a scan over
 # the word's window; "fast" makes the same per-word updates (equal to 1e-10 relative in float64,
 # see tests/test_sweep.py) through one compiled function per window length, unrolled, updating
-# in place: 0.62-0.83x the time of the word loop (results/bench_is13_run3, bench_is13_linkers).
-# The linker matters more than the trainer: on PyTensor 3 with Numba (--linker numba) a quiet
-# fold-3 epoch takes 8.2 s (Elman) / 9.3 s (Jordan) with "fast" and 11.3 / 11.8 s with "word",
-# against 20.7 / 30.3 and 29.0 / 36.5 s on C (results/bench_is13_linkers). The faithful loop
-# stays the default trainer.
+# in place: faster than the word loop (results/bench_is13_run3, bench_is13_linkers), and the
+# linker (--linker numba) matters more than the trainer (results/bench_is13_linkers). The
+# faithful loop stays the default trainer.
 IS13_TRAINERS = ("fast", "word")
 BI_COMBINE = ("shifted", "aligned")  # bidirectional models: see rnnslu.model._Bidirectional
 BIDIRECTIONAL = tuple(k for k, m in MODELS.items() if m.bidirectional)

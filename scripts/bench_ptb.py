@@ -7,7 +7,7 @@ side by side), and the class-softmax RNN.
                                 [--variants scan,unroll,counter,unroll+counter] [--peer]
                                 [--profile] [--floor] [--rounds N]
 
-One subprocess per (engine, linker) (the engine is fixed at import); see rnnrepro/bench/ptb.py.
+One subprocess per (engine, linker) (the engine is fixed at import); see rnnlm/ptb_lstm/bench.py.
 Runs unchanged on a GPU machine: JAX then runs on the GPU.
 """
 import os
@@ -15,7 +15,7 @@ import sys
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 
-from rnnrepro.bench.ptb import compare  # noqa: E402
+from rnnlm.ptb_lstm.bench import compare  # noqa: E402
 from rnnrepro.cli import ArgumentParser, positive_int  # noqa: E402
 
 
@@ -50,7 +50,7 @@ def main():
     bad = [x for x in linkers if x not in ("c", "numba", "jax")]
     if bad:
         p.error(f"--linker: {', '.join(bad)} not one of c, numba, jax")
-    from rnnrepro.bench.ptb import VARIANTS
+    from rnnlm.ptb_lstm.bench import VARIANTS
     variants = tuple(args.variants.split(","))
     bad = [x for x in variants if x not in VARIANTS]
     if bad:

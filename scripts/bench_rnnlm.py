@@ -9,7 +9,7 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__)))) 
 
 
 def main(argv=None):
-    from rnnrepro.bench.rnnlm import CONFIGS, run_all, format_table, write_results
+    from rnnlm.wildml.bench import CONFIGS, run_all, format_table, write_results
     from rnnrepro.cli import ArgumentParser, positive_int
     p = ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--C", type=positive_int, default=8000)

@@ -1,8 +1,11 @@
 """Small things several test files share: a tiny PTB-layout corpus, a toy toolkit model,
-central differences, graphs built in float64 and a file on a full disk."""
+central differences, graphs built in float64, a file on a full disk, and the checks of a
+refused command (one line, exit status 2, folder unchanged)."""
 import contextlib
 import errno
 import os
+import subprocess
+import sys
 
 import numpy as np
 
@@ -82,3 +85,57 @@ class FullDisk:
 
     def __exit__(self, *exc):
         self.f.close()
+
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def snapshot(folder):
+    """Every file under ``folder`` (relative path -> bytes; folders -> None)."""
+    out = {}
+    for here, dirs, names in os.walk(folder):
+        for d in dirs:
+            out[os.path.relpath(os.path.join(here, d), folder)] = None
+        for n in names:
+            with open(os.path.join(here, n), "rb") as f:
+                out[os.path.relpath(os.path.join(here, n), folder)] = f.read()
+    return out
+
+
+def refused(capsys, call, *needles, folder=None):
+    """``call()`` exits with status 2 printing one line (no traceback) holding ``needles``;
+    ``folder`` (if given) is byte-identical afterwards. Returns the line."""
+    before = snapshot(folder) if folder else None
+    capsys.readouterr()
+    try:
+        rc = call()
+    except SystemExit as e:  # argparse, at parse time
+        rc = e.code
+    err = capsys.readouterr().err
+    lines = err.strip().splitlines()
+    assert rc == 2, (rc, err[-3000:])
+    assert len(lines) == 1 and "Traceback" not in err, err[-3000:]
+    for n in needles:
+        assert n in lines[0], (n, lines[0])
+    if folder:
+        assert snapshot(folder) == before
+    return lines[0]
+
+
+def script_refused(folder, written, argv, needles):
+    """``scripts/argv[0]`` run in ``folder`` (after writing ``written``: name -> text) exits
+    with status 2 printing one line ``argv[0]: error: ...`` holding ``needles``; ``folder``
+    is byte-identical afterwards."""
+    for name, text in written.items():
+        os.makedirs(folder / os.path.dirname(name), exist_ok=True)
+        (folder / name).write_text(text)
+    before = snapshot(folder)
+    env = dict(os.environ, PYTHONPATH=ROOT)
+    r = subprocess.run([sys.executable, os.path.join(ROOT, "scripts", argv[0]), *argv[1:]],
+                       capture_output=True, text=True, env=env, cwd=folder, timeout=120)
+    lines = r.stderr.strip().splitlines()
+    assert r.returncode == 2 and len(lines) == 1 and "Traceback" not in r.stderr, r.stderr
+    assert lines[0].startswith(argv[0] + ": error: ")
+    for n in needles:
+        assert n in lines[0], (n, lines[0])
+    assert snapshot(folder) == before

@@ -529,7 +529,7 @@ def test_gemm_floor_counts_the_window_arithmetic():
     training window's 3 x (32 B T H^2 + 2 B T H V) floating-point operations (issue 19's count:
     forward, then two products of the same size per product in the backward pass)."""
     from rnnlm.ptb_lstm.configs import CONFIGS
-    from rnnrepro.bench.ptb import window_gemms
+    from rnnlm.ptb_lstm.bench import window_gemms
     for name in ("small", "medium", "large"):
         c = CONFIGS[name]
         B, T, H, V = c["batch_size"], c["num_steps"], c["hidden_size"], 10000

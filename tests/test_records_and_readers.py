@@ -1,10 +1,10 @@
 """Issue 30, part A: results records are written all or nothing and replaced only when asked;
 records, sweep rows, models and vocabularies are checked where they are read.
 
-Same table style and checks as ``test_reliability2`` (``refused``, ``script_refused``): exit
+Same table style and checks as ``test_cli_errors`` (``refused``, ``script_refused``): exit
 status 2, exactly one stderr line naming the file or option (and field), no traceback, and the
-folder byte-identical afterwards. Tiny inputs: the toy rnnslu run of ``test_reliability2`` and
-the rnn-numpy / ptb-rnnlm runs and hand-made PTB LSTM checkpoint of ``test_reliability2_rnnlm``.
+folder byte-identical afterwards. Tiny inputs: the toy rnnslu run of ``test_cli_errors`` and
+the rnn-numpy / ptb-rnnlm runs and hand-made PTB LSTM checkpoint of ``test_rnnlm_cli_errors``.
 """
 import json
 import os
@@ -16,9 +16,9 @@ import numpy as np
 import pytest
 
 from rnnrepro import checkpoint
-from test_reliability2 import (ROOT, _slu, _sweep_row, finished_run, refused,  # noqa: F401
-                               script_refused, snapshot)
-from test_reliability2_rnnlm import RNNLM, _keep_floatx, _rewrite, _rnnlm, tmp, w  # noqa: F401
+from helpers import ROOT, refused, script_refused, snapshot
+from test_cli_errors import _slu, _sweep_row, finished_run  # noqa: F401 (fixture)
+from test_rnnlm_cli_errors import RNNLM, _keep_floatx, _rewrite, _rnnlm, tmp, w  # noqa: F401
 
 RECORD = dict(id="a", package="rnnlm", what="w", metric="m", value=1.5, published=None,
               published_source=None, label="full", command="c", commit="k", data="d",
@@ -237,7 +237,7 @@ def test_record_sweep_replaces_another_record_only_when_asked(tmp_path):
 def test_train_results_dir_holding_another_record(tmp, capsys):  # noqa: F811
     """``rnnlm train --results-dir`` replaced the record there at the end of the run; now a
     record of another run there is refused before any work, and replaced with --overwrite."""
-    from test_reliability2_rnnlm import TRAIN
+    from test_rnnlm_cli_errors import TRAIN
     (tmp / "rec").mkdir()
     (tmp / "rec" / "run.json").write_text(_record())
     argv = ["train", *TRAIN, "--path", tmp / "t.txt", "--nepoch", 1, "--out-dir", tmp / "new",
@@ -410,7 +410,7 @@ def test_generate_prints_the_prefix_as_given(w, capsys):  # noqa: F811
 def test_a_bench_record_without_its_main_row_is_a_valid_record(tmp_path):
     """bench_rnnlm.py run without RNNTheano float32 on C wrote value and engine null in a
     record labelled 'full', which the record check refuses; its label now says why."""
-    from rnnrepro.bench.rnnlm import write_results
+    from rnnlm.wildml.bench import write_results
     from rnnrepro.results import load_records
     rows = [{"model": "RNNNumpy", "engine": "numpy", "floatX": "float64", "median_ms": 300.0}]
     write_results(str(tmp_path / "b"), rows, "table", {"length": 45, "C": 8, "H": 4}, ["x"])

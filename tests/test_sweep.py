@@ -323,8 +323,8 @@ def test_paired_comparison_matches_runs_by_fold_and_seed():
 def test_paired_p_values_match_closed_forms_and_tables():
     """The paired t's two-sided p against Student's t where it has a closed form (1 and 2
     degrees of freedom) and a printed table's critical value (t 2.145 on 14 df: p 0.05);
-    the sign test against its binomial sums. A one-sided p, or the incomplete beta taken at
-    t^2/(df+t^2) instead of df/(df+t^2), fails here."""
+    the sign test against its binomial sums. A one-sided p (of either test) or the wrong
+    degrees of freedom handed to ``scipy.stats`` fails here."""
     from rnnslu.sweep import sign_test_p, t_test_p
     for t in (0.0, 0.3, 1.0, 2.5, -4.0, 12.0):
         assert t_test_p(t, 1) == pytest.approx(1 - 2 / np.pi * np.arctan(abs(t)), rel=1e-10)

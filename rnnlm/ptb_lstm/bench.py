@@ -1,7 +1,7 @@
 """Words per second of the PTB models, per engine and linker (used by ``scripts/bench_ptb.py``).
 
 The engine is chosen when ``rnnrepro.engine`` is first imported, so ``compare`` runs one
-subprocess per (engine, linker) (``python -m rnnrepro.bench.ptb --worker``, via
+subprocess per (engine, linker) (``python -m rnnlm.ptb_lstm.bench --worker``, via
 ``rnnrepro.bench``). On a GPU machine the same run measures JAX on the GPU (JAX picks it).
 
 Beside them, optionally: the LSTM's device-path variants (``VARIANTS``: unrolled windows,
@@ -322,7 +322,7 @@ def compare(engines=("aesara", "pytensor"), windows=30, data_dir=None, out_path=
                                              else "GEMM floor")
             print(f"  {what} ..." + (f" (round {rnd + 1})" if rounds > 1 else ""), flush=True)
             try:
-                res = run_config("rnnrepro.bench.ptb", args, eng, "float32", linker=lk)
+                res = run_config("rnnlm.ptb_lstm.bench", args, eng, "float32", linker=lk)
             except RuntimeError as exc:
                 msg = str(exc).strip().splitlines()[-1]
                 print(f"{what}: worker failed: {msg}", file=sys.stderr)

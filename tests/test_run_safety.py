@@ -1,4 +1,5 @@
-"""Issue 10: no silent corruption, no tracebacks, nothing lost (one test per defect).
+"""Run safety of every trainer: no silent corruption, no tracebacks, nothing lost (divergence,
+resume identity, locks, kills at random points, full disks, bad files; one test per defect).
 
 Tiny shapes everywhere: the toy ATIS corpus with 8 hidden units, five-sentence PTB slices,
 the numpy WildML model and the numpy toolkit class RNN where no engine is needed.
@@ -390,14 +391,18 @@ def test_score_uses_the_tokenizer_the_model_was_trained_with(tmp_path, capsys):
 
 # ------------------------------------------------------------------------- engine imports
 def test_help_and_conlleval_do_not_import_the_engine():
+    """``--help`` starts at once: the command modules (and the sweep statistics, scoring and
+    conlleval they reach) import no symbolic engine, scipy, plotting or NLTK until a command
+    needs it."""
     code = ("import sys, runpy\n"
             "for mod, argv in [('rnnslu.cli', ['--help']), ('rnnlm.cli', ['--help']),"
             " ('rnnlm.cli', ['ptb-lstm', '--help']), ('rnnslu.cli', ['train', '--help'])]:\n"
             "    sys.argv = ['x'] + argv\n"
             "    try: runpy.run_module(mod, run_name='__main__')\n"
             "    except SystemExit: pass\n"
-            "import rnnslu.conlleval\n"
-            "bad = [m for m in sys.modules if m.split('.')[0] in ('aesara', 'pytensor')]\n"
+            "import rnnslu.conlleval, rnnslu.sweep, rnnlm.registry, rnnlm.generate\n"
+            "bad = sorted({m.split('.')[0] for m in sys.modules} & {'aesara', 'pytensor', 'jax',"
+            " 'torch', 'scipy', 'matplotlib', 'nltk'})\n"
             "sys.stderr.write('ENGINE:%s\\n' % bad)\n")
     r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                        env=_env(), cwd=ROOT, timeout=120)
@@ -449,7 +454,7 @@ elif mode == "savez":            # die in the middle of writing the checkpoint
             kill()
         real(f, **kw)
     np.savez = savez
-import tests.test_reliability as t
+import tests.test_run_safety as t
 if mode == "timer":              # die at a random moment of the training itself
     threading.Timer(float(arg), kill).start()
 t.TRAINERS[trainer](data, out)

@@ -1,4 +1,5 @@
-"""Issue 20: every expected failure is one line and exit status 2, nothing computed is lost.
+"""Command-line errors (``rnnslu``, the scripts, the shared error path): every expected failure
+is one line and exit status 2, nothing computed is lost.
 
 Table-driven: each row runs a command (in process, ``main(argv)``; the scripts as
 subprocesses) with one bad input and checks exit status 2, exactly one line on stderr naming
@@ -15,16 +16,14 @@ import json
 import os
 import pkgutil
 import shutil
-import subprocess
 import sys
 
 import numpy as np
 import pytest
 
-from helpers import FullDisk
+from helpers import FullDisk, refused, script_refused, snapshot
 from rnnrepro import checkpoint, cli, files, runsafe, settings
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 SLU = ["--data", "toy", "--nhidden", "8", "--emb", "8", "--win", "3", "--quiet"]
 
 
@@ -36,38 +35,6 @@ def _slu(*argv):
 def _rnnlm(*argv):
     from rnnlm.cli import main
     return main([str(a) for a in argv])
-
-
-def snapshot(folder):
-    """Every file under ``folder`` (relative path -> bytes; folders -> None)."""
-    out = {}
-    for here, dirs, names in os.walk(folder):
-        for d in dirs:
-            out[os.path.relpath(os.path.join(here, d), folder)] = None
-        for n in names:
-            with open(os.path.join(here, n), "rb") as f:
-                out[os.path.relpath(os.path.join(here, n), folder)] = f.read()
-    return out
-
-
-def refused(capsys, call, *needles, folder=None):
-    """``call()`` exits with status 2 printing one line (no traceback) holding ``needles``;
-    ``folder`` (if given) is byte-identical afterwards. Returns the line."""
-    before = snapshot(folder) if folder else None
-    capsys.readouterr()
-    try:
-        rc = call()
-    except SystemExit as e:  # argparse, at parse time
-        rc = e.code
-    err = capsys.readouterr().err
-    lines = err.strip().splitlines()
-    assert rc == 2, (rc, err[-3000:])
-    assert len(lines) == 1 and "Traceback" not in err, err[-3000:]
-    for n in needles:
-        assert n in lines[0], (n, lines[0])
-    if folder:
-        assert snapshot(folder) == before
-    return lines[0]
 
 
 @pytest.fixture(scope="module")
@@ -437,25 +404,6 @@ SCRIPT_CASES = {  # name -> (files to write, script argv, needles)
 SCRIPT_ARGS = {"record_sweep.py": ["--id", "x", "--what", "w", "--command", "c"],
                "record_rnnslu.py": ["--id", "x", "--what", "w", "--command", "c"],
                "make_results.py": []}
-
-
-def script_refused(folder, written, argv, needles):
-    """``scripts/argv[0]`` run in ``folder`` (after writing ``written``: name -> text) exits
-    with status 2 printing one line ``argv[0]: error: ...`` holding ``needles``; ``folder``
-    is byte-identical afterwards."""
-    for name, text in written.items():
-        os.makedirs(folder / os.path.dirname(name), exist_ok=True)
-        (folder / name).write_text(text)
-    before = snapshot(folder)
-    env = dict(os.environ, PYTHONPATH=ROOT)
-    r = subprocess.run([sys.executable, os.path.join(ROOT, "scripts", argv[0]), *argv[1:]],
-                       capture_output=True, text=True, env=env, cwd=folder, timeout=120)
-    lines = r.stderr.strip().splitlines()
-    assert r.returncode == 2 and len(lines) == 1 and "Traceback" not in r.stderr, r.stderr
-    assert lines[0].startswith(argv[0] + ": error: ")
-    for n in needles:
-        assert n in lines[0], (n, lines[0])
-    assert snapshot(folder) == before
 
 
 @pytest.mark.parametrize("case", sorted(SCRIPT_CASES))

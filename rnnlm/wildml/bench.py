@@ -1,6 +1,6 @@
 """Milliseconds per ``sgd_step`` on one 45-word sentence (tutorial part 2: C=8000, H=100).
 
-Published (part 2): about 350 ms RNNNumpy, 70 ms RNNTheano on a Mac CPU, 23 ms on a GPU.
+The tutorial's published times (part 2) go into the record it writes (``published_source``).
 Each (engine, floatX, linker) runs in its own subprocess, since the engine is chosen at
 import. RNNTheano has no JAX graph (variable-length sentences; ``rnnrepro.engine.UNSUPPORTED``):
 its JAX row says so.
@@ -90,8 +90,8 @@ def run_all(C=8000, H=100, length=45, repeats=20, configs=CONFIGS, tutorial_grap
                     str(length), "--repeats", str(repeats)] \
                 + ([] if tutorial_graph else ["--no-tutorial-graph"])
             try:  # the numpy rows need no engine; their process gets the first installed one
-                rows += run_config("rnnrepro.bench.rnnlm", args, have[0] if engine == "numpy" else engine,
-                                   floatx, linker=lk)["rows"]
+                rows += run_config("rnnlm.wildml.bench", args,
+                                   have[0] if engine == "numpy" else engine, floatx, linker=lk)["rows"]
             except RuntimeError as exc:
                 rows.append({"model": "?", "engine": engine, "floatX": floatx, "linker": lk,
                              "error": str(exc).strip().splitlines()[-1]})

@@ -3,6 +3,9 @@
 The engine is chosen at import and peak memory is a per-process figure, so each configuration
 runs in a fresh interpreter. Configurations are interleaved round-robin over the repeats, so
 that a noisy neighbour slows them all alike; ratios come from the one run.
+
+This is only the harness: each benchmark lives beside what it measures (``rnnslu/bench.py``,
+``rnnlm/wildml/bench.py``, ``rnnlm/ptb_lstm/bench.py``), and names its module to ``run_config``.
 """
 import json
 import os
@@ -17,7 +20,7 @@ def report(result):
     print(MARK + json.dumps(result), flush=True)
 
 
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))  # the repo
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))  # the repo
 
 
 def single_thread_env(env):

@@ -2,7 +2,7 @@
 either trainer) and the peak memory.
 
 ``main`` is the worker, run in one subprocess per configuration (``python -m
-rnnrepro.bench.rnnslu``); the epoch is the same code path as ``rnnslu train``
+rnnslu.bench``); the epoch is the same code path as ``rnnslu train``
 (``train_epoch``), on ATIS fold 3 when available, else the toy corpus (labelled as such).
 ``compare_dlt`` (``scripts/bench_rnnslu.py``) and ``compare_is13`` (``scripts/bench_is13.py``)
 run the matrix and write ``bench.json``/``bench.md``.
@@ -79,7 +79,7 @@ def compare_is13(a, argv):
                     args = (["--data-dir", a.data_dir] if a.data_dir else []) + [
                         "--sentences", str(a.sentences), "--preset", "is13", "--model", model,
                         "--is13-trainer", trainer]
-                    res = dict(run_config("rnnrepro.bench.rnnslu", args, a.engine, a.floatX,
+                    res = dict(run_config("rnnslu.bench", args, a.engine, a.floatX,
                                           linker=linker),
                                repeat=r, load_after=os.getloadavg()[0])
                     print(f"  {model} {res['linker']} {trainer} repeat {r}: "
@@ -133,7 +133,7 @@ def compare_dlt(a, argv):
                    for e in installed_engines(tuple(a.engines.split(",")))
                    for f in a.floatx.split(",") for lk in a.linker.split(",")
                    if lk == "c" or e == "pytensor"]
-        rows = best_of(run_matrix("rnnrepro.bench.rnnslu", args, configs, a.repeats), "seconds_per_epoch")
+        rows = best_of(run_matrix("rnnslu.bench", args, configs, a.repeats), "seconds_per_epoch")
     ref = next((r for r in rows if r["floatX"] == "float64" and r["blas"] == "auto"
                 and r.get("linker") in ("c", None)), rows[0])  # aesara f64 C when there
     base, base_name = ref["seconds_per_epoch"], f"{ref['engine']} {ref['floatX']}"

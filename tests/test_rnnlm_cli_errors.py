@@ -1,10 +1,12 @@
-"""Issue 20, the rnnlm half: every expected failure of an ``rnnlm`` command is one line and
-exit status 2, refused before any work where it can be, and nothing in the folders changes.
+"""Command-line errors of ``rnnlm``: every expected failure of an ``rnnlm`` command is one
+line and exit status 2, refused before any work where it can be, and nothing in the folders
+changes.
 
-Same table style and checks as ``test_reliability2`` (``refused``): in-process ``main(argv)``,
-tiny data made here (the toy sentences of ``helpers``), hidden sizes of 4. The checkpoints
-are one 1-epoch ``rnnlm train`` (rnn-numpy), one 1-epoch ``ptb-rnnlm`` (numpy) and a PTB LSTM
-checkpoint written by hand (no graph is compiled: every refusal comes before it).
+Same table style and checks as ``test_cli_errors`` (``helpers.refused``): in-process
+``main(argv)``, tiny data made here (the toy sentences of ``helpers``), hidden sizes of 4.
+The checkpoints are one 1-epoch ``rnnlm train`` (rnn-numpy), one 1-epoch ``ptb-rnnlm``
+(numpy) and a PTB LSTM checkpoint written by hand (no graph is compiled: every refusal comes
+before it).
 """
 import errno
 import os
@@ -13,9 +15,14 @@ import shutil
 import numpy as np
 import pytest
 
-from helpers import write_ptb_corpus
-from test_reliability2 import _rnnlm, refused, script_refused
+from helpers import refused, script_refused, write_ptb_corpus
 from rnnrepro import checkpoint, cli, runsafe
+
+
+def _rnnlm(*argv):
+    from rnnlm.cli import main
+    return main([str(a) for a in argv])
+
 
 TOY = ["the cat sat on the mat", "the dog sat on the log", "a cat saw a dog",
        "the dog saw the cat", "a dog sat on a mat"]
