@@ -107,7 +107,7 @@ def cmd_search(a):
         print(dry_run_search(base, a.trials, a.search_seed))
         return 0
     results = random_search(base, trials=a.trials, jobs=a.jobs, seed=a.search_seed,
-                            backend=a.backend, scheduler=a.scheduler, address=a.address)
+                            backend=a.backend, scheduler=a.scheduler)
     print(format_ranking(results))
     return 0
 
@@ -126,7 +126,7 @@ def cmd_sweep(a):
         print(dry_run_sweep(configs, out))
         return 0
     records, rows = sweep.run_sweep(configs, out, backend=a.backend, jobs=a.jobs,
-                                    scheduler=a.scheduler, address=a.address,
+                                    scheduler=a.scheduler,
                                     say=(lambda *x: None) if a.quiet else print)
     print(sweep.format_summary(rows))
     print(f"summary: {os.path.join(out, 'summary.md')} (and summary.json, sweep.jsonl)")
@@ -144,12 +144,11 @@ def _dry_run(p, what="the model"):
 
 def _backend(p):
     p.add_argument("--jobs", type=positive_int, default=2, help="parallel runs")
-    p.add_argument("--backend", choices=["loky", "dask", "ray"], default="loky",
-                   help="loky: local processes (default); dask: a dask.distributed cluster; "
-                        "ray: a Ray cluster (dask/ray are optional extras)")
+    p.add_argument("--backend", choices=["loky", "dask"], default="loky",
+                   help="loky: local processes (default); dask: a dask.distributed cluster "
+                        "(an optional extra)")
     p.add_argument("--scheduler", help="dask: scheduler address (default: an in-process "
                                        "LocalCluster with --jobs workers)")
-    p.add_argument("--address", help="ray: cluster address (default: a local Ray)")
 
 
 def cmd_neighbors(a):

@@ -1,5 +1,5 @@
 """The tutorial's KISS random search over hyper-parameters, trials run in parallel through
-joblib (``rnnrepro.parallel``: local processes, a dask cluster or Ray).
+joblib (``rnnrepro.parallel``: local processes or a dask cluster).
 
 Intervals from the deeplearning.net rnnslu tutorial: learning rate uniform in [0.01, 0.05],
 window size odd in {3, ..., 19}, hidden units {100, 200}, embedding dimension {50, 100}. The
@@ -37,8 +37,7 @@ def rank(results):
                                           r["trial"]))
 
 
-def random_search(base, trials=8, jobs=2, seed=1234, backend="loky", scheduler=None,
-                  address=None):
+def random_search(base, trials=8, jobs=2, seed=1234, backend="loky", scheduler=None):
     """Run ``trials`` random configurations of ``base`` (a make_config overrides dict) on
     ``backend``; returns the results ranked by validation F1 and writes ``search.jsonl``."""
     rng = random.Random(seed)
@@ -47,7 +46,7 @@ def random_search(base, trials=8, jobs=2, seed=1234, backend="loky", scheduler=N
     path = os.path.join(base["out"], "search.jsonl")
     f = None
     try:
-        for r in run_tasks(_run_trial, work, backend, jobs, scheduler, address):
+        for r in run_tasks(_run_trial, work, backend, jobs, scheduler):
             if f is None:   # only now: a backend that fails first leaves the folder as it was
                 os.makedirs(base["out"], exist_ok=True)   # (and a re-run's old search.jsonl)
                 with naming(path):

@@ -245,7 +245,7 @@ def format_paired_row(name, others_name, p):
             f"{f2(p['se'])} | {p['higher']} of {p['n']} | {t} | {p['sign_p']:.2g} |")
 
 
-def run_sweep(configs, out, backend="loky", jobs=2, scheduler=None, address=None, say=print):
+def run_sweep(configs, out, backend="loky", jobs=2, scheduler=None, say=print):
     """Run ``configs`` (from ``plan``) on ``backend``; writes ``sweep.jsonl`` (one record per
     run), ``summary.json`` and ``summary.md`` into ``out``; returns (records, summary rows)."""
     os.makedirs(out, exist_ok=True)
@@ -254,7 +254,7 @@ def run_sweep(configs, out, backend="loky", jobs=2, scheduler=None, address=None
     if twice:
         raise SweepError(f"{twice[0]}: two runs of this sweep would share the folder")
     records = []
-    for r in run_tasks(run_one, configs, backend, jobs, scheduler, address):
+    for r in run_tasks(run_one, configs, backend, jobs, scheduler):
         records.append(r)
         say(f"{os.path.basename(r['out'])}: {'finished before' if r['skipped'] else 'done'}, "
             f"valid F1 {r['valid_f1']}, test F1 {r['test_f1']}, best epoch {r['best_epoch']}")
