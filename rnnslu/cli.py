@@ -96,18 +96,19 @@ def cmd_train(a):
 
 
 def cmd_search(a):
-    from .search import format_ranking, random_search
+    from .search import SAMPLED, format_ranking, random_search
     s = _config(a)
-    base = {k: s[k] for k in ("preset", "model", "data", "fold", "data_dir", "nepochs", "seed",
-                              "decay", "reset", "floatX", "bs", "bi_combine")
-            if s.get(k) is not None}
+    # options the search draws: the user's value is honoured in every trial (the rest vary)
+    fixed = {k: getattr(a, k) for k in SAMPLED if getattr(a, k) is not None}
+    # every other option (trainer, decay, floatX, ...) goes to every trial as configured
+    base = {k: v for k, v in s.items() if k not in SAMPLED + ("out", "verbose") and v is not None}
     base["out"] = a.out or os.path.join("runs", f"rnnslu-search-{s['data']}")
     if a.dry_run:
         from .dryrun import dry_run_search
-        print(dry_run_search(base, a.trials, a.search_seed))
+        print(dry_run_search(base, a.trials, a.search_seed, fixed=fixed))
         return 0
     results = random_search(base, trials=a.trials, jobs=a.jobs, seed=a.search_seed,
-                            backend=a.backend, scheduler=a.scheduler)
+                            backend=a.backend, scheduler=a.scheduler, fixed=fixed)
     print(format_ranking(results))
     return 0
 

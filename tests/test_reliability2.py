@@ -244,7 +244,10 @@ def test_search_backend_failure_leaves_the_folder_as_it_was(earlier, tmp_path, c
     out = tmp_path / "search"
     if earlier:
         out.mkdir()
-        (out / "search.jsonl").write_text('{"trial": 0}\n')
+        from rnnslu.search import draw_trials   # a row of this search's trial 0
+        row = dict(draw_trials(1, 1234, dict(nhidden=8, emb_dimension=8, win=3))[0], trial=0,
+                   best_epoch=0, valid_f1=50.0, test_f1=50.0)
+        (out / "search.jsonl").write_text(json.dumps(row) + "\n")
     refused(capsys, lambda: _slu("search", *SLU, "--epochs", "1", "--trials", "1", "--jobs", "1",
                                  "--out", out), "--scheduler", folder=tmp_path)
     assert out.is_dir() == earlier
