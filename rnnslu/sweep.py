@@ -100,7 +100,8 @@ def run_one(s):
         if other:
             raise SweepError(f"{path}: a finished run with other settings ({', '.join(other)}); "
                              f"use another --out")
-        return dict(record(done["config"], done["summary"]), skipped=True)
+        # where the run is now (its config keeps the path it was started with)
+        return dict(record(done["config"], done["summary"]), out=s["out"], skipped=True)
     from .train import main, write_result   # imported in the worker: the engine loads there
     s, _ = main(s, resume=True)
     return dict(record(s, write_result(s)), skipped=False)
@@ -255,6 +256,9 @@ def run_sweep(configs, out, backend="loky", jobs=2, scheduler=None, say=print):
         raise SweepError(f"{twice[0]}: two runs of this sweep would share the folder")
     records = []
     for r in run_tasks(run_one, configs, backend, jobs, scheduler):
+        # the run folder relative to the sweep folder, so a record made from another working
+        # directory (or of a moved sweep folder) finds it (``run_folder``)
+        r = dict(r, out=os.path.relpath(r["out"], out))
         records.append(r)
         say(f"{os.path.basename(r['out'])}: {'finished before' if r['skipped'] else 'done'}, "
             f"valid F1 {r['valid_f1']}, test F1 {r['test_f1']}, best epoch {r['best_epoch']}")
@@ -272,6 +276,20 @@ def read_sweep(out):
     if not os.path.exists(path):
         raise SweepError(f"{path}: not found (run 'rnnslu sweep' to the end first)")
     return read_jsonl(path, "sweep record", require=SWEEP_ROW)
+
+
+def run_folder(src, row):
+    """The run folder of a ``sweep.jsonl`` row of the sweep folder ``src``: rows store it
+    relative to the sweep folder; rows written before that stored it relative to the working
+    directory the sweep was started from (found when the record is made from there too, or by
+    its name inside ``src``)."""
+    out = row["out"]
+    if os.path.isabs(out):
+        return out
+    for path in (os.path.join(src, out), out, os.path.join(src, os.path.basename(out))):
+        if os.path.isdir(path):
+            return path
+    return os.path.join(src, out)
 
 
 def _mean_or_int(values):
@@ -303,7 +321,7 @@ def pooled_records(sources):
     for src in sources:
         fallback = _record_provenance(src)
         for r in read_sweep(src):
-            path = os.path.join(r["out"], "result.json")
+            path = os.path.join(run_folder(src, r), "result.json")
             done = None
             if os.path.exists(path):
                 done = read_json(path, "finished run's result", require=("summary",))

@@ -97,3 +97,54 @@ def test_another_search_into_the_folder_is_one_line(case, search, capsys):
         prepare(search)
     refused(capsys, lambda: _slu(*SEARCH, "--trials", "2", *extra, "--out", search),
             str(search), *needles, folder=search)
+
+
+# ----------------------------------------------------------------- sweep.jsonl paths
+@pytest.fixture(scope="module")
+def swept(tmp_path_factory):
+    """A 1-run toy sweep started from ``<tmp>/here`` with a relative --out."""
+    here = tmp_path_factory.mktemp("sweep") / "here"
+    here.mkdir()
+    cwd = os.getcwd()
+    os.chdir(here)
+    try:
+        assert _slu("sweep", *SLU, "--epochs", "1", "--seeds", "345", "--jobs", "1",
+                    "--out", "sw") == 0
+    finally:
+        os.chdir(cwd)
+    return here / "sw"
+
+
+def _provenance_from_result(folder):
+    from rnnslu.sweep import pooled_records
+    rows = pooled_records([str(folder)])
+    assert len(rows) == 1
+    with open(folder / "dlt-elman-toy-seed345" / "result.json") as f:
+        summary = json.load(f)["summary"]
+    assert rows[0]["commit"] == str(summary["commit"]) and rows[0]["engine"] == summary["engine"]
+    return rows[0]
+
+
+def test_sweep_rows_find_their_runs_from_anywhere(swept, tmp_path, monkeypatch):
+    """sweep.jsonl stored run folders relative to where the sweep was started, so a record
+    made from elsewhere (or of a moved sweep folder) did not find the runs' result.json."""
+    with open(swept / "sweep.jsonl") as f:
+        assert json.loads(f.readline())["out"] == "dlt-elman-toy-seed345"
+    monkeypatch.chdir(tmp_path)
+    _provenance_from_result(swept)
+    moved = tmp_path / "moved"
+    shutil.copytree(swept, moved)
+    _provenance_from_result(moved)
+
+
+def test_old_sweep_rows_relative_to_the_start_directory_still_read(swept, tmp_path,
+                                                                     monkeypatch):
+    old = tmp_path / "here" / "sw"
+    shutil.copytree(swept, old)
+    with open(old / "sweep.jsonl") as f:
+        row = json.loads(f.readline())
+    (old / "sweep.jsonl").write_text(json.dumps(dict(row, out="sw/dlt-elman-toy-seed345"))
+                                     + "\n")
+    for cwd in (tmp_path / "here", tmp_path):   # where it was started, and elsewhere
+        monkeypatch.chdir(cwd)
+        _provenance_from_result(old)
