@@ -32,6 +32,7 @@ import sys
 import numpy as np
 
 from . import checkpoint
+from .files import naming
 
 # Options that may differ between a run and its ``--resume``: they change how long the run goes
 # on, where and how much it writes, or where the (fingerprinted) data is read from, never what
@@ -211,8 +212,16 @@ class _Lock:
             except FileNotFoundError:
                 same = False
             if same:  # not a lock file that its holder removed meanwhile
-                os.ftruncate(fd, 0)
-                os.write(fd, f"{os.getpid()}\n".encode())
+                try:
+                    with naming(self.path):   # a full disk names the lock file
+                        os.ftruncate(fd, 0)
+                        if os.write(fd, f"{os.getpid()}\n".encode()) == 0:
+                            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+                except OSError:
+                    with contextlib.suppress(OSError):
+                        os.remove(self.path)   # ours, still locked: nothing is left behind
+                    os.close(fd)
+                    raise
                 self.fd = fd
                 return self
             os.close(fd)
@@ -315,7 +324,13 @@ def claim(folder, resume=False, overwrite=False, markers=("checkpoint.npz", "log
         os.makedirs(folder, exist_ok=True)
     except OSError as exc:
         raise RunError(f"{folder}: cannot create the run folder ({exc.strerror})") from None
-    lock = _Lock(folder).acquire()
+    try:
+        lock = _Lock(folder).acquire()
+    except BaseException:
+        if created:   # a run refused before it began leaves no folder
+            with contextlib.suppress(OSError):
+                os.rmdir(folder)
+        raise
     key = os.path.abspath(folder)
     try:
         if _restore_aside(folder, markers) and say:
