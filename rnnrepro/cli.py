@@ -95,9 +95,9 @@ def _run(prog, fn, args, input_errors):
         status = fn(args)
         sys.stdout.flush()   # lines still buffered meet a closed pipe here, not at exit
         return status
-    except KeyboardInterrupt:
-        print(f"{prog}: interrupted", file=sys.stderr)
-        return 130
+    except KeyboardInterrupt as exc:   # Ctrl-C, or SIGTERM (runsafe.Terminated)
+        print(f"{prog}: {exc or 'interrupted'}", file=sys.stderr)
+        return 128 + getattr(exc, "signum", 2)
     except Exception as exc:  # noqa: BLE001 - sorted into expected (one line) and bugs
         if isinstance(exc, BrokenPipeError) and stdout_reader_gone():
             return _quiet_broken_pipe()

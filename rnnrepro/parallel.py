@@ -66,13 +66,17 @@ def run_tasks(fn, tasks, backend="loky", jobs=2, scheduler=None):
     if backend not in BACKENDS:
         raise BackendError(f"--backend {backend!r}: choose one of {', '.join(BACKENDS)}")
     import joblib
+    from .runsafe import unwind_on_sigterm
     env = task_env()
     calls = [joblib.delayed(in_worker)(fn, t, env) for t in tasks]
-    if backend == "loky":
-        with joblib.parallel_config(backend="loky", inner_max_num_threads=1):
-            yield from joblib.Parallel(n_jobs=jobs, return_as="generator_unordered")(calls)
-    else:
-        yield from _run_dask(calls, jobs, scheduler, env)
+    # a SIGTERM raises in this process; joblib then aborts, killing the loky workers (and
+    # with them their run folders' locks) or closing the LocalCluster, before it ends
+    with unwind_on_sigterm():
+        if backend == "loky":
+            with joblib.parallel_config(backend="loky", inner_max_num_threads=1):
+                yield from joblib.Parallel(n_jobs=jobs, return_as="generator_unordered")(calls)
+        else:
+            yield from _run_dask(calls, jobs, scheduler, env)
 
 
 def _run_dask(calls, jobs, scheduler, env):

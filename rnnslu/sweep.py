@@ -28,6 +28,7 @@ import os
 
 from rnnrepro.files import read_json, read_jsonl, write_json, write_text
 from rnnrepro.parallel import run_tasks
+from rnnrepro.runsafe import recover
 
 METRICS = (("valid_f1", "valid F1"), ("test_f1", "test F1"), ("best_epoch", "best epoch"))
 # result.json from another configuration is not a finished run of this sweep
@@ -94,6 +95,7 @@ def run_one(s):
     """Train (or resume) one run of the sweep unless its ``result.json`` exists; returns its
     record with ``skipped`` telling which."""
     path = os.path.join(s["out"], "result.json")
+    recover(s["out"])   # a killed --overwrite in the folder: its old run first
     if os.path.exists(path):
         done = read_json(path, "finished run's result", require=("config", "summary"))
         other = [k for k in IDENTITY if done["config"].get(k) != s.get(k)]
@@ -288,6 +290,7 @@ def run_folder(src, row):
         return out
     for path in (os.path.join(src, out), out, os.path.join(src, os.path.basename(out))):
         if os.path.isdir(path):
+            recover(path)   # a killed --overwrite in the folder: its old run first
             return path
     return os.path.join(src, out)
 
