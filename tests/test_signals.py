@@ -194,3 +194,59 @@ def test_a_reader_does_not_touch_an_overwrite_still_running(run, capsys):
         assert snapshot(run) == before
     finally:
         lock.release()
+
+
+# ----------------------------------------------------------------- the rnnlm trainers and readers
+from test_reliability2_rnnlm import LSTM, RNNLM, TRAIN, _keep_floatx, _rnnlm, w  # noqa: E402,F401
+
+
+def _sigterm_inside(monkeypatch, module, name):
+    """``module.name`` (called inside the trainer's claim) receives a SIGTERM instead."""
+    def killed(*a, **k):
+        if signal.getsignal(signal.SIGTERM) in (signal.SIG_DFL, signal.SIG_IGN, None):
+            pytest.fail("no SIGTERM handler inside the run: SIGTERM would end it uncleaned")
+        os.kill(os.getpid(), signal.SIGTERM)
+        time.sleep(5)   # the handler raises before this ends
+        pytest.fail("SIGTERM did not stop the run")
+    monkeypatch.setattr(module, name, killed)
+
+
+LM_OVERWRITES = {
+    "train (wildml)": ("rnnlm.wildml.train", "_train_with_sgd", "run",
+                       lambda w, out: ["train", *TRAIN, "--path", w / "t.txt", "--nepoch", 1,
+                                       "--out-dir", out]),
+    "ptb-rnnlm": ("rnnlm.toolkit.trainnet", "_train_class_rnn", "rr",
+                  lambda w, out: ["ptb-rnnlm", *RNNLM, "--max-epochs", 1, "--data-dir",
+                                  w / "ptb", "--out", out]),
+}
+
+
+@pytest.mark.parametrize("case", sorted(LM_OVERWRITES))
+def test_sigterm_during_an_rnnlm_overwrite_puts_the_old_run_back(case, w, tmp_path, capsys,
+                                                                 monkeypatch):
+    import importlib
+    module, name, run_name, argv = LM_OVERWRITES[case]
+    out = tmp_path / run_name
+    shutil.copytree(w / run_name, out)
+    _sigterm_inside(monkeypatch, importlib.import_module(module), name)
+    before = snapshot(out)
+    capsys.readouterr()
+    rc = _rnnlm(*argv(w, out), "--overwrite")
+    err = capsys.readouterr().err
+    assert rc == 128 + signal.SIGTERM and len(err.strip().splitlines()) == 1, (rc, err)
+    assert "terminated" in err and "is restored" in err, err
+    assert snapshot(out) == before
+    assert signal.getsignal(signal.SIGTERM) == signal.SIG_DFL   # the handler is put back
+
+
+def test_rnnlm_readers_put_a_killed_overwrite_back(w, tmp_path, capsys):
+    out = tmp_path / "run"
+    shutil.copytree(w / "run", out)
+    before = snapshot(out)
+    aside = out / runsafe.ASIDE
+    aside.mkdir()
+    for n in runsafe.run_files(str(out)):
+        os.replace(out / n, aside / n)
+    (out / "log.jsonl").write_text("")
+    assert _rnnlm("score", out / "checkpoint.npz", "the cat sat") == 0
+    assert snapshot(out) == before
