@@ -42,7 +42,8 @@ CASES = {
     "valid split is a number": (_set(VALID, value=5), "split 'valid' is a int"),
     "train parts are numbers": (_set(TRAIN, value=[5, 5, 5]), "split 'train': its words are a int"),
     "full train split is a number": (_set(TRAIN, value=7), "split 'train' is a int", True),
-    "sentence is a string": (_set(TRAIN, 0, 1, value="abc"), "split 'train' sentence 1 is not a 1-D"),
+    "sentence is a string": (_set(TRAIN, 0, 1, value="abc"),
+                             "split 'train' sentence 1 is not a 1-D"),
     "sentence ragged": (_set(TRAIN, 2, 0, value=[[0, 1], [1]]),
                         "split 'train' sentence 0 is not a 1-D"),
     # dictionaries of the wrong type
