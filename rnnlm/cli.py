@@ -17,7 +17,7 @@ import os
 import shlex
 import sys
 
-from rnnrepro import files
+from rnnrepro import files, runsafe
 from rnnrepro.blas import add_option as blas_add_option
 from rnnrepro.cli import (LINKER_HELP, ArgumentParser, OptionError, at_most, bptt_truncate_int,
                           nonnegative_float, nonnegative_int, positive_float, positive_int,
@@ -129,6 +129,7 @@ def cmd_generate(a):
     at_most("--min-length", a.min_length, "--max-length", a.max_length)
     prefix = a.prefix.split() if a.prefix else []
     at_most("--prefix (words)", len(prefix), "--max-length", a.max_length)
+    runsafe.recover(os.path.dirname(os.path.abspath(a.checkpoint)))  # a killed --overwrite
     scorer = load_language_model(a.checkpoint)
     if scorer.end_token in (a.avoid or ()):
         raise OptionError(f"--avoid {scorer.end_token}: the end token; no sentence could end")
@@ -151,6 +152,7 @@ def cmd_score(a):
     if not a.text and not a.file:
         raise OptionError("give TEXT arguments or --file")
     texts = list(a.text) + (files.read_lines(a.file, "text file") if a.file else [])
+    runsafe.recover(os.path.dirname(os.path.abspath(a.checkpoint)))  # a killed --overwrite
     scorer = load_language_model(a.checkpoint)
     tok = (lambda t: t.split()) if a.whitespace else None
     r = score_sentences(scorer, texts, tokenizer=tok)   # finite, or refused
@@ -337,6 +339,7 @@ def cmd_ptb_eval(args):
     use_linker("rnnlm", args.linker, "ptb-lstm")
     _set_floatx(args, "float32")
     from rnnlm.ptb_lstm.ptb_word_lm import evaluate_checkpoint
+    runsafe.recover(os.path.dirname(os.path.abspath(args.checkpoint)))  # a killed --overwrite
     r = evaluate_checkpoint(args.checkpoint, data_dir=args.data_dir, split=args.split)
     if args.json:   # finite, or refused (evaluate_checkpoint)
         print(json.dumps(r, allow_nan=False))

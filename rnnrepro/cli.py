@@ -17,7 +17,7 @@ import traceback
 
 from .checkpoint import CheckpointError
 from .download import DownloadError
-from .files import InputError
+from .files import InputError, naming
 from .parallel import BackendError
 from .runsafe import RunError
 from .settings import EngineError, LinkerError, check_environment
@@ -55,23 +55,57 @@ def error_line(exc, input_errors=()):
     return None
 
 
+STDOUT_NAME = "standard output"
+
+
+class _NamedStdout:
+    """``sys.stdout`` while a command runs: an OSError writing it (a full disk under
+    ``> file``) names 'standard output', as a failed write of a file names the file."""
+
+    def __init__(self, stream):
+        self._stream = stream
+
+    def write(self, text):
+        with naming(STDOUT_NAME):
+            return self._stream.write(text)
+
+    def flush(self):
+        with naming(STDOUT_NAME):
+            return self._stream.flush()
+
+    def __getattr__(self, name):
+        return getattr(self._stream, name)
+
+
 def run_command(prog, fn, args, input_errors=()):
     """Run a subcommand through the one error path (see the module doc); returns the status.
     ``RNN_ENGINE``/``RNN_FLOATX``/``RNN_LINKER`` are checked first (``settings``)."""
+    stdout = sys.stdout
+    if stdout is not None and not isinstance(stdout, _NamedStdout):
+        sys.stdout = _NamedStdout(stdout)
+    try:
+        return _run(prog, fn, args, input_errors)
+    finally:
+        sys.stdout = stdout
+
+
+def _run(prog, fn, args, input_errors):
     try:
         check_environment()
         status = fn(args)
         sys.stdout.flush()   # lines still buffered meet a closed pipe here, not at exit
         return status
-    except KeyboardInterrupt:
-        print(f"{prog}: interrupted", file=sys.stderr)
-        return 130
+    except KeyboardInterrupt as exc:   # Ctrl-C, or SIGTERM (runsafe.Terminated)
+        print(f"{prog}: {exc or 'interrupted'}", file=sys.stderr)
+        return 128 + getattr(exc, "signum", 2)
     except Exception as exc:  # noqa: BLE001 - sorted into expected (one line) and bugs
         if isinstance(exc, BrokenPipeError) and stdout_reader_gone():
             return _quiet_broken_pipe()
         line = error_line(exc, input_errors)
         if line is not None:
             print(f"{prog}: error: {line}", file=sys.stderr)
+            if isinstance(exc, OSError) and exc.filename == STDOUT_NAME:
+                _drop_stdout()   # what is still buffered cannot be written: not again at exit
             return 2
         traceback.print_exc()   # a real bug: keep the traceback, ask for a report
         print(f"{prog}: internal error (a bug, not your input): please report it with the "
@@ -101,12 +135,21 @@ def _quiet_broken_pipe():
     """Stop as ``cat file | head`` does: no error line, status 141, and standard output
     pointed at /dev/null so the interpreter's last flush does not report the pipe again
     (the recipe in Python's ``signal`` documentation)."""
+    _drop_stdout()
+    return SIGPIPE_STATUS
+
+
+def _drop_stdout():
+    """Point standard output at /dev/null (when it is a file descriptor)."""
+    try:
+        fd = sys.stdout.fileno()
+    except (AttributeError, OSError, ValueError):   # captured: nothing flushed at exit
+        return
     devnull = os.open(os.devnull, os.O_WRONLY)
     try:
-        os.dup2(devnull, sys.stdout.fileno())
+        os.dup2(devnull, fd)
     finally:
         os.close(devnull)
-    return SIGPIPE_STATUS
 
 
 def run_script(prog, fn, input_errors=()):

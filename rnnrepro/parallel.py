@@ -1,14 +1,13 @@
 """Independent tasks (search trials, sweep runs) in parallel through joblib.
 
-Backends: ``loky`` (local processes, no server; the default), ``dask`` (a ``dask.distributed``
-scheduler at ``scheduler``, or without one an in-process ``LocalCluster``) and ``ray`` (a Ray
-cluster at ``address``, or a local one). Dask and Ray are optional extras, imported only when
-chosen.
+Backends: ``loky`` (local processes, no server; the default) and ``dask`` (a
+``dask.distributed`` scheduler at ``scheduler``, or without one an in-process ``LocalCluster``).
+Dask is an optional extra, imported only when chosen.
 
 One BLAS thread per task, set before the worker imports numpy: loky gets it through
 ``joblib.parallel_config(inner_max_num_threads=1)`` (joblib writes the thread variables into
 the environment of the worker processes it starts), a LocalCluster through its workers'
-environment (``env=``), Ray through ``runtime_env``. An external dask scheduler's workers are
+environment (``env=``). An external dask scheduler's workers are
 started by someone else: every result carries ``blas_threads`` (threadpoolctl, measured in
 the worker after the task) so a misconfigured cluster shows. Each task also carries the
 engine variables of the process that submitted it (``RNN_ENGINE``, ``RNN_LINKER``,
@@ -18,7 +17,7 @@ and a worker that already imported another engine refuses the task rather than r
 import os
 import sys
 
-BACKENDS = ("loky", "dask", "ray")
+BACKENDS = ("loky", "dask")
 BLAS_THREAD_VARS = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS",
                     "BLIS_NUM_THREADS", "VECLIB_MAXIMUM_THREADS", "NUMEXPR_NUM_THREADS")
 ENGINE_VARS = ("RNN_ENGINE", "RNN_LINKER", "RNN_FLOATX", "RNN_BLAS", "AESARA_FLAGS",
@@ -61,21 +60,23 @@ def in_worker(fn, task, env):
     return dict(result, blas_threads=blas_threads())
 
 
-def run_tasks(fn, tasks, backend="loky", jobs=2, scheduler=None, address=None):
+def run_tasks(fn, tasks, backend="loky", jobs=2, scheduler=None):
     """Yield ``fn(task)`` for every task as each finishes (any order); ``fn`` must be a
     module-level function of an importable module."""
     if backend not in BACKENDS:
         raise BackendError(f"--backend {backend!r}: choose one of {', '.join(BACKENDS)}")
     import joblib
+    from .runsafe import unwind_on_sigterm
     env = task_env()
     calls = [joblib.delayed(in_worker)(fn, t, env) for t in tasks]
-    if backend == "loky":
-        with joblib.parallel_config(backend="loky", inner_max_num_threads=1):
-            yield from joblib.Parallel(n_jobs=jobs, return_as="generator_unordered")(calls)
-    elif backend == "dask":
-        yield from _run_dask(calls, jobs, scheduler, env)
-    else:
-        yield from _run_ray(calls, jobs, address, env)
+    # a SIGTERM raises in this process; joblib then aborts, killing the loky workers (and
+    # with them their run folders' locks) or closing the LocalCluster, before it ends
+    with unwind_on_sigterm():
+        if backend == "loky":
+            with joblib.parallel_config(backend="loky", inner_max_num_threads=1):
+                yield from joblib.Parallel(n_jobs=jobs, return_as="generator_unordered")(calls)
+        else:
+            yield from _run_dask(calls, jobs, scheduler, env)
 
 
 def _run_dask(calls, jobs, scheduler, env):
@@ -103,18 +104,3 @@ def _run_dask(calls, jobs, scheduler, env):
         if cluster is not None:
             cluster.close()
 
-
-def _run_ray(calls, jobs, address, env):
-    import joblib
-    try:
-        import ray
-        from ray.util.joblib import register_ray
-    except ImportError as exc:
-        raise BackendError("--backend ray needs ray (pip install 'ray')") from exc
-    ray.init(address=address, runtime_env={"env_vars": env}, ignore_reinit_error=True)
-    register_ray()
-    try:
-        with joblib.parallel_config(backend="ray"):
-            yield from joblib.Parallel(n_jobs=jobs, return_as="generator_unordered")(calls)
-    finally:
-        ray.shutdown()

@@ -11,6 +11,9 @@
   when the new run writes its first checkpoint (or finishes); a new run that fails (or is
   killed) before that gets the old run back, whole. ``--resume`` in a folder that holds a
   run whose checkpoint is gone is refused (starting over would wipe its log and best model).
+  A SIGTERM unwinds the run (``Terminated``), so this happens when the killed command ends;
+  a run killed past all cleanup (SIGKILL) is put back by the next command that claims or
+  reads the folder (``recover``).
 - ``check_finite``: a diverging run stops with ``NonFiniteError`` before anything is written,
   so the last good checkpoint and the best model stay as they were; ``check_perplexity``: a
   finite perplexity above the vocabulary size is a diverged run too, never recorded as a
@@ -29,11 +32,14 @@ import json
 import math
 import os
 import shutil
+import signal
 import sys
+import threading
 
 import numpy as np
 
 from . import checkpoint
+from .files import naming
 
 # Options that may differ between a run and its ``--resume``: they change how long the run goes
 # on, where and how much it writes, or where the (fingerprinted) data is read from, never what
@@ -225,8 +231,16 @@ class _Lock:
             except FileNotFoundError:
                 same = False
             if same:  # not a lock file that its holder removed meanwhile
-                os.ftruncate(fd, 0)
-                os.write(fd, f"{os.getpid()}\n".encode())
+                try:
+                    with naming(self.path):   # a full disk names the lock file
+                        os.ftruncate(fd, 0)
+                        if os.write(fd, f"{os.getpid()}\n".encode()) == 0:
+                            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+                except OSError:
+                    with contextlib.suppress(OSError):
+                        os.remove(self.path)   # ours, still locked: nothing is left behind
+                    os.close(fd)
+                    raise
                 self.fd = fd
                 return self
             os.close(fd)
@@ -271,12 +285,64 @@ def _restore_aside(folder, markers):
     aside = os.path.join(folder, ASIDE)
     if not os.path.isdir(aside):
         return False
-    for name in run_files(folder, markers):
+    old = os.listdir(aside)
+    for name in sorted(set(run_files(folder, markers)) | set(old)):
         _remove(os.path.join(folder, name))
-    for name in os.listdir(aside):
+    for name in old:
         os.replace(os.path.join(aside, name), os.path.join(folder, name))
     os.rmdir(aside)
     return True
+
+
+def recover(folder, say=None):
+    """For every command that reads a run folder: put back the run an ``--overwrite`` was
+    replacing when it was killed past all cleanup (SIGKILL, a crash) before the new run's
+    first checkpoint, so the reader sees the old run, whole. A folder whose run is still
+    going (locked) is refused: its ``--overwrite`` may yet finish. Returns True if a run was
+    put back."""
+    if not os.path.isdir(os.path.join(folder, ASIDE)):
+        return False
+    lock = _Lock(folder).acquire()
+    try:
+        restored = _restore_aside(folder, ())
+    finally:
+        lock.release()
+    if restored:
+        (say or (lambda m: print(m, file=sys.stderr, flush=True)))(
+            f"{folder}: an --overwrite was stopped before the new run's first checkpoint; "
+            f"the run it replaced is restored")
+    return restored
+
+
+# ----------------------------------------------------------------------------- signals
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, raised in the main thread as Ctrl-C is, so that a killed command unwinds:
+    an ``--overwrite`` puts the old run back, locks are released, a sweep's or search's
+    workers are stopped with it (``rnnrepro.parallel``). ``rnnrepro.cli`` ends the command
+    with status 143 (128 + SIGTERM), as a shell reports a command ended by it."""
+
+    signum = signal.SIGTERM
+
+    def __init__(self, message="terminated (SIGTERM)"):
+        super().__init__(message)
+
+
+def _raise_terminated(signum, frame):
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)   # the cleanup is not cut short by another
+    raise Terminated()
+
+
+@contextlib.contextmanager
+def unwind_on_sigterm():
+    """While inside: SIGTERM raises ``Terminated`` (main thread only; elsewhere a no-op)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    old = signal.signal(signal.SIGTERM, _raise_terminated)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, old)
 
 
 _PENDING = {}  # run folder (absolute) -> its markers, while an --overwrite awaits a checkpoint
@@ -324,12 +390,23 @@ def claim(folder, resume=False, overwrite=False, markers=("checkpoint.npz", "log
     """
     if resume and overwrite:
         raise RunError("--resume and --overwrite exclude each other")
+    with unwind_on_sigterm():
+        yield from _claim(folder, resume, overwrite, markers, say)
+
+
+def _claim(folder, resume, overwrite, markers, say):
     created, failed = not os.path.isdir(folder), False
     try:
         os.makedirs(folder, exist_ok=True)
     except OSError as exc:
         raise RunError(f"{folder}: cannot create the run folder ({exc.strerror})") from None
-    lock = _Lock(folder).acquire()
+    try:
+        lock = _Lock(folder).acquire()
+    except BaseException:
+        if created:   # a run refused before it began leaves no folder
+            with contextlib.suppress(OSError):
+                os.rmdir(folder)
+        raise
     key = os.path.abspath(folder)
     try:
         if _restore_aside(folder, markers) and say:

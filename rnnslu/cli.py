@@ -100,18 +100,19 @@ def cmd_train(a):
 
 
 def cmd_search(a):
-    from .search import format_ranking, random_search
+    from .search import SAMPLED, format_ranking, random_search
     s = _config(a)
-    base = {k: s[k] for k in ("preset", "model", "data", "fold", "data_dir", "nepochs", "seed",
-                              "decay", "reset", "floatX", "bs", "bi_combine")
-            if s.get(k) is not None}
+    # options the search draws: the user's value is honoured in every trial (the rest vary)
+    fixed = {k: getattr(a, k) for k in SAMPLED if getattr(a, k) is not None}
+    # every other option (trainer, decay, floatX, ...) goes to every trial as configured
+    base = {k: v for k, v in s.items() if k not in SAMPLED + ("out", "verbose") and v is not None}
     base["out"] = a.out or os.path.join("runs", f"rnnslu-search-{s['data']}")
     if a.dry_run:
         from .dryrun import dry_run_search
-        print(dry_run_search(base, a.trials, a.search_seed))
+        print(dry_run_search(base, a.trials, a.search_seed, fixed=fixed))
         return 0
     results = random_search(base, trials=a.trials, jobs=a.jobs, seed=a.search_seed,
-                            backend=a.backend, scheduler=a.scheduler, address=a.address)
+                            backend=a.backend, scheduler=a.scheduler, fixed=fixed)
     print(format_ranking(results))
     return 0
 
@@ -130,7 +131,7 @@ def cmd_sweep(a):
         print(dry_run_sweep(configs, out))
         return 0
     records, rows = sweep.run_sweep(configs, out, backend=a.backend, jobs=a.jobs,
-                                    scheduler=a.scheduler, address=a.address,
+                                    scheduler=a.scheduler,
                                     say=(lambda *x: None) if a.quiet else print)
     print(sweep.format_summary(rows))
     print(f"summary: {os.path.join(out, 'summary.md')} (and summary.json, sweep.jsonl)")
@@ -148,12 +149,11 @@ def _dry_run(p, what="the model"):
 
 def _backend(p):
     p.add_argument("--jobs", type=positive_int, default=2, help="parallel runs")
-    p.add_argument("--backend", choices=["loky", "dask", "ray"], default="loky",
-                   help="loky: local processes (default); dask: a dask.distributed cluster; "
-                        "ray: a Ray cluster (dask/ray are optional extras)")
+    p.add_argument("--backend", choices=["loky", "dask"], default="loky",
+                   help="loky: local processes (default); dask: a dask.distributed cluster "
+                        "(an optional extra)")
     p.add_argument("--scheduler", help="dask: scheduler address (default: an in-process "
                                        "LocalCluster with --jobs workers)")
-    p.add_argument("--address", help="ray: cluster address (default: a local Ray)")
 
 
 def cmd_neighbors(a):

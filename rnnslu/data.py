@@ -74,17 +74,42 @@ def atis_path(fold, directory=None):
     return os.path.join(data_dir(directory), name)
 
 
-def _check_split(path, name, split, dicts):
+def _sequence(x):
+    """A list, tuple or 1-D array: what a split's parts and the sentences may be."""
+    return isinstance(x, (list, tuple)) or isinstance(x, np.ndarray) and x.ndim == 1
+
+
+def _check_split_shape(path, name, split):
+    """``split`` is (words, tables, labels), three sequences of one length."""
     if not (isinstance(split, (tuple, list)) and len(split) == 3):
-        raise DataError(f"{path}: split '{name}' should be (words, tables, labels)")
+        what = type(split).__name__ + (f" of length {len(split)}"
+                                       if isinstance(split, (tuple, list)) else "")
+        raise DataError(f"{path}: split '{name}' is a {what}, not (words, tables, labels)")
+    for part, x in zip(("words", "tables", "labels"), split):
+        if not _sequence(x):
+            raise DataError(f"{path}: split '{name}': its {part} are a {type(x).__name__}, "
+                            f"not a list of sentences")
     words, tables, labels = split
     if not (len(words) == len(tables) == len(labels)):
         raise DataError(f"{path}: split '{name}' has {len(words)} word, {len(tables)} table "
                         f"and {len(labels)} label sequences")
+
+
+def _int_array(x):
+    try:
+        a = np.asarray(x)
+    except (ValueError, TypeError):   # ragged nested lists
+        return None
+    return a if a.ndim == 1 and a.dtype.kind in "iu" else None
+
+
+def _check_split(path, name, split, dicts):
+    _check_split_shape(path, name, split)
+    words, tables, labels = split
     nw, nl = len(dicts["words2idx"]), len(dicts["labels2idx"])
     for i, (w, l) in enumerate(zip(words, labels)):
-        w, l = np.asarray(w), np.asarray(l)
-        if w.ndim != 1 or l.ndim != 1 or w.dtype.kind not in "iu" or l.dtype.kind not in "iu":
+        w, l = _int_array(w), _int_array(l)
+        if w is None or l is None:
             raise DataError(f"{path}: split '{name}' sentence {i} is not a 1-D integer array")
         if len(w) != len(l) or len(w) == 0:
             raise DataError(f"{path}: split '{name}' sentence {i} has {len(w)} words but "
@@ -97,17 +122,38 @@ def _check_split(path, name, split, dicts):
                             f"{int(l.max() if l.max() >= nl else l.min())} out of range [0, {nl})")
 
 
+def _check_names(path, name, mapping):
+    """``mapping`` (words2idx or labels2idx) maps names to the indices 0..n-1, each once.
+    Every name is a non-empty string without white space: conlleval reads its file as
+    white-space separated columns, so a label with a space would fail only after an epoch."""
+    if not isinstance(mapping, dict):
+        raise DataError(f"{path}: {name} is a {type(mapping).__name__}, not a dict "
+                        f"(name -> index)")
+    for k, v in mapping.items():
+        if not isinstance(k, str) or not k or k.split() != [k]:
+            why = "not a string" if not isinstance(k, str) else "empty" if not k else \
+                "contains white space"
+            raise DataError(f"{path}: {name} has the key {k!r} ({why}); names must be "
+                            f"non-empty strings without white space")
+        if not isinstance(v, (int, np.integer)) or isinstance(v, bool):
+            raise DataError(f"{path}: {name}[{k!r}] is {v!r}, not an integer index")
+    values = sorted(int(v) for v in mapping.values())
+    if values != list(range(len(values))):  # index_to_name would fail or mislabel
+        bad = next(v for i, v in enumerate(values) if v != i)
+        raise DataError(f"{path}: {name} has index {bad!r}; its indices must be "
+                        f"0..{len(values) - 1}, each once")
+
+
 def check_dataset(path, splits, dicts):
-    """Validate shapes and index ranges; sizes come from the dicts, never the index lists."""
+    """Validate types, shapes and index ranges; sizes come from the dicts, never the index
+    lists. Anything malformed is a ``DataError`` naming the file, before any training."""
     if not isinstance(dicts, dict) or not {"words2idx", "labels2idx"} <= set(dicts):
+        got = type(dicts).__name__ if not isinstance(dicts, dict) else \
+            "a dict with " + (", ".join(sorted(map(repr, dicts))) or "no keys")
         raise DataError(f"{path}: the last element should be the dicts "
-                        f"(words2idx, tables2idx, labels2idx)")
+                        f"(words2idx, tables2idx, labels2idx), not {got}")
     for name in ("words2idx", "labels2idx"):
-        values = sorted(dicts[name].values())
-        if values != list(range(len(values))):  # index_to_name would fail or mislabel
-            bad = next(v for i, v in enumerate(values) if v != i)
-            raise DataError(f"{path}: {name} has index {bad!r}; its indices must be "
-                            f"0..{len(values) - 1}, each once")
+        _check_names(path, name, dicts[name])
     for name, split in splits.items():
         _check_split(path, name, split, dicts)
         if len(split[0]) == 0:  # an empty valid split would keep F1 0.0 "best" forever
@@ -132,6 +178,7 @@ def load_atis(fold=3, directory=None, path=None):
         train, valid, test, dicts = obj
     else:
         train, test, dicts = obj
+        _check_split_shape(path, "train", train)   # before it is cut into train and valid
         n = len(train[0]) - len(train[0]) // 10
         valid = tuple(list(part[n:]) for part in train)
         train = tuple(list(part[:n]) for part in train)

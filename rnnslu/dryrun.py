@@ -49,13 +49,13 @@ def dry_run(s, sentences=SENTENCES):
         f"result.json)"])
 
 
-def dry_run_search(base, trials, seed):
+def dry_run_search(base, trials, seed, fixed=None):
     """``rnnslu search --dry-run``: the trials the search would draw (``random_search``'s
-    sampler and seed), the first one tried as ``dry_run`` does."""
-    from .search import sample_trial
+    sampler and seed, ``fixed`` options in every trial), the first one tried as ``dry_run``
+    does."""
+    from .search import draw_trials
     from .train import make_config
-    rng = random.Random(seed)
-    drawn = [sample_trial(rng) for _ in range(trials)]
+    drawn = draw_trials(trials, seed, fixed)
     first = make_config(**dict(base, **drawn[0], out=os.path.join(base["out"], "trial000"),
                                verbose=0))
     lines = [f"search: {trials} trial(s) drawn with seed {seed}, into {base['out']}/ "

@@ -5,7 +5,7 @@ import numpy as np
 
 from rnnrepro import checkpoint
 from rnnrepro.files import read_json
-from rnnrepro.runsafe import RunError
+from rnnrepro.runsafe import RunError, recover
 
 from .data import index_to_name
 
@@ -48,6 +48,7 @@ def neighbors_of_run(run, words, k=10, data_dir=None):
     """The neighbour table of ``words`` under the best embeddings of the run folder ``run``."""
     from .data import load_atis
     from .toy import toy_corpus
+    recover(run)   # a killed --overwrite in the folder: its old run first
     emb_path = os.path.join(run, "best", "embeddings.npy")
     cfg_path = os.path.join(run, "config.json")
     for path in (cfg_path, emb_path):

@@ -29,6 +29,7 @@ import os
 
 from rnnrepro.files import read_json, write_json, write_text
 from rnnrepro.parallel import run_tasks
+from rnnrepro.runsafe import recover
 
 METRICS = (("valid_f1", "valid F1"), ("test_f1", "test F1"), ("best_epoch", "best epoch"))
 # result.json from another configuration is not a finished run of this sweep
@@ -102,13 +103,15 @@ def run_one(s):
     """Train (or resume) one run of the sweep unless its ``result.json`` exists; returns its
     record with ``skipped`` telling which."""
     path = os.path.join(s["out"], "result.json")
+    recover(s["out"])   # a killed --overwrite in the folder: its old run first
     if os.path.exists(path):
         done = read_json(path, "finished run's result", require=("config", "summary"))
         other = [k for k in IDENTITY if done["config"].get(k) != s.get(k)]
         if other:
             raise SweepError(f"{path}: a finished run with other settings ({', '.join(other)}); "
                              f"use another --out")
-        return dict(record(done["config"], done["summary"]), skipped=True)
+        # where the run is now (its config keeps the path it was started with)
+        return dict(record(done["config"], done["summary"]), out=s["out"], skipped=True)
     from .train import main, write_result   # imported in the worker: the engine loads there
     s, _ = main(s, resume=True)
     return dict(record(s, write_result(s)), skipped=False)
@@ -229,7 +232,7 @@ def format_paired_row(name, others_name, p):
             f"{f2(p['se'])} | {p['higher']} of {p['n']} | {t} | {p['sign_p']:.2g} |")
 
 
-def run_sweep(configs, out, backend="loky", jobs=2, scheduler=None, address=None, say=print):
+def run_sweep(configs, out, backend="loky", jobs=2, scheduler=None, say=print):
     """Run ``configs`` (from ``plan``) on ``backend``; writes ``sweep.jsonl`` (one record per
     run), ``summary.json`` and ``summary.md`` into ``out``; returns (records, summary rows)."""
     os.makedirs(out, exist_ok=True)
@@ -238,7 +241,10 @@ def run_sweep(configs, out, backend="loky", jobs=2, scheduler=None, address=None
     if twice:
         raise SweepError(f"{twice[0]}: two runs of this sweep would share the folder")
     records = []
-    for r in run_tasks(run_one, configs, backend, jobs, scheduler, address):
+    for r in run_tasks(run_one, configs, backend, jobs, scheduler):
+        # the run folder relative to the sweep folder, so a record made from another working
+        # directory (or of a moved sweep folder) finds it (``run_folder``)
+        r = dict(r, out=os.path.relpath(r["out"], out))
         records.append(r)
         say(f"{os.path.basename(r['out'])}: {'finished before' if r['skipped'] else 'done'}, "
             f"valid F1 {r['valid_f1']}, test F1 {r['test_f1']}, best epoch {r['best_epoch']}")
@@ -257,6 +263,21 @@ def read_sweep(out):
         raise SweepError(f"{path}: not found (run 'rnnslu sweep' to the end first)")
     from rnnrepro.results import read_rows
     return read_rows(path, "sweep record", SWEEP_ROW, SWEEP_KINDS)
+
+
+def run_folder(src, row):
+    """The run folder of a ``sweep.jsonl`` row of the sweep folder ``src``: rows store it
+    relative to the sweep folder; rows written before that stored it relative to the working
+    directory the sweep was started from (found when the record is made from there too, or by
+    its name inside ``src``)."""
+    out = row["out"]
+    if os.path.isabs(out):
+        return out
+    for path in (os.path.join(src, out), out, os.path.join(src, os.path.basename(out))):
+        if os.path.isdir(path):
+            recover(path)   # a killed --overwrite in the folder: its old run first
+            return path
+    return os.path.join(src, out)
 
 
 def _mean_or_int(values):
@@ -288,7 +309,7 @@ def pooled_records(sources):
     for src in sources:
         fallback = _record_provenance(src)
         for r in read_sweep(src):
-            path = os.path.join(r["out"], "result.json")
+            path = os.path.join(run_folder(src, r), "result.json")
             done = None
             if os.path.exists(path):
                 done = read_json(path, "finished run's result", require=("summary",))

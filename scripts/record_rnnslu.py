@@ -13,6 +13,7 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__)))) 
 from rnnrepro.cli import ArgumentParser, record_id, run_script
 from rnnrepro.files import check_fields, read_json
 from rnnrepro.results import check_kinds, same_files, write_record_folder
+from rnnrepro.runsafe import recover
 
 SUMMARY = ("test_f1", "valid_f1", "best_epoch", "commit", "hardware", "engine", "engine_version",
            "floatX", "epochs_run", "seconds_per_epoch", "peak_rss_mb")
@@ -23,6 +24,7 @@ CONFIG = ("data", "fold", "preset", "model", "regime", "lr", "win", "bs", "nhidd
 
 
 def record(a):
+    recover(a.run)   # a killed --overwrite in the run folder: its old run first
     path = os.path.join(a.run, "result.json")
     res = read_json(path, "run result", require=("config", "summary"), finite=True)
     s, summ = res["config"], res["summary"]

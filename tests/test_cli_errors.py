@@ -75,6 +75,8 @@ def _input_errors(main, argv, monkeypatch):
 NOT_EXPECTED = {
     "rnnslu.conlleval.ConllevalError": "conlleval.main prints it itself, with the Perl "
                                        "script's exit status (1 or 255)",
+    "rnnrepro.runsafe.Terminated": "a KeyboardInterrupt (SIGTERM): run_command's interrupt "
+                                   "line, with status 128 + the signal (tests/test_signals.py)",
 }
 
 
@@ -196,19 +198,27 @@ def test_failed_new_run_leaves_no_empty_folder(tmp_path, capsys):
 
 
 @pytest.mark.parametrize("earlier", [False, True], ids=["new folder", "a re-run's folder"])
-def test_search_backend_failure_leaves_the_folder_as_it_was(earlier, tmp_path, capsys):
-    """A search whose backend cannot start (ray not installed here) created its folder, and
-    truncated a re-run's search.jsonl, before failing."""
-    pytest.importorskip("joblib")
-    if importlib.util.find_spec("ray") is not None:
-        pytest.skip("ray is installed: its backend starts")
+def test_search_backend_failure_leaves_the_folder_as_it_was(earlier, tmp_path, capsys,
+                                                            monkeypatch):
+    """A search whose backend cannot start (here: one that fails before its first result, as
+    an unreachable dask scheduler does) created its folder, and truncated a re-run's
+    search.jsonl, before failing."""
+    from rnnrepro.parallel import BackendError
+    from rnnslu import search
+
+    def failing(*a, **k):
+        raise BackendError("--scheduler tcp://nowhere:1: cannot connect")
+        yield  # noqa: a generator, as run_tasks is
+    monkeypatch.setattr(search, "run_tasks", failing)
     out = tmp_path / "search"
     if earlier:
         out.mkdir()
-        (out / "search.jsonl").write_text('{"trial": 0}\n')
+        from rnnslu.search import draw_trials   # a row of this search's trial 0
+        row = dict(draw_trials(1, 1234, dict(nhidden=8, emb_dimension=8, win=3))[0], trial=0,
+                   best_epoch=0, valid_f1=50.0, test_f1=50.0)
+        (out / "search.jsonl").write_text(json.dumps(row) + "\n")
     refused(capsys, lambda: _slu("search", *SLU, "--epochs", "1", "--trials", "1", "--jobs", "1",
-                                 "--backend", "ray", "--out", out), "--backend ray",
-            folder=tmp_path)
+                                 "--out", out), "--scheduler", folder=tmp_path)
     assert out.is_dir() == earlier
 
 
