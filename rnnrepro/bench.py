@@ -97,6 +97,23 @@ def markdown_table(rows, columns):
     return "\n".join([head, sep] + body)
 
 
+def add_output_options(parser, default, option="--out", what="output folder"):
+    """``option`` (default ``runs/<default>``: a benchmark never writes into the committed
+    ``results/`` unless told to) and ``--overwrite`` on a benchmark script's parser."""
+    parser.add_argument(option, default=os.path.join("runs", default),
+                        help=f"{what} (default runs/{default}; a record under results/ is made "
+                             f"by naming it here)")
+    parser.add_argument("--overwrite", action="store_true",
+                        help=f"replace what {option} already holds (default: refuse)")
+
+
+def check_output(folder, overwrite, option="--out"):
+    """Refuse, before any timing, a benchmark output folder that already holds something
+    (a committed record, an earlier benchmark) unless ``overwrite``: one line, exit 2."""
+    from rnnrepro.results import check_record_folder
+    check_record_folder(folder, overwrite=overwrite, option=option)
+
+
 def write_bench(out, record, header, table, note=None):
     """``out/bench.json`` (``record``; skipped when None, e.g. a re-render) and ``out/bench.md``
     (``header`` lines, the note, the table): the layout ``rnnrepro.results`` shows."""

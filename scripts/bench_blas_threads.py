@@ -24,6 +24,7 @@ import time
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))  # repo root
 
 from rnnrepro import blas  # noqa: E402
+from rnnrepro.bench import add_output_options, check_output  # noqa: E402
 from rnnrepro.cli import ArgumentParser, positive_int, run_command  # noqa: E402
 
 WORKLOADS = ("rnnslu", "toolkit", "wildml")
@@ -163,15 +164,17 @@ def main(argv=None):
     p.add_argument("--words", type=positive_int, default=20000,
                    help="words per timed run (toolkit)")
     p.add_argument("--repeats", type=positive_int, default=3, help="interleaved repeats")
-    p.add_argument("--out", default=os.path.join("runs", "bench-blas-threads"),
-                   help="folder for bench.json and bench.md")
+    add_output_options(p, "bench-blas-threads", what="folder for bench.json and bench.md")
     p.add_argument("--note", default=None, help="conditions worth reporting (stored, shown)")
     a = p.parse_args(argv)
     bad = [w for w in a.workloads.split(",") if w not in WORKLOADS]
     if bad:
         p.error(f"--workloads: unknown {', '.join(bad)} (choose from {', '.join(WORKLOADS)})")
-    return run_command(p.prog, lambda _: bench(a, sys.argv if argv is None else
-                                               ["scripts/bench_blas_threads.py"] + argv), None)
+
+    def checked_bench(_):
+        check_output(a.out, a.overwrite)
+        return bench(a, sys.argv if argv is None else ["scripts/bench_blas_threads.py"] + argv)
+    return run_command(p.prog, checked_bench, None)
 
 
 if __name__ == "__main__":

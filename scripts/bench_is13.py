@@ -11,6 +11,8 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))  # repo root
 
+from rnnrepro.bench import add_output_options, check_output  # noqa: E402
+from rnnrepro.cli import run_script  # noqa: E402
 from rnnslu.bench import compare_is13  # noqa: E402
 
 if __name__ == "__main__":
@@ -24,7 +26,11 @@ if __name__ == "__main__":
                          "default: the model's default linker")
     ap.add_argument("--repeats", type=int, default=1)
     ap.add_argument("--sentences", type=int, default=0, help="0 = full epoch (3983)")
-    ap.add_argument("--out", default="results/bench_is13")
+    add_output_options(ap, "bench_is13")
     ap.add_argument("--note", default=None, help="conditions worth reporting (stored, shown)")
     a = ap.parse_args()
-    compare_is13(a, sys.argv)
+
+    def main():
+        check_output(a.out, a.overwrite)
+        compare_is13(a, sys.argv)
+    run_script("bench_is13.py", main)

@@ -16,7 +16,8 @@ import sys
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 
 from rnnlm.ptb_lstm.bench import compare  # noqa: E402
-from rnnrepro.cli import ArgumentParser, positive_int  # noqa: E402
+from rnnrepro.bench import check_output  # noqa: E402
+from rnnrepro.cli import ArgumentParser, positive_int, run_script  # noqa: E402
 
 
 def main():
@@ -43,8 +44,11 @@ def main():
                    help="also split each LSTM window into host mask draw, call and device wait")
     p.add_argument("--rounds", type=positive_int, default=1,
                    help="repeat every configuration this many times, interleaved")
-    p.add_argument("--out", default=os.path.join("results", "bench-ptb", "bench.json"),
-                   help="the JSON record to write (bench.md beside it)")
+    p.add_argument("--out", default=os.path.join("runs", "bench-ptb", "bench.json"),
+                   help="the JSON record to write (bench.md beside it; default under runs/, a "
+                        "record under results/ is made by naming it here)")
+    p.add_argument("--overwrite", action="store_true",
+                   help="replace what --out's folder already holds (default: refuse)")
     args = p.parse_args()
     linkers = tuple(args.linker.split(","))
     bad = [x for x in linkers if x not in ("c", "numba", "jax")]
@@ -55,10 +59,12 @@ def main():
     bad = [x for x in variants if x not in VARIANTS]
     if bad:
         p.error(f"--variants: {', '.join(bad)} not one of {', '.join(VARIANTS)}")
+    if os.path.dirname(args.out):
+        check_output(os.path.dirname(args.out), args.overwrite)
     compare(tuple(args.engines.split(",")), args.windows, args.data_dir, args.out, linkers,
             tuple(args.sizes.split(",")), args.big_windows, not args.no_class_rnn, variants,
             args.peer, args.profile, args.rounds, args.floor)
 
 
 if __name__ == "__main__":
-    main()
+    run_script("bench_ptb.py", main)

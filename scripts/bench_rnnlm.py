@@ -10,6 +10,7 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__)))) 
 
 def main(argv=None):
     from rnnlm.wildml.bench import CONFIGS, run_all, format_table, write_results
+    from rnnrepro.bench import add_output_options, check_output
     from rnnrepro.cli import ArgumentParser, positive_int
     p = ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--C", type=positive_int, default=8000)
@@ -21,12 +22,13 @@ def main(argv=None):
     p.add_argument("--linker", default="c,numba,jax",
                    help="linkers, comma-separated: c, numba, jax (one subprocess each)")
     p.add_argument("--floatx", default="float32,float64", help="floatX values to run")
-    p.add_argument("--results-dir", default="results/rnnlm-bench-sgd-step")
+    add_output_options(p, "rnnlm-bench-sgd-step", option="--results-dir")
     a = p.parse_args(argv)
     linkers = tuple(a.linker.split(","))
     bad = [x for x in linkers if x not in ("c", "numba", "jax")]
     if bad:
         p.error(f"--linker: {', '.join(bad)} not one of c, numba, jax")
+    check_output(a.results_dir, a.overwrite, option="--results-dir")
     configs = [c for c in CONFIGS if c[0] == "numpy" or c[1] in a.floatx.split(",")]
     rows = run_all(a.C, a.H, a.length, a.repeats, configs=configs,
                    tutorial_graph=not a.no_tutorial_graph, linkers=linkers)
@@ -38,4 +40,5 @@ def main(argv=None):
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    from rnnrepro.cli import run_script
+    run_script("bench_rnnlm.py", main)

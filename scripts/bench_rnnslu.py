@@ -10,6 +10,8 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))  # repo root
 
+from rnnrepro.bench import add_output_options, check_output  # noqa: E402
+from rnnrepro.cli import run_script  # noqa: E402
 from rnnslu.bench import compare_dlt  # noqa: E402
 
 if __name__ == "__main__":
@@ -17,7 +19,7 @@ if __name__ == "__main__":
     ap.add_argument("--data-dir", help="ATIS folder (default $ATISDATA or data/atis)")
     ap.add_argument("--repeats", type=int, default=2)
     ap.add_argument("--sentences", type=int, default=0, help="0 = full epoch (3983)")
-    ap.add_argument("--out", default="results/bench_rnnslu")
+    add_output_options(ap, "bench_rnnslu")
     ap.add_argument("--linker", default="c",
                     help="linkers, comma-separated: c, numba (jax cannot run rnnslu)")
     ap.add_argument("--engines", default="aesara,pytensor", help="those installed are run")
@@ -27,4 +29,9 @@ if __name__ == "__main__":
     ap.add_argument("--render", action="store_true",
                     help="only rewrite bench.md from the bench.json of an earlier run")
     a = ap.parse_args()
-    compare_dlt(a, sys.argv)
+
+    def main():
+        if not a.render:   # a re-render rewrites bench.md from the folder's own bench.json
+            check_output(a.out, a.overwrite)
+        compare_dlt(a, sys.argv)
+    run_script("bench_rnnslu.py", main)
