@@ -130,22 +130,22 @@ def cmd_generate(a):
     prefix = a.prefix.split() if a.prefix else []
     at_most("--prefix (words)", len(prefix), "--max-length", a.max_length)
     runsafe.recover(os.path.dirname(os.path.abspath(a.checkpoint)))  # a killed --overwrite
-    runlog.say(f"loading {a.checkpoint} (its graphs compile on first use)...")
-    scorer = load_language_model(a.checkpoint)
-    if scorer.end_token in (a.avoid or ()):
-        raise OptionError(f"--avoid {scorer.end_token}: the end token; no sentence could end")
-    from rnnlm.wildml.data import UNKNOWN_TOKEN
-    rng = np.random.RandomState(a.seed)
-    # PTB's <unk> is a word of its corpus, sampled with --allow-unk; WildML's UNKNOWN_TOKEN is
-    # never sampled (the tutorial re-draws it)
-    allow = a.allow_unk and scorer.unknown_token != UNKNOWN_TOKEN
-    runlog.say(f"sampling {a.num_sentences} sentence(s) of {a.min_length}-{a.max_length} words, "
-               f"one word per model step...")
-    for _ in range(a.num_sentences):
-        words = generate_sentence(scorer, min_length=a.min_length, max_length=a.max_length,
-                                  rng=rng, avoid=set(a.avoid or ()), prefix=prefix,
-                                  allow_unknown=allow)
-        print(" ".join(words), flush=True)   # each as it is drawn
+    with runlog.notice(f"sampling {a.num_sentences} sentence(s) from {a.checkpoint} (loading "
+                       f"it and compiling its graphs first)..."):
+        scorer = load_language_model(a.checkpoint)
+        if scorer.end_token in (a.avoid or ()):
+            raise OptionError(f"--avoid {scorer.end_token}: the end token; no sentence could "
+                              f"end")
+        from rnnlm.wildml.data import UNKNOWN_TOKEN
+        rng = np.random.RandomState(a.seed)
+        # PTB's <unk> is a word of its corpus, sampled with --allow-unk; WildML's UNKNOWN_TOKEN
+        # is never sampled (the tutorial re-draws it)
+        allow = a.allow_unk and scorer.unknown_token != UNKNOWN_TOKEN
+        for _ in range(a.num_sentences):
+            words = generate_sentence(scorer, min_length=a.min_length, max_length=a.max_length,
+                                      rng=rng, avoid=set(a.avoid or ()), prefix=prefix,
+                                      allow_unknown=allow)
+            print(" ".join(words), flush=True)   # each as it is drawn
     return 0
 
 
@@ -156,11 +156,11 @@ def cmd_score(a):
         raise OptionError("give TEXT arguments or --file")
     texts = list(a.text) + (files.read_lines(a.file, "text file") if a.file else [])
     runsafe.recover(os.path.dirname(os.path.abspath(a.checkpoint)))  # a killed --overwrite
-    runlog.say(f"loading {a.checkpoint} (its graphs compile on first use)...")
-    scorer = load_language_model(a.checkpoint)
-    runlog.say(f"scoring {len(texts)} sentence(s)...")
-    tok = (lambda t: t.split()) if a.whitespace else None
-    r = score_sentences(scorer, texts, tokenizer=tok)   # finite, or refused
+    with runlog.notice(f"scoring {len(texts)} sentence(s) with {a.checkpoint} (loading it and "
+                       f"compiling its graphs first)..."):
+        scorer = load_language_model(a.checkpoint)
+        tok = (lambda t: t.split()) if a.whitespace else None
+        r = score_sentences(scorer, texts, tokenizer=tok)   # finite, or refused
     if a.json:
         print(json.dumps(r, allow_nan=False))
     else:

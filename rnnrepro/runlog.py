@@ -224,10 +224,35 @@ def progress(iterable, total=None, desc=None, quiet=False, unit="it", run=None):
                 leave=False, dynamic_ncols=True, mininterval=0.5)
 
 
+NOTICE_AFTER = 1.0   # seconds of silence before ``notice`` says what is being done
+
+
 def say(message, quiet=False):
-    """One line on stderr before long work (``generate``, ``score``): what is being done."""
+    """One line on stderr: what is being done."""
     if not quiet:
         print(message, file=sys.stderr, flush=True)
+
+
+@contextlib.contextmanager
+def notice(message, quiet=False):
+    """Say ``message`` (``say``) once the work inside has run ``NOTICE_AFTER`` seconds, from a
+    timer thread: a long ``generate`` or ``score`` is never silent, while a refusal found at
+    once (an unknown word, a bad option) stays the command's only line."""
+    if quiet:
+        yield
+        return
+    if NOTICE_AFTER <= 0:
+        say(message)
+        yield
+        return
+    import threading
+    timer = threading.Timer(NOTICE_AFTER, say, (message,))
+    timer.daemon = True
+    timer.start()
+    try:
+        yield
+    finally:
+        timer.cancel()
 
 
 @contextlib.contextmanager

@@ -101,7 +101,20 @@ def test_wildml_trainer_gives_each_epoch_its_place_in_the_run(monkeypatch):
     assert seen == [(0, 3), (1, 3), (2, 3)]
 
 
-def test_generate_and_score_say_what_they_do(tmp_path, capsys):
+def test_notice_speaks_only_when_the_work_is_slow(monkeypatch, capsys):
+    """A quick command (or a refusal found at once) prints nothing more; a slow one says what
+    it is doing once ``NOTICE_AFTER`` seconds have passed."""
+    import time
+    monkeypatch.setattr(runlog, "NOTICE_AFTER", 0.05)
+    with runlog.notice("quick"):
+        pass
+    with runlog.notice("slow work..."):
+        time.sleep(0.5)
+    assert capsys.readouterr().err == "slow work...\n"
+
+
+def test_generate_and_score_say_what_they_do(tmp_path, capsys, monkeypatch):
+    monkeypatch.setattr(runlog, "NOTICE_AFTER", 0)   # at once: the tiny model is quick
     import numpy as np
     from rnnlm.cli import main
     from rnnlm.wildml.rnn_numpy import RNNNumpy
@@ -116,7 +129,7 @@ def test_generate_and_score_say_what_they_do(tmp_path, capsys):
     capsys.readouterr()
     assert main(["generate", path, "-n", "2", "--min-length", "2", "--seed", "1"]) == 0
     err = capsys.readouterr().err
-    assert f"loading {path}" in err and "sampling 2 sentence(s)" in err
+    assert f"sampling 2 sentence(s) from {path}" in err
     assert main(["score", path, "the cat sat", "--whitespace"]) == 0
     err = capsys.readouterr().err
-    assert f"loading {path}" in err and "scoring 1 sentence(s)" in err
+    assert f"scoring 1 sentence(s) with {path}" in err
