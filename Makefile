@@ -1,5 +1,6 @@
 # Two commands do all the set-up on a fresh machine (see README):
-#   make demo   -- install into .venv and train rnnslu on the embedded toy corpus
+#   make demo   -- install into .venv, train rnnslu on the embedded toy corpus and a small
+#                  language model on its sentences (runs/demo-lm: try rnnlm generate / score)
 #   make test   -- install into .venv and run the test suite once per installed engine
 # Neither installs system packages. Optional, asked for explicitly:
 #   make blas   -- install OpenBLAS with apt-get (Debian/Ubuntu, as root or with sudo): the
@@ -28,8 +29,17 @@ $(VENV)/.installed: setup.cfg pyproject.toml
 
 setup: $(VENV)/.installed
 
+# demo also leaves a small language model (WildML's numpy RNN on the toy corpus's sentences,
+# seconds) so that `rnnlm generate` and `rnnlm score` can be tried at once.
+DEMO_LM = runs/demo-lm
 demo: setup
 	$(BIN)/rnnslu train --data toy --plot --overwrite
+	$(BIN)/python scripts/toy_text.py -o runs/toy-text.txt
+	$(BIN)/rnnlm train --corpus ptb --path runs/toy-text.txt --model rnn-numpy --hidden-dim 20 \
+	  --learning-rate 0.02 --nepoch 8 --evaluate-loss-after 1 --out-dir $(DEMO_LM) --overwrite
+	@echo "language model in $(DEMO_LM); try:"
+	@echo "  $(BIN)/rnnlm generate $(DEMO_LM)/checkpoint.npz -n 3"
+	@echo "  $(BIN)/rnnlm score $(DEMO_LM)/checkpoint.npz \"show flights from boston to denver\""
 
 # The suite once per engine installed in this venv (aesara where the Python has it, PyTensor always).
 test: setup
