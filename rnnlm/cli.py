@@ -17,7 +17,7 @@ import os
 import shlex
 import sys
 
-from rnnrepro import files, runsafe
+from rnnrepro import files, runlog, runsafe
 from rnnrepro.blas import add_option as blas_add_option
 from rnnrepro.cli import (LINKER_HELP, ArgumentParser, OptionError, at_most, bptt_truncate_int,
                           nonnegative_float, nonnegative_int, positive_float, positive_int,
@@ -130,19 +130,22 @@ def cmd_generate(a):
     prefix = a.prefix.split() if a.prefix else []
     at_most("--prefix (words)", len(prefix), "--max-length", a.max_length)
     runsafe.recover(os.path.dirname(os.path.abspath(a.checkpoint)))  # a killed --overwrite
-    scorer = load_language_model(a.checkpoint)
-    if scorer.end_token in (a.avoid or ()):
-        raise OptionError(f"--avoid {scorer.end_token}: the end token; no sentence could end")
-    from rnnlm.wildml.data import UNKNOWN_TOKEN
-    rng = np.random.RandomState(a.seed)
-    # PTB's <unk> is a word of its corpus, sampled with --allow-unk; WildML's UNKNOWN_TOKEN is
-    # never sampled (the tutorial re-draws it)
-    allow = a.allow_unk and scorer.unknown_token != UNKNOWN_TOKEN
-    for _ in range(a.num_sentences):
-        words = generate_sentence(scorer, min_length=a.min_length, max_length=a.max_length,
-                                  rng=rng, avoid=set(a.avoid or ()), prefix=prefix,
-                                  allow_unknown=allow)
-        print(" ".join(words))
+    with runlog.notice(f"sampling {a.num_sentences} sentence(s) from {a.checkpoint} (loading "
+                       f"it and compiling its graphs first)..."):
+        scorer = load_language_model(a.checkpoint)
+        if scorer.end_token in (a.avoid or ()):
+            raise OptionError(f"--avoid {scorer.end_token}: the end token; no sentence could "
+                              f"end")
+        from rnnlm.wildml.data import UNKNOWN_TOKEN
+        rng = np.random.RandomState(a.seed)
+        # PTB's <unk> is a word of its corpus, sampled with --allow-unk; WildML's UNKNOWN_TOKEN
+        # is never sampled (the tutorial re-draws it)
+        allow = a.allow_unk and scorer.unknown_token != UNKNOWN_TOKEN
+        for _ in range(a.num_sentences):
+            words = generate_sentence(scorer, min_length=a.min_length, max_length=a.max_length,
+                                      rng=rng, avoid=set(a.avoid or ()), prefix=prefix,
+                                      allow_unknown=allow)
+            print(" ".join(words), flush=True)   # each as it is drawn
     return 0
 
 
@@ -153,9 +156,11 @@ def cmd_score(a):
         raise OptionError("give TEXT arguments or --file")
     texts = list(a.text) + (files.read_lines(a.file, "text file") if a.file else [])
     runsafe.recover(os.path.dirname(os.path.abspath(a.checkpoint)))  # a killed --overwrite
-    scorer = load_language_model(a.checkpoint)
-    tok = (lambda t: t.split()) if a.whitespace else None
-    r = score_sentences(scorer, texts, tokenizer=tok)   # finite, or refused
+    with runlog.notice(f"scoring {len(texts)} sentence(s) with {a.checkpoint} (loading it and "
+                       f"compiling its graphs first)..."):
+        scorer = load_language_model(a.checkpoint)
+        tok = (lambda t: t.split()) if a.whitespace else None
+        r = score_sentences(scorer, texts, tokenizer=tok)   # finite, or refused
     if a.json:
         print(json.dumps(r, allow_nan=False))
     else:

@@ -1,19 +1,22 @@
 """F1 and training-loss curves of a run, as a PNG beside its log."""
 import os
 
-from rnnrepro.figures import save_figure
+from rnnrepro.figures import pyplot, save_figure
 from rnnrepro.runlog import JsonlLog
 
 
-def plot_run(folder, path=None):
-    import matplotlib
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+def plot_run(folder, path=None, published=None):
+    """Valid/test F1 and training NLL by epoch from ``folder/log.jsonl``; ``published``: a
+    published *test* F1 drawn dotted beside our test curve (the tutorials publish one run's
+    test F1, no validation curve)."""
+    plt = pyplot()
     recs = JsonlLog(os.path.join(folder, "log.jsonl")).records()
     ep = [r["epoch"] for r in recs]
     fig, (a1, a2) = plt.subplots(1, 2, figsize=(10, 3.8))
     a1.plot(ep, [r["valid"]["f1"] for r in recs], label="valid F1")
     a1.plot(ep, [r["test"]["f1"] for r in recs], label="test F1")
+    if published is not None:
+        a1.axhline(published, color="C1", ls=":", lw=1.2, label=f"published test F1 {published}")
     a1.set_xlabel("epoch"); a1.set_ylabel("F1 (conlleval)"); a1.legend(); a1.grid(alpha=.3)
     a2.plot(ep, [r["train_nll"] for r in recs], color="C2")
     a2.set_xlabel("epoch"); a2.set_ylabel("training NLL"); a2.set_yscale("log"); a2.grid(alpha=.3)
@@ -45,14 +48,14 @@ def engine_groups(rows):
     return sorted(counts, key=lambda e: (-counts[e], str(e)))
 
 
-def plot_sweep(records, path, mark=PUBLISHED_SETTING, columns=3):
+def plot_sweep(records, path, mark=PUBLISHED_SETTING, columns=3, published=None):
     """Test F1 per fold (x) and seed (marker), one panel per preset/model (in the records'
     order, ``columns`` to a row), the mean as a dashed line; the run at ``mark`` (fold 3,
-    seed 345: the published setting) is ringed. Returns (path, marked) with
+    seed 345: the published setting) is ringed. ``published``: {(preset, model, trainer):
+    test F1} published for a panel (one run, in the tutorials), drawn as a dotted black line:
+    test F1 against test F1. Returns (path, marked) with
     marked = [(panel title, test F1 of the ringed run)]."""
-    import matplotlib
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    plt = pyplot()
     from .sweep import trainer
     # runs of different is13 trainers are never pooled (rnnslu.sweep): one panel each, in the
     # order the records first name them, at most ``columns`` to a row
@@ -86,6 +89,11 @@ def plot_sweep(records, path, mark=PUBLISHED_SETTING, columns=3):
         f1 = [r["test_f1"] for r in rs if r["test_f1"] is not None]
         if f1:
             ax.axhline(sum(f1) / len(f1), color="gray", ls="--", lw=1, label="mean")
+        pub = (published or {}).get((preset, model, how))
+        if pub is not None:
+            ax.axhline(pub, color="k", ls=":", lw=1.3, label="published test F1 (one run)")
+            ax.annotate(f"published {pub}", (0.02, pub), xycoords=("axes fraction", "data"),
+                        fontsize=7, va="bottom")
         for k, r in enumerate(rs):
             if r["fold"] == mark["fold"] and r["seed"] == mark["seed"]:
                 x = r["fold"] + 0.08 * (seeds.index(r["seed"]) - (len(seeds) - 1) / 2)
@@ -103,15 +111,18 @@ def plot_sweep(records, path, mark=PUBLISHED_SETTING, columns=3):
         ax.set_title(title)
         ax.grid(alpha=.3)
     for ax in axes[::ncols]:
-        ax.set_ylabel("test F1 (conlleval) at the best valid epoch")
+        ax.set_ylabel("test F1 (conlleval)\nat the best valid epoch")
     # one legend for all panels, below them, where it hides no run
     legend = {}
     for ax in axes[:len(panels)]:
         for handle, label in zip(*ax.get_legend_handles_labels()):
             legend.setdefault(label, handle)
-    fig.legend(legend.values(), legend.keys(), loc="lower center", ncol=len(legend), fontsize=8,
+    # as many entries to a row as the panels' width holds (one panel: two to a row)
+    per_row = min(len(legend), 2 if ncols == 1 else 3 * ncols)
+    rows = -(-len(legend) // per_row)
+    fig.legend(legend.values(), legend.keys(), loc="lower center", ncol=per_row, fontsize=8,
                frameon=False)
-    fig.tight_layout(rect=(0, 0.35 / (3.6 * nrows), 1, 1))
+    fig.tight_layout(rect=(0, 0.3 * rows / (3.6 * nrows), 1, 1))
     try:
         save_figure(fig, path, option="--out")   # atomic; never over a file not a picture
     finally:

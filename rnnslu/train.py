@@ -110,30 +110,31 @@ def evaluate(rnn, windows, lex, y, idx2label, idx2word, filename):
         return conlleval(predictions, groundtruth, words, filename)
 
 
-def train_epoch(rnn, s, train_windows, train_y, order, clr, desc):
+def train_epoch(rnn, s, train_windows, train_y, order, clr, desc, run=None):
     """One pass over the training sentences in ``order``; returns the mean training cost.
 
     ``train_windows`` are the sentences' context windows (``rnn.windows``), built once per run
-    rather than every epoch."""
+    rather than every epoch. ``run`` = (this epoch, epochs in the run): the progress shows the
+    time left in the run too."""
     costs = []
     if s["regime"] == "sentence":
         step = rnn._compile("sentence_train_normalize")
-        for i in progress(order, desc=desc, quiet=not s["verbose"], unit="sent"):
+        for i in progress(order, desc=desc, quiet=not s["verbose"], unit="sent", run=run):
             costs.append(step(train_windows[i], train_y[i], clr))
     elif s.get("is13_trainer", "word") == "fast":
         # the same per-word updates, one compiled function per window length (sentence_words_train)
-        for i in progress(order, desc=desc, quiet=not s["verbose"], unit="sent"):
+        for i in progress(order, desc=desc, quiet=not s["verbose"], unit="sent", run=run):
             costs.extend(rnn.sentence_words_train(train_windows[i], train_y[i], clr, s["bs"]))
     elif rnn.bidirectional:  # "word": is13's loop, each word's window reaching past it too
         step = rnn._compile("word_train_normalize")
-        for i in progress(order, desc=desc, quiet=not s["verbose"], unit="sent"):
+        for i in progress(order, desc=desc, quiet=not s["verbose"], unit="sent", run=run):
             w, n = train_windows[i], len(train_y[i])
             for t, label in enumerate(train_y[i]):
                 lo, hi = rnn.word_window(t, n, s["bs"])
                 costs.append(step(w[lo:hi], t - lo, int(label), clr))
     else:  # "word": is13's loop, one compiled call per word (the reference)
         step = rnn._compile("word_train_normalize")
-        for i in progress(order, desc=desc, quiet=not s["verbose"], unit="sent"):
+        for i in progress(order, desc=desc, quiet=not s["verbose"], unit="sent", run=run):
             for word_batch, label in zip(minibatch(train_windows[i], s["bs"]), train_y[i]):
                 costs.append(step(word_batch, int(label), clr))
     return float(np.mean(costs))
@@ -244,7 +245,8 @@ def _train(s, resume):
         order = st["order"]
         shuffle([order], s["seed"])
         with Timer() as t_train:
-            cost = train_epoch(rnn, s, windows["train"], train_y, order, st["clr"], f"epoch {e}")
+            cost = train_epoch(rnn, s, windows["train"], train_y, order, st["clr"], f"epoch {e}",
+                               run=(e, s["nepochs"]))
         runsafe.check_finite("the training cost", cost, e)
         runsafe.check_finite("parameter", rnn.get_params(), e)
         _say(s, f"[learning] epoch {e} >> 100.00% completed in {t_train.seconds:.2f} (sec) <<")

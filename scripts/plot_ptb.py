@@ -1,10 +1,12 @@
 #!/usr/bin/env python
-"""Validation perplexity by epoch for PTB runs (LSTM and toolkit logs), published test levels dotted.
+"""PTB runs (LSTM and toolkit): validation perplexity by epoch against the published validation
+levels, and test perplexity against the published test values.
 
-    python scripts/plot_ptb.py -o results/ptb_valid_perplexity.png \\
-        "LSTM small=results/ptb-lstm-small" "RNNLM h100=results/ptb-rnnlm-h100-c100"
+    python scripts/plot_ptb.py -o runs/ptb.png \\
+        "LSTM small=runs/ptb-lstm-small" "RNNLM h100=runs/ptb-rnnlm-h100-c100"
 
-Each argument is LABEL=RUN_DIR (a folder with log.jsonl, and run.json for the published level).
+Each argument is LABEL=RUN_DIR (a folder with log.jsonl; run.json, when there, gives our test
+perplexity and the published one). ``make figures`` draws results/ptb-valid-perplexity.png.
 """
 import os
 import sys
@@ -16,8 +18,8 @@ def main(argv=None):
     from rnnlm.plot import plot_ptb_runs
     from rnnrepro.cli import ArgumentParser, run_script
     from rnnrepro.figures import check_figure_output
-    p = ArgumentParser(description=__doc__.split("\n")[0])
-    p.add_argument("runs", nargs="+", help="LABEL=results/<run-id>")
+    p = ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("runs", nargs="+", help="LABEL=RUN_DIR (runs/<id> or results/<id>)")
     p.add_argument("-o", "--output", required=True,
                    help="the picture to write (.png, .pdf or .svg; never over another file)")
     a = p.parse_args(argv)

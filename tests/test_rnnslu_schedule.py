@@ -146,9 +146,9 @@ def test_same_seed_reshuffle_every_epoch(tmp_path, small_data, monkeypatch):
     orders = []
     real = slu_train.train_epoch
 
-    def spy(rnn, s, windows, y, order, clr, desc):
+    def spy(rnn, s, windows, y, order, clr, desc, **kw):
         orders.append(list(order))
-        return real(rnn, s, windows, y, order, clr, desc)
+        return real(rnn, s, windows, y, order, clr, desc, **kw)
     monkeypatch.setattr(slu_train, "train_epoch", spy)
     _main(tmp_path, "shuffle", nepochs=3)
     expect, order = [], list(range(len(small_data[0][0])))

@@ -31,7 +31,8 @@ def _say(msg, quiet=False):
 
 
 def run_epoch(model, data, batch_size, num_steps, lr=None, rng=None, quiet=True, desc=None,
-              verbose=False, start=None, every=None, on_checkpoint=None, first_window=0):
+              verbose=False, start=None, every=None, on_checkpoint=None, first_window=0,
+              run=None):
     """``run_epoch``: perplexity exp(costs / iters), state carried window to window.
 
     With ``lr`` it trains (``train_step``); without it only evaluates. Returns
@@ -56,7 +57,7 @@ def run_epoch(model, data, batch_size, num_steps, lr=None, rng=None, quiet=True,
         done, sec0 = start["windows"], start["seconds"]
     n = reader.epoch_size(len(data), batch_size, num_steps)
     windows = reader.ptb_producer(data, batch_size, num_steps)
-    bar = runlog.progress(None, total=n, desc=desc, quiet=quiet, unit="win")
+    bar = runlog.progress(None, total=n, desc=desc, quiet=quiet, unit="win", run=run)
     bar.update(done)
     pending = []
 
@@ -193,6 +194,7 @@ def _train_lstm(config_name, data_dir, out, max_epochs, resume, seed, quiet, com
                                                                         cfg["max_max_epoch"])
     run = init_run(out, config_name, cfg, data, seed, resume, command, total_epochs, quiet,
                    masks, unroll)
+    run.total_epochs = total_epochs   # for the progress line's time left in the run
     run.out_of_time = lambda: time_limit is not None and \
         time.perf_counter() - t_call >= time_limit
     stopped = None
@@ -323,7 +325,8 @@ def train_epoch(run, epoch, data, checkpoint_every, quiet):
                        rng=rng, quiet=quiet, desc=f"epoch {epoch + 1}", verbose=not quiet,
                        start=start, every=checkpoint_every,
                        on_checkpoint=on_checkpoint if checkpoint_every else None,
-                       first_window=first_window)
+                       first_window=first_window,
+                       run=(epoch, getattr(run, "total_epochs", epoch + 1)))
     if result is None:
         return False
     train_ppl, words, sec = result

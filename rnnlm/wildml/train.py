@@ -126,6 +126,7 @@ def _train_with_sgd(model, X_train, y_train, learning_rate, nepoch, evaluate_los
     for epoch in range(run.start_epoch, nepoch):
         if epoch % evaluate_loss_after == 0:
             evaluate_and_adjust(run, evaluate(epoch, "epoch"), epoch, quiet)
+        run.nepoch = nepoch   # for the progress line's time left in the run
         sgd_epoch(model, X_train, y_train, run, epoch, step_kw, shuffle, batch_size,
                   evaluate_every, evaluate, quiet)
         if hasattr(model, "get_parameters"):
@@ -213,13 +214,14 @@ def sgd_epoch(model, X_train, y_train, run, epoch, step_kw, shuffle, batch_size,
     t0 = time.perf_counter()
     if batch_size and batch_size > 1:
         batches = [order[i:i + batch_size] for i in range(0, n, batch_size)]
-        for b in runlog.progress(batches, desc=f"epoch {epoch}", quiet=quiet, unit="batch"):
+        for b in runlog.progress(batches, desc=f"epoch {epoch}", quiet=quiet, unit="batch",
+                                 run=(epoch, getattr(run, "nepoch", epoch + 1))):
             model.sgd_step_batch([X_train[i] for i in b], [y_train[i] for i in b],
                                  run.learning_rate)
             run.num_examples_seen += len(b)
     else:
         for i in runlog.progress(order, total=n, desc=f"epoch {epoch}", quiet=quiet,
-                                 unit="sent"):
+                                 unit="sent", run=(epoch, getattr(run, "nepoch", epoch + 1))):
             model.sgd_step(X_train[i], y_train[i], run.learning_rate, **step_kw)
             run.num_examples_seen += 1
             if evaluate_every and run.num_examples_seen % evaluate_every == 0:
