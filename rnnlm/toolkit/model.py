@@ -470,8 +470,9 @@ def array_shapes(vocab_size, hyper):
             "syn_d": (int(hyper["direct_size"]),)}
 
 
-def load_model(arrays, state):
-    return ClassRNNLM(state["vocab"], state["counts"], arrays=arrays, **state["hyper"])
+def load_model(arrays, state, kernel=None):
+    return ClassRNNLM(state["vocab"], state["counts"], arrays=arrays, kernel=kernel,
+                      **state["hyper"])
 
 
 @register("class-rnn", shapes=lambda state: array_shapes(len(state["vocab"]), state["hyper"]),
