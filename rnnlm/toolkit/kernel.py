@@ -173,7 +173,7 @@ def _forward_word(U, W, V1, C1, syn_d, cstart, cend, prev, last_word, h, word, c
 
 @_jit
 def _bptt_block(U, W, bh_ac, bh_er, bhist, er_h, h, prev, alpha, beta2, l2, cutoff, steps,
-                er, e0, dW, du, slot):
+                er, e0, ers, inps, acc, du, slot):
     """learnNet's BPTT block (model.ClassRNNLM._bptt_block)."""
     H = h.shape[0]
     for j in range(H):
@@ -200,17 +200,9 @@ def _bptt_block(U, W, bh_ac, bh_er, bhist, er_h, h, prev, alpha, beta2, l2, cuto
                 for j in range(H):
                     du[sl, j] = du[sl, j] + alpha * er[j]
             slot[step] = sl
-        # dW accumulates er (x) inp step by step (ers.T @ inps)
-        if step == 0:
-            for i in range(H):
-                ei = er[i]
-                for j in range(H):
-                    dW[i, j] = ei * inp[j]
-        else:
-            for i in range(H):
-                ei = er[i]
-                for j in range(H):
-                    dW[i, j] += ei * inp[j]
+        for j in range(H):  # ers.append(er), inps.append(inp)
+            ers[step, j] = er[j]
+            inps[step, j] = inp[j]
         _vecmat(er, W, 0, H, e0)  # propagate errors 1->0
         _clip(e0, cutoff)
         for j in range(H):
@@ -219,14 +211,21 @@ def _bptt_block(U, W, bh_ac, bh_er, bhist, er_h, h, prev, alpha, beta2, l2, cuto
             ac = bh_ac[step + 1]
             inp = bh_ac[step + 2]
     bh_er[:, :] = 0.0
-    if l2:
-        for i in range(H):
+    # dW = ers.T @ inps, one row at a time (summed over the steps in order), then
+    # W += alpha * dW (- W * beta2): one pass over W instead of one per step
+    for i in range(H):
+        for j in range(H):
+            acc[j] = ers[0, i] * inps[0, j]
+        for step in range(1, steps):
+            e = ers[step, i]
             for j in range(H):
-                W[i, j] += alpha * dW[i, j] - W[i, j] * beta2
-    else:
-        for i in range(H):
+                acc[j] += e * inps[step, j]
+        if l2:
             for j in range(H):
-                W[i, j] += alpha * dW[i, j]
+                W[i, j] += alpha * acc[j] - W[i, j] * beta2
+        else:
+            for j in range(H):
+                W[i, j] += alpha * acc[j]
     for step in range(steps):
         a = bhist[step]
         if a == -1:
@@ -272,9 +271,11 @@ def train_words(words, lo, hi, U, W, V1, C1, syn_d, word_class, cstart, cend, mu
     tmp = np.empty(H)
     er = np.empty(H)
     e0 = np.empty(H)
-    dW = np.empty((H, H))
     nb = bptt + bptt_block
     steps = bptt + bptt_block - 2
+    ers = np.empty((max(steps, 1), H))
+    inps = np.empty((max(steps, 1), H))
+    acc = np.empty(H)
     du = np.empty((max(steps, 1), H))
     slot = np.empty(max(steps, 1), dtype=np.int64)
     direct_size = syn_d.shape[0]
@@ -383,7 +384,7 @@ def train_words(words, lo, hi, U, W, V1, C1, syn_d, word_class, cstart, cend, mu
                     bh_er[0, j] = er_h[j]
                 if counter % bptt_block == 0 or (independent and word == 0):
                     _bptt_block(U, W, bh_ac, bh_er, bhist, er_h, h, prev, alpha, beta2, l2,
-                                cutoff, steps, er, e0, dW, du, slot)
+                                cutoff, steps, er, e0, ers, inps, acc, du, slot)
         # ---- next word
         for j in range(H):
             prev[j] = h[j]
