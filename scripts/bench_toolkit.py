@@ -39,12 +39,13 @@ def measure(model_args, words, kernel, alpha=0.1):
     load0 = os.getloadavg()
     with one_blas_thread():
         threads = _blas_threads()
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.process_time()
         logp, n, _ = m.train_epoch(words, alpha)
-        sec = time.perf_counter() - t0
+        sec, cpu = time.perf_counter() - t0, time.process_time() - c0
     return {"kernel": kernel, "hidden": m.hidden, "class_size": m.class_size,
             "words": len(words), "seconds": round(sec, 3),
-            "words_per_second": round(len(words) / sec, 1), "logp": logp, "scored": n,
+            "words_per_second": round(len(words) / sec, 1), "cpu_seconds": round(cpu, 3),
+            "words_per_cpu_second": round(len(words) / cpu, 1), "logp": logp, "scored": n,
             "blas_threads": threads,
             "load_before": [round(x, 2) for x in load0],
             "load_after": [round(x, 2) for x in os.getloadavg()]}
@@ -67,21 +68,26 @@ def run(data_dir, hiddens, class_size, n_words, kernels, repeats, say=print):
                                    init="numpy"), words, k)
                 row["repeat"] = r
                 say(f"  hidden {h:4d} {k:6s} repeat {r}: {row['words_per_second']:9.0f} words/s"
-                    f"  (load {row['load_before'][0]:.1f} -> {row['load_after'][0]:.1f})")
+                    f", {row['words_per_cpu_second']:9.0f} per CPU second  (load {row['load_before'][0]:.1f} -> {row['load_after'][0]:.1f})")
                 rows.append(row)
     return rows
 
 
 def summarise(rows, hiddens, kernels):
-    """Per (hidden, kernel): median and best words/s; per hidden: the speed-up (medians) and
-    the relative difference of the two kernels' log-probabilities."""
+    """Per (hidden, kernel): median and best words/s (wall clock) and median words per CPU
+    second of the process (what the loop itself gets done on the core it ran on, less
+    sensitive to a loaded machine); per hidden: the speed-up (wall-clock medians) and the
+    relative difference of the two kernels' summed log-probabilities."""
     import numpy as np
     out = []
     for h in hiddens:
         line = {"hidden": h}
         for k in kernels:
             wps = [r["words_per_second"] for r in rows if r["hidden"] == h and r["kernel"] == k]
-            line[k] = {"median": float(np.median(wps)), "best": max(wps), "runs": len(wps)}
+            cps = [r["words_per_cpu_second"] for r in rows
+                   if r["hidden"] == h and r["kernel"] == k]
+            line[k] = {"median": float(np.median(wps)), "best": max(wps), "runs": len(wps),
+                       "per_cpu_second_median": float(np.median(cps))}
         if len(kernels) == 2:
             a, b = (next(r["logp"] for r in rows if r["hidden"] == h and r["kernel"] == k)
                     for k in kernels)
@@ -92,12 +98,13 @@ def summarise(rows, hiddens, kernels):
 
 
 def table(summary, kernels):
-    head = "| hidden | " + " | ".join(f"{k} words/s (median, best)" for k in kernels)
+    head = "| hidden | " + " | ".join(f"{k} words/s (median, best; per CPU s)" for k in kernels)
     head += " | speed-up | log-prob rel. diff |" if len(kernels) == 2 else " |"
     lines = [head, "|" + "---|" * (head.count("|") - 1)]
     for s in summary:
-        cells = [str(s["hidden"])] + [f"{s[k]['median']:.0f} ({s[k]['best']:.0f})"
-                                      for k in kernels]
+        cells = [str(s["hidden"])] + [
+            f"{s[k]['median']:.0f} ({s[k]['best']:.0f}; {s[k]['per_cpu_second_median']:.0f})"
+            for k in kernels]
         if len(kernels) == 2:
             cells += [f"{s['speedup']:.2f}x", f"{s['logp_rel_diff']:.1e}"]
         lines.append("| " + " | ".join(cells) + " |")
