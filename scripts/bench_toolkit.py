@@ -183,7 +183,7 @@ def write(a, data_dir, kernels, hiddens, rows, summary, text, load_start, argv):
         "threads": {"OMP_NUM_THREADS": os.environ.get("OMP_NUM_THREADS"),
                     "blas_threads_in_loop": sorted({r["blas_threads"] for r in rows},
                                                    key=str),
-                    "cpu_count": os.cpu_count()},
+                    "cpu_count": os.cpu_count(), "niceness": os.nice(0)},
         "load_average_start": load_start,
         "load_average_1_5_15": [round(x, 2) for x in os.getloadavg()],
         "python": sys.version.split()[0], "summary": summary, "rows": rows,
