@@ -135,6 +135,10 @@ def init_run(out, data_dir, train_words, hyper, alpha, min_improvement, resume, 
         run.backup = {k: getattr(run.model, k).copy() for k in _BACKUP}  # initNet: saveWeights
     run.commands = commands + [command or " ".join(sys.argv)]
     model = run.model
+    if model.kernel == "numba":
+        from rnnlm.toolkit import kernel as compiled
+        with runlog.compiling(quiet):
+            compiled.warm_up()
     _say(f"ptb-rnnlm: vocab {len(vocab)}, classes {model.n_classes}, train {len(ids['train'])} "
          f"words, hidden {hyper['hidden']}, bptt {hyper['bptt']}/{hyper['bptt_block']}, direct "
          f"{hyper['direct_size']} order {model.direct_order}, {model.kernel} kernel", quiet)
