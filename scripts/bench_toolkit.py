@@ -43,8 +43,8 @@ def measure(model_args, words, kernel, alpha=0.1):
         logp, n, _ = m.train_epoch(words, alpha)
         sec, cpu = time.perf_counter() - t0, time.process_time() - c0
     return {"kernel": kernel, "hidden": m.hidden, "class_size": m.class_size,
-            "words": len(words), "seconds": round(sec, 3),
-            "words_per_second": round(len(words) / sec, 1), "cpu_seconds": round(cpu, 3),
+            "words": len(words), "seconds": round(sec, 6),
+            "words_per_second": round(len(words) / sec, 1), "cpu_seconds": round(cpu, 6),
             "words_per_cpu_second": round(len(words) / cpu, 1), "logp": logp, "scored": n,
             "blas_threads": threads,
             "load_before": [round(x, 2) for x in load0],

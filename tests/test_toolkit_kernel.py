@@ -180,3 +180,41 @@ def test_kernel_numba_without_numba_is_one_line(corpus, tmp_path, monkeypatch, c
     assert not out.exists()  # refused before anything is written
     # the default falls back to the numpy loop
     assert toy_class_rnn().kernel == "python"
+
+
+def test_bench_script_records_both_kernels_side_by_side(corpus, tmp_path):
+    """scripts/bench_toolkit.py on the toy corpus: every (hidden, kernel, repeat) measured on
+    the same words, the summary's medians and speed-up computed from those rows, the load and
+    BLAS threads recorded, and a results record that make_results can read."""
+    import importlib.util
+    import os
+    from rnnrepro.results import load_records
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    spec = importlib.util.spec_from_file_location("bench_toolkit",
+                                                  os.path.join(root, "scripts", "bench_toolkit.py"))
+    bench = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bench)
+    kernels = ("numba", "python") if HAS_NUMBA else ("python",)
+    out = tmp_path / "results" / "bench-x"
+    assert bench.main(["--data-dir", corpus, "--hidden", "3,5", "--class", "3", "--words",
+                       "60", "--repeats", "2", "--kernels", ",".join(kernels),
+                       "--results-dir", str(out)]) == 0
+    rec, = load_records(str(tmp_path / "results"))
+    rows = rec["rows"]
+    assert sorted((r["hidden"], r["kernel"], r["repeat"]) for r in rows) == sorted(
+        (h, k, r) for h in (3, 5) for k in kernels for r in (0, 1))
+    for r in rows:
+        assert r["words"] == 60 and r["scored"] > 0 and len(r["load_before"]) == 3
+        assert r["blas_threads"] in (1, None)
+        assert r["words_per_second"] == pytest.approx(60 / r["seconds"], rel=0.01)
+    for s in rec["summary"]:
+        for k in kernels:
+            wps = sorted(r["words_per_second"] for r in rows
+                         if r["hidden"] == s["hidden"] and r["kernel"] == k)
+            assert s[k]["median"] == pytest.approx(sum(wps) / 2) and s[k]["best"] == wps[-1]
+        if HAS_NUMBA:
+            assert s["speedup"] == pytest.approx(s["numba"]["median"] / s["python"]["median"],
+                                                 abs=0.01)
+            assert s["logp_rel_diff"] < 1e-11
+    assert rec["value"] == rec["summary"][0][kernels[0]]["median"]
+    assert (out / "table.txt").read_text().count("\n") == 4
