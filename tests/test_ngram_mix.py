@@ -107,6 +107,29 @@ def test_ngram_command_records_what_the_library_computes(data, tmp_path, capsys)
     assert status == 0 and "nothing written" in text and not (tmp_path / "dry").exists()
 
 
+def _kernels():
+    from rnnlm.toolkit.model import KERNELS, default_kernel
+    return [k for k in KERNELS if k == "python" or default_kernel() == "numba"]
+
+
+def test_toolkit_probability_files_are_the_same_with_either_kernel(data, tmp_path):
+    # the numba test pass fills the same per-word output as the numpy loop, word for word
+    from rnnlm.toolkit.trainnet import train_class_rnn
+    kernels = _kernels()
+    if len(kernels) < 2:
+        pytest.skip("numba is not installed here")
+    files = {}
+    for k in kernels:
+        s = train_class_rnn(data_dir=str(data), out=str(tmp_path / k), hidden=5, class_size=3,
+                            max_epochs=1, quiet=True, kernel=k)
+        files[k] = {split: read_probs(str(tmp_path / k / f"{split}.probs.txt"))
+                    for split in ("valid", "test")}
+        assert len(files[k]["test"]) == s["test_words"]
+        assert perplexity(files[k]["test"]) == pytest.approx(s["test_perplexity"], rel=1e-9)
+    for split in ("valid", "test"):
+        np.testing.assert_allclose(files["numba"][split], files["python"][split], rtol=1e-10)
+
+
 def test_mix_of_toolkit_rnn_and_ngrams(data, tmp_path, capsys):
     from rnnlm.toolkit.trainnet import train_class_rnn
     rnn = tmp_path / "rnn"
