@@ -298,6 +298,11 @@ def add_subcommands(subparsers):
     p.add_argument("runs", nargs="+", help="run folders holding valid.probs.txt and "
                                            "test.probs.txt (rnnlm ngram, rnnlm ptb-rnnlm)")
     p.add_argument("--json", action="store_true", help="print the result as one JSON line")
+    p.add_argument("--out", default=None,
+                   help="also keep the mixture as a run folder (run.json: weights, valid/test "
+                        "perplexity, the inputs' folders and commits)")
+    p.add_argument("--overwrite", action="store_true",
+                   help="replace the run already in --out (default: refuse)")
     p.set_defaults(func=cmd_mix)
 
 
@@ -387,8 +392,17 @@ def cmd_ngram(args):
 
 
 def cmd_mix(args):
-    from rnnlm.ngram.mix import mix_runs
-    r = mix_runs(args.runs)
+    from rnnlm.ngram.mix import mix_runs, write_mix_run
+    if args.overwrite and not args.out:
+        raise OptionError("--overwrite: only with --out")
+    if args.out:
+        rec = write_mix_run(args.runs, args.out, overwrite=args.overwrite,
+                            command=_command_line(sys.argv[1:]))
+        r = {k: rec[k] for k in ("models", "weights", "em_iterations", "valid_perplexity",
+                                 "model_valid_perplexity", "model_test_perplexity", "tokens")}
+        r["test_perplexity"] = rec["value"]
+    else:
+        r = mix_runs(args.runs)
     if args.json:
         print(json.dumps(r))
         return 0
@@ -396,7 +410,8 @@ def cmd_mix(args):
                                r["model_test_perplexity"]):
         print(f"{name}: weight {w:.4f}  (alone: valid {pv:.2f}, test {pt:.2f})")
     print(f"mixture: valid {r['valid_perplexity']:.2f}, test {r['test_perplexity']:.2f} "
-          f"({r['tokens']['test']} test tokens, {r['em_iterations']} EM iterations)")
+          f"({r['tokens']['test']} test tokens, {r['em_iterations']} EM iterations)"
+          + (f"; wrote {args.out}/run.json" if args.out else ""))
     return 0
 
 
