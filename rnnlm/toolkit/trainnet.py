@@ -280,6 +280,10 @@ def dry_run(data_dir=None, out=None, hidden=100, class_size=100, old_classes=Fal
                        bptt=bptt, bptt_block=bptt_block, gradient_cutoff=gradient_cutoff,
                        beta=beta, independent=independent, seed=seed, fast_exp=fast_exp,
                        init=init, kernel=kernel)
+    if model.kernel == "numba":
+        from rnnlm.toolkit import kernel as compiled
+        with runlog.compiling():
+            compiled.warm_up()
     n = words or 2 * bptt_block
     with one_blas_thread():
         tlogp, tn, history = model.train_epoch(ids["train"][:n], alpha)
