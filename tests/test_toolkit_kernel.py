@@ -220,4 +220,5 @@ def test_bench_script_records_both_kernels_side_by_side(corpus, tmp_path):
                                                  abs=0.01)
             assert s["logp_rel_diff"] < 1e-11
     assert rec["value"] == rec["summary"][0][kernels[0]]["median"]
-    assert (out / "table.txt").read_text().count("\n") == 4
+    md = (out / "bench.md").read_text()
+    assert md.count("\n| 3 | ") == 1 and md.count("\n| 5 | ") == 1 and "niceness" in md
