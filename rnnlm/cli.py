@@ -255,9 +255,10 @@ def add_subcommands(subparsers):
     p.add_argument("--independent", action="store_true",
                    help="reset the state at sentence ends (toolkit -independent)")
     p.add_argument("--kernel", choices=("numba", "python"), default=None,
-                   help="how the per-word loop runs: numba (compiled, about 7x faster at hidden "
-                        "100) or python (the readable numpy loop); the same numbers to rounding "
-                        "in the last bits; default numba where installed, else python")
+                   help="how the per-word loop runs: numba (compiled, several times faster: "
+                        "scripts/bench_toolkit.py) or python (the readable numpy loop); the same "
+                        "numbers to rounding in the last bits; default numba where installed, "
+                        "else python")
     p.add_argument("--max-epochs", type=positive_int, default=None,
                    help="stop after this many epochs even if the schedule has not ended")
     p.add_argument("--train-words", type=positive_int, default=None,

@@ -1,7 +1,7 @@
 #!/usr/bin/env python
 """Training words/s of the toolkit trainer's two per-word loops side by side (``--kernel numba``
 and ``--kernel python``), on the first PTB training words, at hidden 100 / class 100 and larger
-hidden sizes, one thread; writes results/<id>/run.json and table.txt.
+hidden sizes, one thread; writes results/<id>/run.json and bench.md.
 
 Both kernels train the same words from the same weights in one process, interleaved over the
 repeats (a noisy neighbour slows both alike); each measurement records the load average before
@@ -127,7 +127,9 @@ def main(argv=None):
     p.add_argument("--repeats", type=positive_int, default=2,
                    help="measurements per (hidden, kernel), interleaved (default 2)")
     p.add_argument("--results-dir", default="results/bench-toolkit-kernels",
-                   help="where run.json and table.txt go (default results/bench-toolkit-kernels)")
+                   help="where run.json and bench.md go (default results/bench-toolkit-kernels)")
+    p.add_argument("--note", default=None,
+                   help="a note for the record and bench.md (e.g. what else ran meanwhile)")
     a = p.parse_args(argv)
     kernels = tuple(a.kernels.split(","))
     bad = [k for k in kernels if k not in ("numba", "python")]
@@ -189,9 +191,32 @@ def write(a, data_dir, kernels, hiddens, rows, summary, text, load_start, argv):
         "python": sys.version.split()[0], "summary": summary, "rows": rows,
         "epochs": None, "seconds": None,
     }
+    if a.note:
+        record["note"] = a.note
     write_record(a.results_dir, record)
-    write_text(os.path.join(a.results_dir, "table.txt"), text + "\n")
-    print(f"wrote {os.path.join(a.results_dir, 'run.json')}")
+    th = record["threads"]
+    md = [f"Command: `{record['command']}`  ",
+          f"Commit: {record['commit']}  ",
+          f"Hardware: {record['hardware']}, Python {record['python']}, numpy "
+          f"{record['engine_version']}" + (f", numba {numba_version}" if numba_version else "")
+          + "  ",
+          f"Threads: OMP_NUM_THREADS={th['OMP_NUM_THREADS']}, BLAS threads in the loop "
+          f"{', '.join(map(str, th['blas_threads_in_loop']))}, niceness {th['niceness']}; load "
+          f"average (1, 5, 15 min) at the start "
+          + ", ".join(f"{x:.1f}" for x in load_start) + ", at the end "
+          + ", ".join(f"{x:.1f}" for x in record["load_average_1_5_15"])
+          + f" ({th['cpu_count']} cores)  ",
+          f"Data: the first {a.words} PTB training words per measurement ({data_dir}), class "
+          f"{a.class_size}, alpha 0.1, init=numpy; median (best) of {a.repeats} interleaved "
+          f"repeat(s); words per CPU second = words / CPU time of the process.", ""]
+    if a.note:
+        md += [f"Note: {a.note}", ""]
+    md += [text, ""]
+    if record["references"]:
+        md += [f"Reference: {C_TOOLKIT['what']}: about {C_TOOLKIT['value']} words/s "
+               f"({C_TOOLKIT['source']}).", ""]
+    write_text(os.path.join(a.results_dir, "bench.md"), "\n".join(md))
+    print(f"wrote {os.path.join(a.results_dir, 'run.json')} and bench.md")
 
 
 if __name__ == "__main__":

@@ -50,6 +50,9 @@ CASES = [
     (0, dict(bptt=1)),
     (0, dict(bptt=2, bptt_block=3, fast_exp=False)),
     (0, dict(beta=1e-3)),
+    (0, dict(bptt=0)),  # no BPTT memory at all
+    (400, dict(bptt=2, bptt_block=1)),  # one step back, every word
+    (400, dict(bptt=6, bptt_block=2, independent=True)),
     (400, {}),
     (400, dict(independent=True, beta=1e-3)),
     # half = 10: class hashes hit index 0 (the order loop stops), word hashes wrap at the end
@@ -218,4 +221,5 @@ def test_bench_script_records_both_kernels_side_by_side(corpus, tmp_path):
                                                  abs=0.01)
             assert s["logp_rel_diff"] < 1e-11
     assert rec["value"] == rec["summary"][0][kernels[0]]["median"]
-    assert (out / "table.txt").read_text().count("\n") == 4
+    md = (out / "bench.md").read_text()
+    assert md.count("\n| 3 | ") == 1 and md.count("\n| 5 | ") == 1 and "niceness" in md

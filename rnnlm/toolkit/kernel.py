@@ -9,8 +9,12 @@ only the order in which sums are added up, which numpy leaves to BLAS and to its
 summation: here the dot products of the forward pass (row of a weight matrix times a vector)
 may be reassociated by the compiler (vectorised partial sums), the vector-matrix products of
 the backward pass and the BPTT gradient add term by term in order, and the softmax sums
-sequentially, as the C toolkit does. Per-word log-probabilities and weights agree with the
-numpy loop to about 1e-13 relative after thousands of words (tests/test_toolkit_kernel.py).
+sequentially, as the C toolkit does. With ``FAST_EXP`` those orders rarely matter: its
+exponentials keep 20 mantissa bits, so a softmax's sum is exact in any order and a last-bit
+difference in a pre-activation is truncated away. Measured on two epochs over the first 60k PTB
+training words at hidden 100 (and a 20k-word validation pass): every per-word log-probability
+and every V1 and C1 weight bitwise equal to the numpy loop's; U and W (the BPTT sums) within
+2e-13. Tests: tests/test_toolkit_kernel.py (1e-11 relative on toy models).
 
 Imported only when the numba kernel is used: ``numba`` is an optional dependency (installed
 with PyTensor 3); without it ``ClassRNNLM`` runs the numpy loop.

@@ -58,13 +58,12 @@ def train_class_rnn(data_dir=None, out=None, hidden=100, class_size=100, old_cla
     ``numba`` (the compiled per-word loop) or ``python`` (the numpy loop); None: numba where
     installed. Both give the same numbers (to rounding in the last bits).
     """
-    from rnnlm.toolkit.model import check_kernel
-    kernel = check_kernel(kernel)  # before anything is written
     name = "ptb-rnnme" if direct else "ptb-rnnlm"
     out = out or os.path.join("results", f"{name}-h{hidden}-c{class_size}")
     kwargs = dict(locals())
-    del kwargs["check_kernel"]
     del kwargs["name"], kwargs["overwrite"]
+    from rnnlm.toolkit.model import check_kernel
+    kwargs["kernel"] = check_kernel(kernel)  # before anything is written
     with runsafe.claim(out, resume=resume, overwrite=overwrite, markers=(CKPT, LOG),
                        say=lambda m: _say(m, quiet)):
         return _train_class_rnn(**kwargs)
@@ -290,6 +289,10 @@ def dry_run(data_dir=None, out=None, hidden=100, class_size=100, old_classes=Fal
                        bptt=bptt, bptt_block=bptt_block, gradient_cutoff=gradient_cutoff,
                        beta=beta, independent=independent, seed=seed, fast_exp=fast_exp,
                        init=init, kernel=kernel)
+    if model.kernel == "numba":
+        from rnnlm.toolkit import kernel as compiled
+        with runlog.compiling():
+            compiled.warm_up()
     n = words or 2 * bptt_block
     with one_blas_thread():
         tlogp, tn, history = model.train_epoch(ids["train"][:n], alpha)
