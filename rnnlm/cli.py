@@ -10,7 +10,7 @@ Examples::
     rnnlm generate runs/part2/checkpoint.npz -n 5
     rnnlm score runs/part2/checkpoint.npz "the company said it expects"
     rnnlm ngram --order 5 --min-count 3=1 4=1 --data-dir ../shared/data --out runs/kn5
-    rnnlm mix runs/kn5 runs/rnn-h100
+    rnnlm mix runs/kn5 runs/rnn-h100 --out runs/mix-rnn-h100-kn5
 """
 import json
 import os
