@@ -68,7 +68,8 @@ def run(data_dir, hiddens, class_size, n_words, kernels, repeats, say=print):
                                    init="numpy"), words, k)
                 row["repeat"] = r
                 say(f"  hidden {h:4d} {k:6s} repeat {r}: {row['words_per_second']:9.0f} words/s"
-                    f", {row['words_per_cpu_second']:9.0f} per CPU second  (load {row['load_before'][0]:.1f} -> {row['load_after'][0]:.1f})")
+                    f", {row['words_per_cpu_second']:9.0f} per CPU second  (load "
+                    f"{row['load_before'][0]:.1f} -> {row['load_after'][0]:.1f})")
                 rows.append(row)
     return rows
 
