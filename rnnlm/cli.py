@@ -10,7 +10,7 @@ Examples::
     rnnlm generate runs/part2/checkpoint.npz -n 5
     rnnlm score runs/part2/checkpoint.npz "the company said it expects"
     rnnlm ngram --order 5 --min-count 3=1 4=1 --data-dir ../shared/data --out runs/kn5
-    rnnlm mix runs/kn5 runs/rnn-h100
+    rnnlm mix runs/kn5 runs/rnn-h100 --out runs/mix-rnn-h100-kn5
 """
 import json
 import os
@@ -271,6 +271,11 @@ def add_subcommands(subparsers):
                         "or the same distribution from numpy")
     p.add_argument("--independent", action="store_true",
                    help="reset the state at sentence ends (toolkit -independent)")
+    p.add_argument("--kernel", choices=("numba", "python"), default=None,
+                   help="how the per-word loop runs: numba (compiled, several times faster: "
+                        "scripts/bench_toolkit.py) or python (the readable numpy loop); the same "
+                        "numbers to rounding in the last bits; default numba where installed, "
+                        "else python")
     p.add_argument("--max-epochs", type=positive_int, default=None,
                    help="stop after this many epochs even if the schedule has not ended")
     p.add_argument("--train-words", type=positive_int, default=None,
@@ -312,6 +317,11 @@ def add_subcommands(subparsers):
     p.add_argument("runs", nargs="+", help="run folders holding valid.probs.txt and "
                                            "test.probs.txt (rnnlm ngram, rnnlm ptb-rnnlm)")
     p.add_argument("--json", action="store_true", help="print the result as one JSON line")
+    p.add_argument("--out", default=None,
+                   help="also keep the mixture as a run folder (run.json: weights, valid/test "
+                        "perplexity, the inputs' folders and commits)")
+    p.add_argument("--overwrite", action="store_true",
+                   help="replace the run already in --out (default: refuse)")
     p.set_defaults(func=cmd_mix)
 
 
@@ -365,12 +375,12 @@ def cmd_ptb_rnnlm(args):
               gradient_cutoff=args.gradient_cutoff, min_improvement=args.min_improvement,
               independent=args.independent, max_epochs=args.max_epochs,
               train_words=args.train_words, seed=1 if args.seed is None else args.seed,
-              init=args.init)
-    if args.dry_run:
-        print(trainnet.dry_run(**kw))
-        return 0
+              init=args.init, kernel=args.kernel)
     from rnnrepro import blas
     with blas.limit_threads(args.blas_threads):   # per-word SGD: one thread by default
+        if args.dry_run:
+            print(trainnet.dry_run(**kw))
+            return 0
         s = trainnet.train_class_rnn(**kw, resume=args.resume, overwrite=args.overwrite,
                                      quiet=args.quiet, command=_command_line(sys.argv[1:]),
                                      evaluate_test=not args.no_test)
@@ -404,8 +414,17 @@ def cmd_ngram(args):
 
 
 def cmd_mix(args):
-    from rnnlm.ngram.mix import mix_runs
-    r = mix_runs(args.runs)
+    from rnnlm.ngram.mix import mix_runs, write_mix_run
+    if args.overwrite and not args.out:
+        raise OptionError("--overwrite: only with --out")
+    if args.out:
+        rec = write_mix_run(args.runs, args.out, overwrite=args.overwrite,
+                            command=_command_line(sys.argv[1:]))
+        r = {k: rec[k] for k in ("models", "weights", "em_iterations", "valid_perplexity",
+                                 "model_valid_perplexity", "model_test_perplexity", "tokens")}
+        r["test_perplexity"] = rec["value"]
+    else:
+        r = mix_runs(args.runs)
     if args.json:
         print(json.dumps(r))
         return 0
@@ -413,7 +432,8 @@ def cmd_mix(args):
                                r["model_test_perplexity"]):
         print(f"{name}: weight {w:.4f}  (alone: valid {pv:.2f}, test {pt:.2f})")
     print(f"mixture: valid {r['valid_perplexity']:.2f}, test {r['test_perplexity']:.2f} "
-          f"({r['tokens']['test']} test tokens, {r['em_iterations']} EM iterations)")
+          f"({r['tokens']['test']} test tokens, {r['em_iterations']} EM iterations)"
+          + (f"; wrote {args.out}/run.json" if args.out else ""))
     return 0
 
 

@@ -12,6 +12,7 @@ SCRIPTS = [
     ("bench_rnnlm.py", "--results-dir", "runs/rnnlm-bench-sgd-step"),
     ("bench_ptb.py", "--out", "runs/bench-ptb"),
     ("bench_blas_threads.py", "--out", "runs/bench-blas-threads"),
+    ("bench_toolkit.py", "--results-dir", "runs/bench-toolkit-kernels"),
 ]
 
 

@@ -107,6 +107,29 @@ def test_ngram_command_records_what_the_library_computes(data, tmp_path, capsys)
     assert status == 0 and "nothing written" in text and not (tmp_path / "dry").exists()
 
 
+def _kernels():
+    from rnnlm.toolkit.model import KERNELS, default_kernel
+    return [k for k in KERNELS if k == "python" or default_kernel() == "numba"]
+
+
+def test_toolkit_probability_files_are_the_same_with_either_kernel(data, tmp_path):
+    # the numba test pass fills the same per-word output as the numpy loop, word for word
+    from rnnlm.toolkit.trainnet import train_class_rnn
+    kernels = _kernels()
+    if len(kernels) < 2:
+        pytest.skip("numba is not installed here")
+    files = {}
+    for k in kernels:
+        s = train_class_rnn(data_dir=str(data), out=str(tmp_path / k), hidden=5, class_size=3,
+                            max_epochs=1, quiet=True, kernel=k)
+        files[k] = {split: read_probs(str(tmp_path / k / f"{split}.probs.txt"))
+                    for split in ("valid", "test")}
+        assert len(files[k]["test"]) == s["test_words"]
+        assert perplexity(files[k]["test"]) == pytest.approx(s["test_perplexity"], rel=1e-9)
+    for split in ("valid", "test"):
+        np.testing.assert_allclose(files["numba"][split], files["python"][split], rtol=1e-10)
+
+
 def test_mix_of_toolkit_rnn_and_ngrams(data, tmp_path, capsys):
     from rnnlm.toolkit.trainnet import train_class_rnn
     rnn = tmp_path / "rnn"
@@ -129,3 +152,71 @@ def test_mix_of_toolkit_rnn_and_ngrams(data, tmp_path, capsys):
     (tmp_path / "kn2" / "valid.probs.txt").write_text("0.5\n")
     status, text, err = _run(capsys, "mix", *runs)
     assert status == 2 and err.count("\n") == 1 and "different token counts" in err
+
+
+# ---------------------------------------------------------------------- rnnlm mix --out
+@pytest.fixture(scope="module")
+def runs(data, tmp_path_factory):
+    """A toolkit RNN run and KN5 / KN3 runs on the tiny corpus, made by their commands."""
+    from rnnlm.toolkit.trainnet import train_class_rnn
+    d = tmp_path_factory.mktemp("runs")
+    train_class_rnn(data_dir=str(data), out=str(d / "rnn"), hidden=5, class_size=3,
+                    max_epochs=1, quiet=True)
+    for order in (5, 3):
+        assert main(["ngram", "--order", str(order), "--data-dir", str(data), "--out",
+                     str(d / f"kn{order}"), "--quiet"]) == 0
+    return d
+
+
+def test_mix_out_records_the_mixture_and_its_inputs(runs, tmp_path, capsys):
+    out = tmp_path / "mix"
+    ins = [runs / "rnn", runs / "kn5"]
+    status, text, err = _run(capsys, "mix", *ins, "--out", out)
+    assert status == 0, err
+    rec = json.loads((out / "run.json").read_text())
+    expect = mix_runs([str(x) for x in ins])
+    assert rec["weights"] == pytest.approx(expect["weights"], abs=1e-15)
+    assert rec["value"] == pytest.approx(expect["test_perplexity"], rel=1e-15)
+    assert rec["valid_perplexity"] == pytest.approx(expect["valid_perplexity"], rel=1e-15)
+    assert f"test {rec['value']:.2f}" in text
+    for entry, run in zip(rec["inputs"], ins):
+        own = json.loads((run / "run.json").read_text())
+        assert entry["run"] == str(run.resolve())
+        assert (entry["id"], entry["commit"], entry["command"]) == (
+            own["id"], own["commit"], own["command"])
+        assert entry["value"] == own["value"]
+    # the thesis's RNN + KN5 figure beside a toolkit RNN + KN5 mixture, and only there
+    assert rec["published"] == 105.7 and "Table 4.1" in rec["published_source"]
+    assert rec["command"].startswith("rnnlm ")
+    assert rec["label"] == "smaller: input(s) not full: rnn"   # its one epoch of a schedule
+
+
+def test_mix_out_published_only_for_the_pair_the_thesis_names(runs, tmp_path, capsys):
+    for i, ins in enumerate(([runs / "rnn", runs / "kn3"], [runs / "kn3", runs / "kn5"],
+                             [runs / "rnn", runs / "kn5", runs / "kn3"])):
+        assert _run(capsys, "mix", *ins, "--out", tmp_path / f"m{i}")[0] == 0
+        rec = json.loads((tmp_path / f"m{i}" / "run.json").read_text())
+        assert rec["published"] is None
+        assert (rec["label"] == "full") == (i == 1)
+
+
+def test_mix_out_refuses_to_replace_a_run(runs, tmp_path, capsys):
+    out = tmp_path / "mix"
+    ins = [runs / "rnn", runs / "kn5"]
+    assert _run(capsys, "mix", *ins, "--out", out)[0] == 0
+    before = (out / "run.json").read_bytes()
+    status, text, err = _run(capsys, "mix", runs / "rnn", runs / "kn3", "--out", out)
+    assert status == 2 and err.count("\n") == 1 and "--overwrite" in err
+    assert (out / "run.json").read_bytes() == before and os.listdir(out) == ["run.json"]
+    status, text, err = _run(capsys, "mix", runs / "rnn", runs / "kn3", "--out", out,
+                             "--overwrite")
+    assert status == 0, err
+    assert json.loads((out / "run.json").read_text())["inputs"][1]["id"] == "kn3"
+    # an input folder as --out, and --overwrite alone: one line each, nothing written
+    kn5 = {f: (runs / "kn5" / f).read_bytes() for f in os.listdir(runs / "kn5")}
+    status, text, err = _run(capsys, "mix", runs / "rnn", runs / "kn5", "--out", runs / "kn5",
+                             "--overwrite")
+    assert status == 2 and err.count("\n") == 1 and "one of the runs" in err
+    assert {f: (runs / "kn5" / f).read_bytes() for f in os.listdir(runs / "kn5")} == kn5
+    status, text, err = _run(capsys, "mix", *ins, "--overwrite")
+    assert status == 2 and err.count("\n") == 1 and "--overwrite" in err

@@ -14,14 +14,25 @@ The test perplexity is then that of the mixture with those weights. The toolkit'
 Inputs are per-word probability files, one probability per scored token in the same order
 for every model (``rnnlm ngram`` writes ``valid.probs.txt`` / ``test.probs.txt`` in its run
 folder; ``rnnlm ptb-rnnlm`` does too): the files of one split must have equal lengths.
+
+``write_mix_run`` keeps a mixture as a run folder of its own (``run.json``: the weights, the
+valid and test perplexities, and each input's run folder, id, command and commit read from
+its ``run.json``), beside the thesis's "+KN5" figure where the inputs are the pair it names.
 """
 import os
+import time
 
 import numpy as np
 
 from rnnrepro.files import InputError
 
 SPLITS = ("valid", "test")
+
+# Mikolov 2012 PhD thesis, Table 4.1, column "+KN5": each model linearly interpolated with the
+# KN5 baseline. The RNN row is the 124.7 model (its setting: rnnlm.toolkit's docstring).
+PUBLISHED_PLUS_KN5 = {"rnn": 105.7}
+PUBLISHED_PLUS_KN5_SOURCE = ("Mikolov 2012 PhD thesis, Table 4.1 (+KN5 column: RNN + KN5 105.7, "
+                             "for the RNN of 124.7 alone)")
 
 
 def read_probs(path):
@@ -107,3 +118,81 @@ def mix_runs(runs, names=None):
             "model_valid_perplexity": [perplexity(p) for p in data["valid"]],
             "model_test_perplexity": [perplexity(p) for p in data["test"]],
             "tokens": {s: int(data[s].shape[1]) for s in SPLITS}}
+
+
+def _input_record(run):
+    """What the mixture's record says of one input: its folder and, from its ``run.json`` (None
+    where the folder has none), id, what, value, label, command and commit."""
+    from rnnrepro.files import read_json
+    path = os.path.join(run, "run.json")
+    entry = {"run": os.path.abspath(run)}
+    if not os.path.isfile(path):
+        return entry, None
+    rec = read_json(path, "run record")
+    for key in ("id", "what", "value", "valid_perplexity", "label", "command", "commit", "data"):
+        entry[key] = rec.get(key)
+    return entry, rec
+
+
+def _kind(rec):
+    """``"kn5"``, ``"rnn"`` (the toolkit RNN without direct connections) or None."""
+    if not rec:
+        return None
+    if rec.get("smoothing") == "kn" and rec.get("order") == 5:
+        return "kn5"
+    hyper = rec.get("hyper")
+    if isinstance(hyper, dict) and "hidden" in hyper and not hyper.get("direct_size"):
+        return "rnn"
+    return None
+
+
+def published_mix(records):
+    """The thesis's "+KN5" figure for a mixture of exactly one KN5 run and one model it lists
+    (None otherwise): (value, source, what the figure is for)."""
+    kinds = sorted(str(_kind(r)) for r in records)
+    if len(kinds) == 2 and "kn5" in kinds:
+        other = kinds[0] if kinds[1] == "kn5" else kinds[1]
+        if other in PUBLISHED_PLUS_KN5:
+            return PUBLISHED_PLUS_KN5[other], PUBLISHED_PLUS_KN5_SOURCE
+    return None, None
+
+
+def write_mix_run(runs, out, overwrite=False, command=None):
+    """``mix_runs(runs)`` kept as the run folder ``out`` (``run.json``, a results record);
+    refuses a folder that holds a run unless ``overwrite``. Returns the record."""
+    from rnnrepro import runlog, runsafe
+    from rnnrepro.results import write_record
+    outs = os.path.abspath(out)
+    if any(os.path.abspath(r) == outs for r in runs):
+        raise InputError(f"--out {out}: is one of the runs being mixed; give another folder")
+    t0 = time.perf_counter()
+    res = mix_runs(runs)
+    inputs, recs = zip(*(_input_record(r) for r in runs))
+    published, source = published_mix(recs)
+    whats = [e.get("what") or e.get("id") or os.path.basename(os.path.normpath(e["run"]))
+             for e in inputs]
+    not_full = [e.get("id") or e["run"] for e in inputs if e.get("label", "full") != "full"]
+    datas = sorted({e["data"] for e in inputs if e.get("data")})
+    rec = {
+        "id": os.path.basename(os.path.normpath(out)), "package": "rnnlm",
+        "what": "linear interpolation of " + " + ".join(whats)
+                + " (weights tuned on valid by EM)",
+        "metric": "test perplexity", "value": res["test_perplexity"],
+        "published": published, "published_source": source,
+        "label": "full" if not not_full else "smaller: input(s) not full: " + ", ".join(not_full),
+        "command": command or "", "commit": runlog.git_commit(),
+        "data": "; ".join(datas) or "per-word probability files of the inputs",
+        "hardware": runlog.hardware(), "engine": "numpy", "engine_version": np.__version__,
+        "linker": None, "floatX": "float64", "epochs": None,
+        "seconds": round(time.perf_counter() - t0, 1),
+        "load_average_1_5_15": [round(x, 2) for x in os.getloadavg()],
+        "valid_perplexity": res["valid_perplexity"],
+        "weights": res["weights"], "models": res["models"],
+        "model_valid_perplexity": res["model_valid_perplexity"],
+        "model_test_perplexity": res["model_test_perplexity"],
+        "em_iterations": res["em_iterations"], "tokens": res["tokens"],
+        "inputs": list(inputs),
+    }
+    with runsafe.claim(out, overwrite=overwrite, markers=("run.json",)):
+        write_record(out, rec)
+    return rec

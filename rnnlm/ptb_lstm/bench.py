@@ -283,10 +283,12 @@ def worker(windows=30, data_dir=None, numpy_words=20000, sizes=("small",), big_w
                 "engine_version": VERSION, "linker": describe()["linker"], "floatX": "float32",
                 "words_per_second": 400 / sec, "compile_seconds": compile_s, "data": source})
 
-    # the faithful per-word toolkit trainer (numpy, float64): engine-independent reference
+    # the faithful per-word toolkit trainer (float64): engine-independent reference; its
+    # kernel (numba where installed, else the numpy loop) named in the row
     t0 = time.perf_counter()
     crnn.train_epoch(ids[:numpy_words], 0.1)
-    out.append({"model": "class RNN h100 c100 (toolkit online SGD, numpy)", "engine": "numpy",
+    out.append({"model": f"class RNN h100 c100 (toolkit online SGD, {crnn.kernel})",
+                "engine": "numpy",
                 "engine_version": np.__version__, "linker": None, "floatX": "float64",
                 "words_per_second": numpy_words / (time.perf_counter() - t0),
                 "compile_seconds": None, "data": source})

@@ -7,6 +7,8 @@ one module per part of ``rnnlmlib``:
 - ``initnet``: ``initNet``'s weights (glibc ``rand()`` after ``srand(seed)``);
 - ``model``: ``ClassRNNLM``: ``computeNet``, ``learnNet`` (with its BPTT block), ``netReset``,
   the test pass; the scorer for ``rnnlm score``/``generate``;
+- ``kernel``: the same per-word loops (training epoch, test pass) compiled with Numba, chosen by
+  ``ClassRNNLM(kernel=...)`` / ``--kernel`` (numba where installed, else the numpy loop);
 - ``trainnet``: ``trainNet``'s schedule (validation, reject, halve alpha, stop);
 - ``graph``: the same network as a compiled engine graph (benchmark and cross-checks only).
 

@@ -33,6 +33,14 @@ Initial weights are the toolkit's own for the seed (``toolkit_init``: glibc ``ra
 ``srand(seed)``, reimplemented so any platform gets them); ``init="numpy"`` draws the same
 distribution from numpy's RandomState instead.
 
+The per-word loops exist twice: readable here (numpy, ``kernel="python"``) and compiled with
+Numba in ``rnnlm.toolkit.kernel`` (``kernel="numba"``, the default where numba is installed),
+operation for operation the same; only the order in which dot products and sums are added up
+differs (BLAS and numpy's pairwise sums here), so the two agree to rounding in the last bits.
+With ``FAST_EXP`` such a last-bit difference can, rarely, move the truncated exponent by one
+step (2**-20 relative in one exp) and the runs then differ slightly more (about 1e-10 relative
+in a summed log-probability after 20k words at hidden 500).
+
 Differences (named): the test pass starts from the flushed state instead of the hidden vector
 stored in the model file; the order in which colliding ``syn_d`` entries of different n-gram
 orders are updated within one word (differences of order alpha*beta).
@@ -53,6 +61,7 @@ try:
     from numpy._core.umath import clip as _clip  # noqa: E402
 except ImportError:  # numpy < 1.26
     _clip = np.core.umath.clip
+KERNELS = ("numba", "python")
 PUBLISHED = {"rnn": 124.7}
 PUBLISHED_SOURCE = "Mikolov 2012 PhD thesis (PTB, RNN 124.7, KN5 141.2)"
 
@@ -66,6 +75,26 @@ def fast_exp(y):
     """The toolkit's ``FAST_EXP`` (Schraudolph 1999), elementwise on a float64 array."""
     hi = (EXP_A * np.asarray(y, dtype=np.float64) + (1072693248 - EXP_C)).astype(np.int64)
     return (hi << 32).view(np.float64)  # C's double->int conversion truncates, as astype does
+
+
+def default_kernel():
+    """``numba`` where the package is importable, else ``python`` (the numpy loop)."""
+    import importlib.util
+    return "numba" if importlib.util.find_spec("numba") is not None else "python"
+
+
+def check_kernel(kernel):
+    """``kernel`` resolved (None: ``default_kernel()``); a kernel that cannot run here is a
+    ``RunError`` naming the option."""
+    from rnnrepro.runsafe import RunError
+    if kernel is None:
+        return default_kernel()
+    if kernel not in KERNELS:
+        raise RunError(f"--kernel {kernel}: not one of {', '.join(KERNELS)}")
+    if kernel == "numba" and default_kernel() != "numba":
+        raise RunError("--kernel numba: the numba package is not installed here; "
+                       "use --kernel python")
+    return kernel
 
 
 class _Net:
@@ -84,7 +113,7 @@ class ClassRNNLM:
     def __init__(self, vocab, counts, hidden=100, class_size=100, old_classes=False,
                  direct_size=0, direct_order=3, bptt=4, bptt_block=10, gradient_cutoff=15.0,
                  beta=1e-7, independent=False, seed=1, fast_exp=True, init="toolkit",
-                 arrays=None):
+                 arrays=None, kernel=None):
         self.vocab = list(vocab)
         self.counts = np.asarray(counts, dtype=np.int64)
         self.hidden, self.class_size = hidden, class_size
@@ -117,6 +146,8 @@ class ClassRNNLM:
             arrays = {"U": U, "W": W, "V1": V1, "C1": C1, "syn_d": np.zeros(self.direct_size)}
         self.U, self.W, self.V1, self.C1, self.syn_d = (
             np.array(arrays[k], dtype=np.float64) for k in ("U", "W", "V1", "C1", "syn_d"))
+        # how the per-word loops run (not a hyper-parameter: both give the same numbers)
+        self.kernel = check_kernel(kernel)
         self.reset_training_state()
 
     # -- bookkeeping ---------------------------------------------------------------------
@@ -192,12 +223,17 @@ class ClassRNNLM:
         return self._softmax(z)
 
     # -- training: one epoch of trainNet's inner loop -------------------------------------
-    def train_epoch(self, words, alpha, progress=None):
+    def train_epoch(self, words, alpha, progress=None, logp_out=None):
         """``trainNet``'s inner loop, one epoch of online SGD over ``words`` (ids, -1 = OOV):
         per word ``computeNet``, shift the BPTT memory, ``learnNet``, then the next word
         (``copyHiddenLayerToInput``, history, ``netReset`` in independent mode). Returns (log10
         prob sum, words scored, final n-gram history). ``progress`` is called every 10000 words
-        with the count."""
+        with the count; ``logp_out`` (an array as long as ``words``) receives each word's log10
+        probability (NaN for an OOV word). ``self.kernel == "numba"`` runs the compiled copy of
+        this loop (``rnnlm.toolkit.kernel``)."""
+        if self.kernel == "numba":
+            from rnnlm.toolkit import kernel
+            return kernel.train_epoch(self, words, alpha, progress, logp_out)
         nb = self.bptt + self.bptt_block
         bptt_history = [0] * nb  # trainNet: bptt_history[a]=0 at each epoch start
         history = [0] * MAX_NGRAM_ORDER
@@ -213,8 +249,11 @@ class ClassRNNLM:
             word = int(word)
             net = self.compute_net(prev, last_word, history, word)
             if word != -1:
-                logp += math.log10(net.pc[net.c] * net.pw[word - net.s])
+                lp = math.log10(net.pc[net.c] * net.pw[word - net.s])
+                logp += lp
                 wordcn += 1
+            if logp_out is not None:
+                logp_out[counter - 1] = lp if word != -1 else math.nan
             if self.bptt > 0:
                 self._shift_bptt_memory(bptt_history, last_word)
             if word != -1:
@@ -353,22 +392,25 @@ class ClassRNNLM:
         return np.ones(self.hidden), [0] * MAX_NGRAM_ORDER
 
     # -- evaluation ---------------------------------------------------------------------
-    def evaluate(self, words, history=None, test=False, probs=None):
+    def evaluate(self, words, history=None, test=False, logp_out=None):
         """Validation/test pass (no learning): (log10 prob sum, words scored).
-
-        ``probs``: a list that gets each scored word's probability appended, in text order
-        (OOV words, -1, are skipped as the toolkit skips them): what ``-debug 2`` prints per
-        word, the per-word file ``rnnlm mix`` reads beside an n-gram's.
 
         Starts from the flushed state (0.1), ``last_word`` = sentence end; ``history`` is the
         n-gram history to start from (zeros unless given: validation in trainNet inherits the
         training history). ``test=True`` is testNet's start: with ``independent`` it calls
-        netReset first, so the state starts at 1.0 (trainNet's validation pass does not)."""
+        netReset first, so the state starts at 1.0 (trainNet's validation pass does not).
+        ``logp_out`` as for ``train_epoch`` (both kernels fill it): word i's log10 probability,
+        NaN for an OOV word (-1, which the toolkit skips); ``10 ** logp_out`` without the NaNs is
+        what ``-debug 2`` prints per word, the per-word file ``rnnlm mix`` reads beside an
+        n-gram's (``trainnet.test_net`` writes it)."""
         history = list(history) if history is not None else [0] * MAX_NGRAM_ORDER
         prev = np.full(self.hidden, 1.0 if (test and self.independent) else self.flush_value)
+        if self.kernel == "numba":
+            from rnnlm.toolkit import kernel
+            return kernel.evaluate(self, words, history, prev, logp_out)
         last_word, logp, wordcn = 0, 0.0, 0
         direct = self.direct_size > 0
-        for word in words:
+        for i, word in enumerate(words):
             word = int(word)
             h = self.hidden_step(prev, last_word)
             if word != -1:
@@ -376,11 +418,11 @@ class ClassRNNLM:
                 c = self.word_class[word]
                 pc = self.class_probs(h, self.class_hashes(sums) if direct else ())
                 pw = self.word_probs(h, c, self.word_hashes(sums, c) if direct else ())
-                p = pc[c] * pw[word - self.cstart[c]]
-                logp += math.log10(p)
+                lp = math.log10(pc[c] * pw[word - self.cstart[c]])
+                logp += lp
                 wordcn += 1
-                if probs is not None:
-                    probs.append(float(p))
+            if logp_out is not None:
+                logp_out[i] = lp if word != -1 else math.nan
             prev, last_word = h, word
             history.insert(0, word)
             history.pop()
@@ -439,8 +481,9 @@ def array_shapes(vocab_size, hyper):
             "syn_d": (int(hyper["direct_size"]),)}
 
 
-def load_model(arrays, state):
-    return ClassRNNLM(state["vocab"], state["counts"], arrays=arrays, **state["hyper"])
+def load_model(arrays, state, kernel=None):
+    return ClassRNNLM(state["vocab"], state["counts"], arrays=arrays, kernel=kernel,
+                      **state["hyper"])
 
 
 @register("class-rnn", shapes=lambda state: array_shapes(len(state["vocab"]), state["hyper"]),

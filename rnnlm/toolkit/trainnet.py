@@ -32,19 +32,23 @@ def train_class_rnn(data_dir=None, out=None, hidden=100, class_size=100, old_cla
                     bptt=4, bptt_block=10, direct=0, direct_order=3, alpha=0.1, beta=1e-7,
                     gradient_cutoff=15.0, min_improvement=1.003, independent=False,
                     max_epochs=None, train_words=None, seed=1, fast_exp=True, init="toolkit",
-                    resume=False,
+                    kernel=None, resume=False,
                     quiet=False, command=None, evaluate_test=True, overwrite=False):
     """The toolkit's ``trainNet`` schedule around ``ClassRNNLM.train_epoch``.
 
     After every epoch: validation log-probability ``logp``; if worse than the last one
     (``llogp``) the epoch's weights are rejected (``restoreWeights``); once
     ``logp * min_improvement < llogp`` alpha is halved every epoch, and the second time it
-    happens training stops. ``max_epochs`` cuts the run short (labelled as such).
+    happens training stops. ``max_epochs`` cuts the run short (labelled as such). ``kernel``:
+    ``numba`` (the compiled per-word loop) or ``python`` (the numpy loop); None: numba where
+    installed. Both give the same numbers (to rounding in the last bits).
     """
     name = "ptb-rnnme" if direct else "ptb-rnnlm"
     out = out or os.path.join("runs", f"{name}-h{hidden}-c{class_size}")  # never results/
     kwargs = dict(locals())
     del kwargs["name"], kwargs["overwrite"]
+    from rnnlm.toolkit.model import check_kernel
+    kwargs["kernel"] = check_kernel(kernel)  # before anything is written
     with runsafe.claim(out, resume=resume, overwrite=overwrite, markers=(CKPT, LOG),
                        say=lambda m: _say(m, quiet)):
         return _train_class_rnn(**kwargs)
@@ -52,15 +56,15 @@ def train_class_rnn(data_dir=None, out=None, hidden=100, class_size=100, old_cla
 
 def _train_class_rnn(data_dir, out, hidden, class_size, old_classes, bptt, bptt_block, direct,
                      direct_order, alpha, beta, gradient_cutoff, min_improvement, independent,
-                     max_epochs, train_words, seed, fast_exp, init, resume, quiet, command,
-                     evaluate_test):
+                     max_epochs, train_words, seed, fast_exp, init, kernel, resume, quiet,
+                     command, evaluate_test):
     data_dir = resolve_data_dir(data_dir)
     hyper = dict(hidden=hidden, class_size=class_size, old_classes=old_classes,
                  direct_size=direct, direct_order=direct_order, bptt=bptt, bptt_block=bptt_block,
                  gradient_cutoff=gradient_cutoff, beta=beta, independent=independent, seed=seed,
                  fast_exp=fast_exp, init=init)
     run = init_run(out, data_dir, train_words, hyper, alpha, min_improvement, resume, command,
-                   quiet)
+                   quiet, kernel)
     while not run.sched["done"]:
         if max_epochs is not None and run.sched["iter"] >= max_epochs:
             break
@@ -74,9 +78,11 @@ def _train_class_rnn(data_dir, out, hidden, class_size, old_classes, bptt, bptt_
     return summary
 
 
-def init_run(out, data_dir, train_words, hyper, alpha, min_improvement, resume, command, quiet):
+def init_run(out, data_dir, train_words, hyper, alpha, min_improvement, resume, command, quiet,
+             kernel=None):
     """The run's data, model, weight backup and schedule: ``initNet`` (the backup is its
-    ``saveWeights``) or, with ``resume``, the checkpoint's (identity checked)."""
+    ``saveWeights``) or, with ``resume``, the checkpoint's (identity checked). ``kernel``: how
+    the per-word loops run (not part of the run's identity: a run may resume on the other)."""
     from rnnlm.toolkit import model as class_rnn
     vocab, counts, ids = toolkit_data(data_dir, train_words)
     run = SimpleNamespace(out=out, vocab=vocab, counts=counts, ids=ids, hyper=hyper,
@@ -98,7 +104,7 @@ def init_run(out, data_dir, train_words, hyper, alpha, min_improvement, resume, 
         runsafe.check_resume(run.ckpt_path, state, run.identity)
         checkpoint.check_contents(run.ckpt_path, arrays, state, expect=shapes,
                                   state_keys=("vocab", "counts", "hyper", "schedule"))
-        run.model = class_rnn.load_model(arrays, state)
+        run.model = class_rnn.load_model(arrays, state, kernel=kernel)
         run.model.bptt_hidden_ac, run.model.bptt_hidden_er = arrays["bptt_hidden_ac"], \
             arrays["bptt_hidden_er"]
         run.backup = {k: arrays["backup_" + k].copy() for k in _BACKUP}
@@ -109,13 +115,17 @@ def init_run(out, data_dir, train_words, hyper, alpha, min_improvement, resume, 
     else:
         commands = []
         run.log.reset()
-        run.model = class_rnn.ClassRNNLM(vocab, counts, **hyper)
+        run.model = class_rnn.ClassRNNLM(vocab, counts, kernel=kernel, **hyper)
         run.backup = {k: getattr(run.model, k).copy() for k in _BACKUP}  # initNet: saveWeights
     run.commands = commands + [command or " ".join(sys.argv)]
     model = run.model
+    if model.kernel == "numba":
+        from rnnlm.toolkit import kernel as compiled
+        with runlog.compiling(quiet):
+            compiled.warm_up()
     _say(f"ptb-rnnlm: vocab {len(vocab)}, classes {model.n_classes}, train {len(ids['train'])} "
          f"words, hidden {hyper['hidden']}, bptt {hyper['bptt']}/{hyper['bptt_block']}, direct "
-         f"{hyper['direct_size']} order {model.direct_order}", quiet)
+         f"{hyper['direct_size']} order {model.direct_order}, {model.kernel} kernel", quiet)
     return run
 
 
@@ -181,7 +191,7 @@ def train_iteration(run, min_improvement, quiet):
            "train_perplexity": 10 ** (-tlogp / tn), "valid_perplexity": 10 ** (-vlogp / vn),
            "valid_entropy_bits": -vlogp / math.log10(2) / vn, "rejected": rejected,
            "train_seconds": round(sec, 2), "valid_seconds": round(vsec, 2),
-           "words_per_second": round(len(ids["train"]) / sec, 1),
+           "words_per_second": round(len(ids["train"]) / sec, 1), "kernel": model.kernel,
            "peak_rss_mb": round(runlog.peak_rss_mb(), 1)}
     run.log.write(rec)
     _say(f"Iter: {sched['iter']:3d}  Alpha: {a:.6f}  TRAIN ppl: {rec['train_perplexity']:.2f}"
@@ -208,8 +218,8 @@ def test_net(run, data_dir, train_words, records, quiet):
     from rnnlm.toolkit import model as class_rnn
     model, sched, hyper, ids = run.model, run.sched, run.hyper, run.ids
     t0 = time.perf_counter()
-    probs = {"test": [], "valid": []}
-    tlogp, tn = model.evaluate(ids["test"], test=True, probs=probs["test"])
+    logp = {split: np.empty(len(ids[split])) for split in ("test", "valid")}
+    tlogp, tn = model.evaluate(ids["test"], test=True, logp_out=logp["test"])
     ppl = 10 ** (-tlogp / tn)
     _say(f"test log probability: {tlogp:.2f}  PPL net: {ppl:.3f} ({tn} words, "
          f"{time.perf_counter() - t0:.0f} s)", quiet)
@@ -217,9 +227,10 @@ def test_net(run, data_dir, train_words, records, quiet):
     # which is no result: refused here (exit status 2), the checkpoint and log kept, no run.json
     runsafe.check_perplexity(f"the test perplexity of {run.out}", ppl, len(run.vocab),
                              "try a smaller --alpha")
-    model.evaluate(ids["valid"], test=True, probs=probs["valid"])
-    for split, p in probs.items():
-        write_probs(os.path.join(run.out, f"{split}.probs.txt"), p)
+    model.evaluate(ids["valid"], test=True, logp_out=logp["valid"])
+    for split, lp in logp.items():
+        # OOV words (NaN) are skipped, as the toolkit skips them
+        write_probs(os.path.join(run.out, f"{split}.probs.txt"), 10.0 ** lp[~np.isnan(lp)])
     parts = []
     if train_words:
         parts.append(f"first {len(ids['train'])} of 929589 training words")
@@ -240,7 +251,9 @@ def test_net(run, data_dir, train_words, records, quiet):
                  extra={"valid_perplexity": records[-1]["valid_perplexity"],
                         "peak_rss_mb": round(max([runlog.peak_rss_mb()] + [
                             r.get("peak_rss_mb", 0) for r in records]), 1),
-                        "hyper": hyper, "trainer": "faithful per-word online SGD (numpy)",
+                        "hyper": hyper, "trainer": "faithful per-word online SGD ("
+                        + ("compiled with numba" if model.kernel == "numba" else "numpy") + ")",
+                        "kernel": model.kernel,
                         "engine": "numpy", "engine_version": np.__version__, "linker": None,
                         "schedule_finished": sched["done"]})
     return {"test_perplexity": ppl, "test_words": tn}
@@ -249,7 +262,7 @@ def test_net(run, data_dir, train_words, records, quiet):
 def dry_run(data_dir=None, out=None, hidden=100, class_size=100, old_classes=False, bptt=4,
             bptt_block=10, direct=0, direct_order=3, alpha=0.1, beta=1e-7, gradient_cutoff=15.0,
             min_improvement=1.003, independent=False, max_epochs=None, train_words=None, seed=1,
-            fast_exp=True, init="toolkit", words=None):
+            fast_exp=True, init="toolkit", kernel=None, words=None):
     """``rnnlm ptb-rnnlm --dry-run``: ``initNet``, then ``trainNet``'s inner loop over the
     first ``words`` training words (two BPTT blocks by default) and a validation pass over as
     many; writes nothing. Returns what a real run would do, as text."""
@@ -260,7 +273,11 @@ def dry_run(data_dir=None, out=None, hidden=100, class_size=100, old_classes=Fal
                        old_classes=old_classes, direct_size=direct, direct_order=direct_order,
                        bptt=bptt, bptt_block=bptt_block, gradient_cutoff=gradient_cutoff,
                        beta=beta, independent=independent, seed=seed, fast_exp=fast_exp,
-                       init=init)
+                       init=init, kernel=kernel)
+    if model.kernel == "numba":
+        from rnnlm.toolkit import kernel as compiled
+        with runlog.compiling():
+            compiled.warm_up()
     n = words or 2 * bptt_block
     tlogp, tn, history = model.train_epoch(ids["train"][:n], alpha)
     vlogp, vn = model.evaluate(ids["valid"][:n], history=history)
@@ -269,7 +286,7 @@ def dry_run(data_dir=None, out=None, hidden=100, class_size=100, old_classes=Fal
     return "\n".join([
         f"dry run, nothing written: class RNN hidden {hidden}, {model.n_classes} classes, "
         f"bptt {bptt}/{bptt_block}, direct {direct} order {model.direct_order}, vocabulary "
-        f"{len(vocab)} (numpy, float64)",
+        f"{len(vocab)} ({model.kernel} kernel, float64)",
         f"trainNet on the first {n} training words: perplexity {10 ** (-tlogp / tn):.2f}; "
         f"validation on {n} words: perplexity {10 ** (-vlogp / vn):.2f}",
         f"a real run: epochs over {len(ids['train'])} training words at alpha {alpha}, halved "
