@@ -13,15 +13,20 @@ if __name__ == "__main__":
     ap.add_argument("--results-dir", default="results",
                     help="folder of <id>/run.json records and reproduce.json; RESULTS.md and "
                          "BENCHMARKS.md are written there")
-    ap.add_argument("--readme", default="README.md",
-                    help="README whose reproduction table (between its markers) is rewritten; "
-                         "'' leaves every README alone")
+    ap.add_argument("--readme", default=None,
+                    help="README whose reproduction table (between its markers) is rewritten "
+                         "(default: README.md beside the results folder, when there is one; "
+                         "'' leaves every README alone)")
     a = ap.parse_args()
 
     def make():
         write_results_markdown(a.results_dir)   # every record read (and checked) first
         print(f"wrote {os.path.join(a.results_dir, 'RESULTS.md')} and BENCHMARKS.md")
-        if a.readme:
-            changed = write_readme_table(a.readme, a.results_dir)
-            print(f"{a.readme}: reproduction table {'updated' if changed else 'unchanged'}")
+        readme = a.readme
+        if readme is None:
+            readme = os.path.join(os.path.dirname(os.path.abspath(a.results_dir)), "README.md")
+            readme = readme if os.path.isfile(readme) else ""
+        if readme:
+            changed = write_readme_table(readme, a.results_dir)
+            print(f"{os.path.relpath(readme)}: reproduction table {'updated' if changed else 'unchanged'}")
     run_script("make_results.py", make)
