@@ -8,6 +8,7 @@ scripts/...`, with VAR=value prefixes); here they run with this Python (`python 
 rnnslu.cli`), from the repository root, so the data is found in data/ and the run lands in
 runs/.
 """
+import argparse
 import os
 import shlex
 import subprocess
@@ -66,13 +67,13 @@ def main(a):
     print("\n".join(plan(row)), flush=True)
     if a.dry_run:
         return 0
-    proc = subprocess.run(argv, cwd=ROOT, env=dict(os.environ, **env,
-                          PYTHONPATH=os.pathsep.join(filter(None, [ROOT, os.environ.get("PYTHONPATH")]))))
+    path = os.pathsep.join(filter(None, [ROOT, os.environ.get("PYTHONPATH")]))
+    proc = subprocess.run(argv, cwd=ROOT, env=dict(os.environ, **env, PYTHONPATH=path))
     return proc.returncode
 
 
 if __name__ == "__main__":
-    ap = ArgumentParser(description=__doc__, formatter_class=__import__("argparse").RawDescriptionHelpFormatter)
+    ap = ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("name", nargs="?", help="the row to reproduce (see --list)")
     ap.add_argument("--list", action="store_true", help="name every row, its expected time "
                     "and output folder, and stop")
