@@ -242,7 +242,8 @@ def test_net(run, data_dir, train_words, records, quiet):
             f"{direct / 1e6:g}M order {model.direct_order})" if direct else
             f"RNNLM toolkit recipe (hidden {hidden}, class {class_size}, bptt {hyper['bptt']}, "
             f"bptt-block {hyper['bptt_block']})")
-    published = class_rnn.PUBLISHED["rnn"] if (not direct and hidden == 100) else None
+    published = (class_rnn.PUBLISHED["rnn"]
+                 if not direct and hidden == class_rnn.PUBLISHED_HIDDEN else None)
     wps = [r["words_per_second"] for r in records]
     write_result(run.out, os.path.basename(os.path.normpath(run.out)), what, ppl, published,
                  class_rnn.PUBLISHED_SOURCE if published else None, label,
