@@ -19,6 +19,7 @@ trials are not retrained, and rows of trials it does not run again are kept in
 import json
 import os
 import random
+import re
 
 from rnnrepro.files import read_json, read_jsonl, write_json, write_text
 from rnnrepro.parallel import run_tasks
@@ -76,7 +77,30 @@ def earlier_rows(out, identity, seed, fixed=None):
             if not isinstance(t, int) or t < 0 or any(r[k] != drawn[t][k] for k in SAMPLED):
                 raise SweepError(f"{path}: trial {t!r} is not this search's (another "
                                  f"--search-seed or sampled options?); use another --out")
+    else:   # killed before its first trial ended: only trial folders say whose search it was
+        _check_trial_folders(out, identity, seed, fixed)
     return rows
+
+
+def _check_trial_folders(out, identity, seed, fixed):
+    """Each ``trialNNN/config.json`` in ``out`` must be the configuration this search gives
+    trial NNN (its draws, its base options); else a ``SweepError`` naming the file."""
+    names = sorted(n for n in (os.listdir(out) if os.path.isdir(out) else ())
+                   if re.fullmatch(r"trial\d{3}", n)
+                   and os.path.exists(os.path.join(out, n, "config.json")))
+    if not names:
+        return
+    drawn = draw_trials(max(int(n[5:]) for n in names) + 1, seed, fixed)
+    for n in names:
+        path = os.path.join(out, n, "config.json")
+        config = read_json(path, "run configuration")
+        want = dict({k: v for k, v in identity.items() if k not in ("search_seed", "fixed")},
+                    **drawn[int(n[5:])])
+        diffs = [f"{k} {config[k]!r} -> {v!r}" for k, v in sorted(want.items())
+                 if k in config and config[k] != v]
+        if diffs:
+            raise SweepError(f"{path}: a trial of another search ({'; '.join(diffs)}); use "
+                             f"another --out, or the same options to continue it")
 
 
 def _run_trial(args):

@@ -80,6 +80,18 @@ def _old_format(folder):
     os.remove(folder / "search.json")
 
 
+def _killed_early(folder):
+    """A search killed before its first trial ended: trial folders, no search.json(l)."""
+    _old_format(folder)
+    os.remove(folder / "search.jsonl")
+
+
+def test_the_same_search_killed_early_continues(search):
+    _killed_early(search)
+    assert _slu(*SEARCH, "--trials", "2", "--out", search) == 0
+    assert [r["trial"] for r in _rows(search)] == [0, 1]
+
+
 REFUSED_SEARCH = {
     "another --search-seed": (None, ["--search-seed", "99"], ["holds another search",
                                                               "search_seed 1234 -> 99"]),
@@ -87,6 +99,10 @@ REFUSED_SEARCH = {
     "another base option": (None, ["--seed", "7"], ["holds another search", "seed 345 -> 7"]),
     "another seed, old folder": (_old_format, ["--search-seed", "99"],
                                  ["search.jsonl", "trial 0 is not this search's"]),
+    "another seed, killed before a trial ended": (
+        _killed_early, ["--search-seed", "99"], ["trial000", "a trial of another search", "lr"]),
+    "another base option, killed early": (
+        _killed_early, ["--seed", "7"], ["trial000", "a trial of another search", "seed 345 -> 7"]),
 }
 
 
