@@ -541,14 +541,3 @@ def evaluate(model, words, history, prev, logp_out=None):
     if copy_to is not None:
         copy_to[:] = out
     return float(logp), int(n)
-
-
-def warm_up():
-    """Compile both loops (or load them from numba's cache) on a throwaway 3-word model, so
-    that the first epoch's time is training time."""
-    from rnnlm.toolkit.model import ClassRNNLM
-    m = ClassRNNLM(["</s>", "a", "b"], [3, 2, 1], hidden=2, class_size=2, direct_size=8,
-                   init="numpy", kernel="numba")
-    words = np.array([1, 2, -1, 0], dtype=np.int64)
-    _, _, history = train_epoch(m, words, 0.1)
-    evaluate(m, words, history, np.full(2, 0.1))

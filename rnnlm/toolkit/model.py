@@ -99,6 +99,17 @@ def check_kernel(kernel):
     return kernel
 
 
+def warm_up_kernel():
+    """Compile the numba kernel's two loops (or load them from numba's cache) on a throwaway
+    3-word model, so that the first epoch's time is training time."""
+    from rnnlm.toolkit import kernel
+    m = ClassRNNLM(["</s>", "a", "b"], [3, 2, 1], hidden=2, class_size=2, direct_size=8,
+                   init="numpy", kernel="numba")
+    words = np.array([1, 2, -1, 0], dtype=np.int64)
+    _, _, history = kernel.train_epoch(m, words, 0.1)
+    kernel.evaluate(m, words, history, np.full(2, 0.1))
+
+
 class _Net:
     """What ``computeNet`` leaves for ``learnNet`` (the toolkit keeps it in the layers)."""
     __slots__ = ("h", "hc", "pc", "c", "s", "e", "hw", "pw")

@@ -120,9 +120,8 @@ def init_run(out, data_dir, train_words, hyper, alpha, min_improvement, resume, 
     run.commands = commands + [command or " ".join(sys.argv)]
     model = run.model
     if model.kernel == "numba":
-        from rnnlm.toolkit import kernel as compiled
         with runlog.compiling(quiet):
-            compiled.warm_up()
+            class_rnn.warm_up_kernel()
     _say(f"ptb-rnnlm: vocab {len(vocab)}, classes {model.n_classes}, train {len(ids['train'])} "
          f"words, hidden {hyper['hidden']}, bptt {hyper['bptt']}/{hyper['bptt_block']}, direct "
          f"{hyper['direct_size']} order {model.direct_order}, {model.kernel} kernel", quiet)
@@ -267,7 +266,7 @@ def dry_run(data_dir=None, out=None, hidden=100, class_size=100, old_classes=Fal
     """``rnnlm ptb-rnnlm --dry-run``: ``initNet``, then ``trainNet``'s inner loop over the
     first ``words`` training words (two BPTT blocks by default) and a validation pass over as
     many; writes nothing. Returns what a real run would do, as text."""
-    from rnnlm.toolkit.model import ClassRNNLM
+    from rnnlm.toolkit.model import ClassRNNLM, warm_up_kernel
     data_dir = resolve_data_dir(data_dir)
     vocab, counts, ids = toolkit_data(data_dir, train_words)
     model = ClassRNNLM(vocab, counts, hidden=hidden, class_size=class_size,
@@ -276,9 +275,8 @@ def dry_run(data_dir=None, out=None, hidden=100, class_size=100, old_classes=Fal
                        beta=beta, independent=independent, seed=seed, fast_exp=fast_exp,
                        init=init, kernel=kernel)
     if model.kernel == "numba":
-        from rnnlm.toolkit import kernel as compiled
         with runlog.compiling():
-            compiled.warm_up()
+            warm_up_kernel()
     n = words or 2 * bptt_block
     tlogp, tn, history = model.train_epoch(ids["train"][:n], alpha)
     vlogp, vn = model.evaluate(ids["valid"][:n], history=history)
