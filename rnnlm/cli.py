@@ -67,7 +67,8 @@ def _corpus_args(p):
 
 def _engine_args(p):
     p.add_argument("--engine", choices=("aesara", "pytensor"), default=None,
-                   help="symbolic engine (default $RNN_ENGINE or aesara)")
+                   help="symbolic engine (default $RNN_ENGINE, else aesara where it runs: Python <= 3.11; "
+                        "else pytensor)")
     p.add_argument("--floatX", choices=("float32", "float64"), default=None,
                    help="float type of the graphs (default $RNN_FLOATX or the engine's)")
     p.add_argument("--linker", choices=("c", "numba", "jax"), default=None, help=LINKER_HELP)
@@ -474,7 +475,9 @@ def build_parser():
     pt.add_argument("--shuffle", action="store_true", help="permute sentences every epoch (part 4)")
     pt.add_argument("--no-shuffle", action="store_true", help="GRU: keep corpus order")
     pt.add_argument("--batch-size", type=positive_int, default=None,
-                    help="opt-in mini-batches (RNNTheano only; changes the algorithm, see docs)")
+                    help="opt-in mini-batches (RNNTheano only; not the tutorial: one step on the summed "
+                        "gradient of N sentences, all seeing the same parameters, padding "
+                        "masked; rnnlm.wildml.rnn_theano.RNNTheano.sgd_step_batch)")
     pt.add_argument("--seed", type=seed_int, default=10, help="np.random.seed before init (tutorial: 10)")
     pt.add_argument("--out-dir", default=None, help="checkpoint + log folder (default runs/...)")
     pt.add_argument("--resume", action="store_true", help="continue from <out-dir>/checkpoint.npz")
