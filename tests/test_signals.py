@@ -76,8 +76,10 @@ def _alive(pid):
 def test_sigterm_during_an_overwrite_puts_the_old_run_back(run, tmp_path):
     """The old run stayed hidden in .overwritten until some later command."""
     before = snapshot(run)
-    p = _start("train", *SLU, "--epochs", "2", "--lr", "0.05", "--overwrite", "--out", run,
-               err_path=tmp_path / "err")
+    # a wide model (later options win): its first epoch, before the first checkpoint, lasts
+    # seconds, so the signal lands before it even on a loaded machine
+    p = _start("train", *SLU, "--epochs", "2", "--lr", "0.05", "--nhidden", "400", "--emb",
+               "200", "--overwrite", "--out", run, err_path=tmp_path / "err")
     _wait_for("--overwrite moving the old run aside", lambda: (run / runsafe.ASIDE).is_dir(), p)
     rc, err = _terminate(p)
     assert rc == 128 + signal.SIGTERM, err
