@@ -18,6 +18,28 @@ from rnnrepro.bench import (best_of, installed_engines, markdown_table, report, 
                             run_matrix, write_bench)
 
 
+def epoch_setup(data_dir, preset, model, is13_trainer):
+    """(rnn, settings, lex, y, data name) for timing one training epoch: ATIS fold 3 where it
+    is found, else the toy corpus; the model built and compiled as a run builds it."""
+    from rnnslu.data import data_dir as resolve, load_atis
+    from rnnslu.model import MODELS
+    from rnnslu.toy import toy_corpus
+    from rnnslu.train import PRESETS
+    d = resolve(data_dir)
+    if os.path.exists(os.path.join(d, "atis.fold3.pkl.gz")):
+        (lex, _, y), _, _, dic = load_atis(3, d)
+        data = "ATIS fold 3"
+    else:
+        (lex, _, y), _, _, dic = toy_corpus()
+        data = "toy corpus"
+    s = dict(PRESETS[preset], verbose=0, is13_trainer=is13_trainer)
+    random.seed(s["seed"])
+    rnn = MODELS[model](s["nhidden"], len(dic["labels2idx"]), len(dic["words2idx"]),
+                        s["emb_dimension"], s["win"], seed=s["seed"])
+    rnn.compile_training(s["regime"], s["is13_trainer"], s["bs"])  # Numba: its first call too
+    return rnn, s, lex, y, data
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser()
     ap.add_argument("--data-dir")
@@ -29,24 +51,10 @@ def main(argv=None):
     a = ap.parse_args(argv)
     from rnnrepro import engine
     from rnnrepro.runlog import peak_rss_mb
-    from rnnslu.data import data_dir, load_atis
-    from rnnslu.model import MODELS
-    from rnnslu.toy import toy_corpus
-    from rnnslu.train import PRESETS, train_epoch
+    from rnnslu.train import train_epoch
 
     t0 = time.perf_counter()
-    d = data_dir(a.data_dir)
-    if os.path.exists(os.path.join(d, "atis.fold3.pkl.gz")):
-        (lex, _, y), _, _, dic = load_atis(3, d)
-        data = "ATIS fold 3"
-    else:
-        (lex, _, y), _, _, dic = toy_corpus()
-        data = "toy corpus"
-    s = dict(PRESETS[a.preset], verbose=0, is13_trainer=a.is13_trainer)
-    random.seed(s["seed"])
-    rnn = MODELS[a.model](s["nhidden"], len(dic["labels2idx"]), len(dic["words2idx"]),
-                          s["emb_dimension"], s["win"], seed=s["seed"])
-    rnn.compile_training(s["regime"], s["is13_trainer"], s["bs"])  # Numba: its first call too
+    rnn, s, lex, y, data = epoch_setup(a.data_dir, a.preset, a.model, a.is13_trainer)
     setup = time.perf_counter() - t0
     order = list(range(a.sentences or len(lex)))
     t = time.perf_counter()

@@ -31,23 +31,9 @@ WORKLOADS = ("rnnslu", "toolkit", "wildml")
 
 
 def _rnnslu(a):
-    import random
-    from rnnslu.data import data_dir, load_atis
-    from rnnslu.model import MODELS
-    from rnnslu.toy import toy_corpus
-    from rnnslu.train import PRESETS, train_epoch
-    d = data_dir(a.atis_dir)
-    if os.path.exists(os.path.join(d, "atis.fold3.pkl.gz")):
-        (lex, _, y), _, _, dic = load_atis(3, d)
-        data = "ATIS fold 3"
-    else:
-        (lex, _, y), _, _, dic = toy_corpus()
-        data = "toy corpus"
-    s = dict(PRESETS["is13"], verbose=0, is13_trainer="fast")
-    random.seed(s["seed"])
-    rnn = MODELS["elman"](s["nhidden"], len(dic["labels2idx"]), len(dic["words2idx"]),
-                          s["emb_dimension"], s["win"], seed=s["seed"])
-    rnn.compile_training(s["regime"], s["is13_trainer"], s["bs"])
+    from rnnslu.bench import epoch_setup
+    from rnnslu.train import train_epoch
+    rnn, s, lex, y, data = epoch_setup(a.atis_dir, "is13", "elman", "fast")
     order = [i % len(lex) for i in range(a.sentences)]
     windows = [rnn.windows(x) for x in lex]
     words = int(sum(len(y[i]) for i in order))
