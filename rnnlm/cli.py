@@ -288,7 +288,7 @@ def add_subcommands(subparsers):
     p = subparsers.add_parser("ngram", help="Kneser-Ney or Good-Turing n-gram on PTB (SRILM "
                                             "ngram-count), valid/test perplexity")
     p.add_argument("--order", type=positive_int, default=5, help="n-gram order (-order)")
-    p.add_argument("--min-count", nargs="*", default=[], metavar="N=K",
+    p.add_argument("--min-count", nargs="*", action="extend", default=[], metavar="N=K",
                    help="keep n-grams of order N only with count >= K (SRILM -gtNmin K); "
                         "SRILM's defaults: 1 for orders 1-2, 2 above. The toolkit's PTB "
                         "recipe: 3=1 4=1 (5-grams keep 2); no cutoffs: 3=1 4=1 5=1")
@@ -404,12 +404,13 @@ def _min_counts(items):
 
 def cmd_ngram(args):
     from rnnlm.ngram import run
-    kw = dict(data_dir=args.data_dir, out=args.out, order=args.order,
-              min_counts=_min_counts(args.min_count), smoothing=args.discount, arpa=args.arpa)
+    config = run.NgramConfig(order=args.order, smoothing=args.discount,
+                             min_counts=_min_counts(args.min_count))
+    kw = dict(data_dir=args.data_dir, out=args.out, arpa=args.arpa)
     if args.dry_run:
-        print(run.dry_run(**kw))
+        print(run.dry_run(config, **kw))
         return 0
-    run.train_ngram(**kw, overwrite=args.overwrite, quiet=args.quiet,
+    run.train_ngram(config, **kw, overwrite=args.overwrite, quiet=args.quiet,
                     command=_command_line(sys.argv[1:]), evaluate_test=not args.no_test)
     return 0
 

@@ -15,20 +15,16 @@ PUBLISHED_SOURCE = ("WildML RNN tutorial part 2 (dennybritz/rnn-tutorial-rnnlm R
 
 
 def plot_curves(curves, out_png, title="", xlabel="examples seen", published=None,
-                published_label="published (reddit)",
-                ylabel="loss (cross-entropy per word, nats)", hlines=(), logy=False):
-    """``curves``: list of (label, xs, ys). ``published``: optional (xs, ys) drawn dashed;
-    ``hlines``: (label, y) reference levels drawn as dotted lines in the curves' colours."""
+                ylabel="loss (cross-entropy per word, nats)"):
+    """``curves``: list of (label, xs, ys). ``published``: optional (label, xs, ys) drawn
+    dashed in black."""
     plt = pyplot()
     fig, ax = plt.subplots(figsize=(7, 4.5))
     for label, xs, ys in curves:
         ax.plot(xs, ys, marker="o", ms=3, label=label)
     if published is not None:
-        ax.plot(published[0], published[1], "k--", marker="s", ms=3, label=published_label)
-    for i, (label, y) in enumerate(hlines):
-        ax.axhline(y, color=f"C{i}", ls=":", lw=1.2, label=label)
-    if logy:
-        ax.set_yscale("log")
+        label, xs, ys = published
+        ax.plot(xs, ys, "k--", marker="s", ms=3, label=label)
     ax.set_xlabel(xlabel)
     ax.set_ylabel(ylabel)
     ax.set_title(title, fontsize=10)

@@ -32,10 +32,10 @@ def main(argv=None):
             curves.append((label or path, xs, ys))
         published = None
         if a.part2:
-            published = ([100 * i for i in range(len(PUBLISHED_PART2_CURVE))],
+            published = ("published (reddit, part 2)",
+                         [100 * i for i in range(len(PUBLISHED_PART2_CURVE))],
                          PUBLISHED_PART2_CURVE)
-        print(plot_curves(curves, a.output, title=a.title, published=published,
-                          published_label="published (reddit, part 2)"))
+        print(plot_curves(curves, a.output, title=a.title, published=published))
     run_script("plot_rnnlm.py", plot)
 
 

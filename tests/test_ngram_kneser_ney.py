@@ -275,3 +275,10 @@ def test_katz_contexts_sum_to_one_and_arpa_round_trip(katz, models, tmp_path):
         text = _corpus(40, 2)
         theirs = np.concatenate([a.sentence_log10probs(s) for s in text])
         assert np.allclose(m.word_log10probs(text)["log10"], theirs, atol=1e-8, rtol=0)
+
+
+def test_min_count_given_twice_keeps_both():
+    """``--min-count 3=1 --min-count 4=1`` is ``--min-count 3=1 4=1``, not the last one alone."""
+    from rnnlm.cli import _min_counts, build_parser
+    args = build_parser().parse_args(["ngram", "--min-count", "3=1", "--min-count", "4=1"])
+    assert _min_counts(args.min_count) == {3: 1, 4: 1}

@@ -6,6 +6,7 @@ toolkit's ``-lm-prob`` read) and, if asked, the ARPA file.
 """
 import os
 import time
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -43,14 +44,60 @@ def _model_class(smoothing):
     return {"kn": KneserNey, "gt": GoodTuring}[smoothing]
 
 
-def train_ngram(data_dir=None, out=None, order=5, min_counts=None, smoothing="kn", arpa=None,
-                overwrite=False, quiet=False, command=None, evaluate_test=True):
-    """Estimate on ptb.train.txt, score valid (and test), write the run folder ``out``."""
-    from rnnlm.ngram.kn import srilm_min_counts
+@dataclass(frozen=True)
+class NgramConfig:
+    """What ``ngram-count`` is asked for: the order, the smoothing (``kn``: ``-kndiscount
+    -interpolate``; ``gt``: its default Good-Turing/Katz) and the ``-gtNmin`` cutoffs by order
+    (None: SRILM's defaults)."""
+    order: int = 5
+    smoothing: str = "kn"
+    min_counts: dict = None
+
+    def cutoffs(self):
+        from rnnlm.ngram.kn import srilm_min_counts
+        return srilm_min_counts(self.order, self.min_counts)
+
+    def default_out(self):
+        return os.path.join("runs", f"ngram-{self.smoothing}{self.order}-ptb")
+
+
+def estimate(config, sentences, name, quiet=True):
+    """``ngram-count`` on ``sentences`` (the training text, ``name`` its file)."""
+    mins = config.cutoffs()
+    _say(f"counting {config.order}-grams of {len(sentences)} training sentences "
+         f"({min_count_text(mins)})", quiet)
+    model = _model_class(config.smoothing)(sentences, order=config.order, min_counts=mins,
+                                           name=name)
+    for j in range(1, config.order + 1):
+        d = " ".join(f"{x:.4f}" for x in model.discounts[j - 1]) or "none"
+        _say(f"  order {j}: {len(model.counts[j - 1])} n-grams, "
+             f"{int(model.kept[j - 1].sum())} kept; n1..n4 {model.count_of_counts[j - 1]}; "
+             f"discounts {d}", quiet)
+    return model
+
+
+def score_splits(model, data_dir, out, splits, quiet=True):
+    """``ngram -ppl`` on each split: {split: (perplexity, details)}; the per-word
+    probabilities go to ``out/<split>.probs.txt``."""
     from rnnlm.ngram.mix import write_probs
-    mins = srilm_min_counts(order, min_counts)
+    res = {}
+    for split in splits:
+        path = split_path(data_dir, split)
+        ppl, r = model.perplexity(read_sentences(path), where=path)
+        runsafe.check_finite(f"the {split} perplexity", ppl)
+        res[split] = (ppl, r)
+        write_probs(os.path.join(out, PROBS.format(split=split)), 10.0 ** r["log10"])
+        _say(f"{split}: {r['sentences']} sentences, {r['words']} words, {r['oovs']} OOVs, "
+             f"logprob {r['log10'].sum():.2f}, ppl {ppl:.3f}", quiet)
+    return res
+
+
+def train_ngram(config, data_dir=None, out=None, arpa=None, overwrite=False, quiet=False,
+                command=None, evaluate_test=True):
+    """Estimate ``config`` on ptb.train.txt, score valid (and test), write the run folder
+    ``out`` (and the ARPA file ``arpa``)."""
     data_dir = resolve_data_dir(data_dir)
-    out = out or os.path.join("runs", f"ngram-{smoothing}{order}-ptb")
+    out = out or config.default_out()
     if arpa:
         from rnnrepro.files import check_output
         check_output(arpa, inputs=[split_path(data_dir, s) for s in ("train", "valid", "test")],
@@ -58,81 +105,70 @@ def train_ngram(data_dir=None, out=None, order=5, min_counts=None, smoothing="kn
     with runsafe.claim(out, overwrite=overwrite, markers=("run.json",),
                        say=lambda m: _say(m, quiet)):
         t0 = time.perf_counter()
-        train = read_sentences(split_path(data_dir, "train"))
-        _say(f"counting {order}-grams of {len(train)} training sentences "
-             f"({min_count_text(mins)})", quiet)
-        model = _model_class(smoothing)(train, order=order, min_counts=mins,
-                                        name=split_path(data_dir, "train"))
+        train_path = split_path(data_dir, "train")
+        model = estimate(config, read_sentences(train_path), train_path, quiet)
         t_train = time.perf_counter() - t0
-        for j in range(1, order + 1):
-            d = " ".join(f"{x:.4f}" for x in model.discounts[j - 1]) or "none"
-            _say(f"  order {j}: {len(model.counts[j - 1])} n-grams, "
-                 f"{int(model.kept[j - 1].sum())} kept; n1..n4 {model.count_of_counts[j - 1]}; "
-                 f"discounts {d}", quiet)
-        res = {}
-        for split in ("valid", "test") if evaluate_test else ("valid",):
-            path = split_path(data_dir, split)
-            ppl, r = model.perplexity(read_sentences(path), where=path)
-            runsafe.check_finite(f"the {split} perplexity", ppl)
-            res[split] = (ppl, r)
-            write_probs(os.path.join(out, PROBS.format(split=split)), 10.0 ** r["log10"])
-            _say(f"{split}: {r['sentences']} sentences, {r['words']} words, {r['oovs']} OOVs, "
-                 f"logprob {r['log10'].sum():.2f}, ppl {ppl:.3f}", quiet)
+        res = score_splits(model, data_dir, out, ("valid", "test") if evaluate_test else
+                           ("valid",), quiet)
         if arpa:
             model.write_arpa(arpa)
             _say(f"wrote {arpa}", quiet)
         seconds = time.perf_counter() - t0
         if not evaluate_test:
             return {"valid_perplexity": res["valid"][0], "seconds": seconds}
-        ppl, r = res["test"]
-        cut = "no cutoffs" if max(mins) == 1 else min_count_text(mins)
-        name, how = SMOOTHING[smoothing]
-        published = PUBLISHED.get((smoothing, order))
-        rec = {
-            "id": os.path.basename(os.path.normpath(out)), "package": "rnnlm",
-            "what": f"{name} {order}-gram ({how}, {cut})",
-            "metric": "test perplexity", "value": ppl, "published": published,
-            "published_source": PUBLISHED_SOURCE if published else None,
-            "label": "full", "command": command or "", "commit": runlog.git_commit(),
-            "data": f"PTB simple-examples ({data_dir})", "hardware": runlog.hardware(),
-            "engine": "numpy", "engine_version": np.__version__, "linker": None,
-            "floatX": "float64", "epochs": None, "seconds": round(seconds, 1),
-            "train_seconds": round(t_train, 1),
-            "peak_rss_mb": round(runlog.peak_rss_mb(), 1),
-            "load_average_1_5_15": [round(x, 2) for x in os.getloadavg()],
-            "valid_perplexity": res["valid"][0], "order": order, "smoothing": smoothing,
-            "min_counts": mins,
-            "discounts": [list(d) for d in model.discounts],
-            "count_of_counts": model.count_of_counts,
-            "ngrams": [int(k.sum()) for k in model.kept],
-            "test_words": r["words"], "test_sentences": r["sentences"], "test_oovs": r["oovs"],
-            "conventions": "SRILM ngram -ppl: </s> scored, <s> context only, <unk> a word "
-                           "(-unk); ppl over words - OOVs + sentences",
-            "per_word_probs": [PROBS.format(split=s) for s in ("valid", "test")],
-        }
+        rec = ngram_record(config, model, res, out, command, data_dir)
+        rec.update(seconds=round(seconds, 1), train_seconds=round(t_train, 1))
         write_record(out, rec)
+        ppl = res["test"][0]
         _say(f"test perplexity {ppl:.3f} (valid {res['valid'][0]:.3f}); wrote {out}/run.json "
              f"({seconds:.1f} s)", quiet)
         return {"test_perplexity": ppl, "valid_perplexity": res["valid"][0],
                 "seconds": seconds}
 
 
-def dry_run(data_dir=None, out=None, order=5, min_counts=None, smoothing="kn", arpa=None,
-            sentences=2000):
+def ngram_record(config, model, res, out, command, data_dir):
+    """The results record (``run.json``) of a finished run; ``res`` as ``score_splits``."""
+    ppl, r = res["test"]
+    mins = config.cutoffs()
+    cut = "no cutoffs" if max(mins) == 1 else min_count_text(mins)
+    name, how = SMOOTHING[config.smoothing]
+    published = PUBLISHED.get((config.smoothing, config.order))
+    return {
+        "id": os.path.basename(os.path.normpath(out)), "package": "rnnlm",
+        "what": f"{name} {config.order}-gram ({how}, {cut})",
+        "metric": "test perplexity", "value": ppl, "published": published,
+        "published_source": PUBLISHED_SOURCE if published else None,
+        "label": "full", "command": command or "", "commit": runlog.git_commit(),
+        "data": f"PTB simple-examples ({data_dir})", "hardware": runlog.hardware(),
+        "engine": "numpy", "engine_version": np.__version__, "linker": None,
+        "floatX": "float64", "epochs": None, "seconds": None, "train_seconds": None,
+        "peak_rss_mb": round(runlog.peak_rss_mb(), 1),
+        "load_average_1_5_15": [round(x, 2) for x in os.getloadavg()],
+        "valid_perplexity": res["valid"][0], "order": config.order,
+        "smoothing": config.smoothing, "min_counts": mins,
+        "discounts": [list(d) for d in model.discounts],
+        "count_of_counts": model.count_of_counts,
+        "ngrams": [int(k.sum()) for k in model.kept],
+        "test_words": r["words"], "test_sentences": r["sentences"], "test_oovs": r["oovs"],
+        "conventions": "SRILM ngram -ppl: </s> scored, <s> context only, <unk> a word "
+                       "(-unk); ppl over words - OOVs + sentences",
+        "per_word_probs": [PROBS.format(split=s) for s in ("valid", "test")],
+    }
+
+
+def dry_run(config, data_dir=None, out=None, arpa=None, sentences=2000):
     """Estimate on the first ``sentences`` training lines and score the first tenth as many
     validation lines; write nothing; say what a real run would do."""
-    from rnnlm.ngram.kn import srilm_min_counts
-    mins = srilm_min_counts(order, min_counts)
     data_dir = resolve_data_dir(data_dir)
-    train = read_sentences(split_path(data_dir, "train"), sentences)
-    model = _model_class(smoothing)(train, order=order, min_counts=mins,
-                                    name=split_path(data_dir, "train"))
+    train_path = split_path(data_dir, "train")
+    train = read_sentences(train_path, sentences)
+    model = estimate(config, train, train_path)
     ppl, r = model.perplexity(read_sentences(split_path(data_dir, "valid"), sentences // 10))
-    out = out or os.path.join("runs", f"ngram-{smoothing}{order}-ptb")
+    out = out or config.default_out()
     return "\n".join([
-        f"dry run, nothing written: {SMOOTHING[smoothing][0]} {order}-gram ({min_count_text(mins)}) on the first "
-        f"{len(train)} training lines: validation perplexity {ppl:.2f} on {r['sentences']} "
-        f"lines",
-        f"a real run: counts all of {split_path(data_dir, 'train')}, scores valid and test, "
+        f"dry run, nothing written: {SMOOTHING[config.smoothing][0]} {config.order}-gram "
+        f"({min_count_text(config.cutoffs())}) on the first {len(train)} training "
+        f"lines: validation perplexity {ppl:.2f} on {r['sentences']} lines",
+        f"a real run: counts all of {train_path}, scores valid and test, "
         f"writes {out}/ (run.json, valid.probs.txt, test.probs.txt)"
         + (f" and {arpa}" if arpa else "")])
