@@ -316,33 +316,39 @@ def recover(folder, say=None):
 
 # ----------------------------------------------------------------------------- signals
 class Terminated(KeyboardInterrupt):
-    """SIGTERM, raised in the main thread as Ctrl-C is, so that a killed command unwinds:
-    an ``--overwrite`` puts the old run back, locks are released, a sweep's or search's
-    workers are stopped with it (``rnnrepro.parallel``). ``rnnrepro.cli`` ends the command
-    with status 143 (128 + SIGTERM), as a shell reports a command ended by it."""
+    """SIGTERM or SIGHUP (the terminal closed), raised in the main thread as Ctrl-C is, so that
+    a killed command unwinds: an ``--overwrite`` puts the old run back, locks are released, a
+    sweep's or search's workers are stopped with it (``rnnrepro.parallel``). ``rnnrepro.cli``
+    ends the command with status 128 + the signal's number (143 for SIGTERM, 129 for SIGHUP),
+    as a shell reports a command ended by it."""
 
-    signum = signal.SIGTERM
+    def __init__(self, signum=signal.SIGTERM):
+        self.signum = signum
+        super().__init__(f"terminated ({signal.Signals(signum).name})")
 
-    def __init__(self, message="terminated (SIGTERM)"):
-        super().__init__(message)
+
+UNWOUND = (signal.SIGTERM, signal.SIGHUP)  # the signals that end a command as Ctrl-C does
 
 
 def _raise_terminated(signum, frame):
-    signal.signal(signal.SIGTERM, signal.SIG_IGN)   # the cleanup is not cut short by another
-    raise Terminated()
+    for s in UNWOUND:   # the cleanup is not cut short by another
+        signal.signal(s, signal.SIG_IGN)
+    raise Terminated(signum)
 
 
 @contextlib.contextmanager
 def unwind_on_sigterm():
-    """While inside: SIGTERM raises ``Terminated`` (main thread only; elsewhere a no-op)."""
+    """While inside: SIGTERM and SIGHUP raise ``Terminated`` (main thread only; elsewhere a
+    no-op)."""
     if threading.current_thread() is not threading.main_thread():
         yield
         return
-    old = signal.signal(signal.SIGTERM, _raise_terminated)
+    old = {s: signal.signal(s, _raise_terminated) for s in UNWOUND}
     try:
         yield
     finally:
-        signal.signal(signal.SIGTERM, old)
+        for s, handler in old.items():
+            signal.signal(s, handler)
 
 
 _PENDING = {}  # run folder (absolute) -> its markers, while an --overwrite awaits a checkpoint

@@ -254,3 +254,28 @@ def test_rnnlm_readers_put_a_killed_overwrite_back(w, tmp_path, capsys):
     (out / "log.jsonl").write_text("")
     assert _rnnlm("score", out / "checkpoint.npz", "the cat sat") == 0
     assert snapshot(out) == before
+
+
+@pytest.mark.parametrize("signum", [signal.SIGHUP, signal.SIGTERM])
+def test_a_closed_terminal_unwinds_like_sigterm(signum, w, tmp_path, capsys, monkeypatch):
+    """SIGHUP (the terminal of a run started without nohup closes) ends a command as SIGTERM
+    does: one line, status 128 + 1, the run an ``--overwrite`` was replacing put back."""
+    from rnnlm.ngram import run as ngram
+    out = tmp_path / "ng"
+    argv = ["ngram", "--order", 2, "--discount", "gt", "--data-dir", w / "ptb", "--out", out, "--quiet"]
+    assert _rnnlm(*argv) == 0
+    before = snapshot(out)
+
+    def killed(*a, **k):
+        os.kill(os.getpid(), signum)
+        time.sleep(5)   # the handler raises before this ends
+        pytest.fail(f"{signum.name} did not stop the run")
+    monkeypatch.setattr(ngram, "estimate", killed)
+    capsys.readouterr()
+    rc = _rnnlm(*argv, "--overwrite")
+    err = capsys.readouterr().err
+    assert rc == 128 + signum and len(err.strip().splitlines()) == 1, (rc, err)
+    assert f"terminated ({signum.name})" in err and "is restored" in err, err
+    assert snapshot(out) == before
+    assert signal.getsignal(signal.SIGHUP) == signal.SIG_DFL   # the handlers are put back
+    assert signal.getsignal(signal.SIGTERM) == signal.SIG_DFL
