@@ -208,3 +208,32 @@ def test_a_toolkit_run_carries_the_thesis_figure_only_at_its_size(tmp_path, hidd
         rec = json.load(f)
     assert rec["published"] == published
     assert (rec["published_source"] is None) == (published is None)
+
+
+def test_the_thesis_table_keeps_its_order_its_open_rows_and_our_records_values(tmp_path):
+    _record(tmp_path, "ngram-kn5-ptb", value=141.19)
+    _record(tmp_path, "ptb-rnnlm-h4", value=141.31)
+    _record(tmp_path, "mix-rnn-h4-kn5", value=114.58)
+    table = {"title": "Thesis table", "intro": "PTB.", "rows": [
+        {"row": "KN5", "published": 141.2, "record": "ngram-kn5-ptb"},
+        {"row": "ME", "published": 142.1, "published_kn5": 138.7, "open": "not built"},
+        {"row": "RNN", "published": 124.7, "published_kn5": 105.7, "record": "ptb-rnnlm-h4",
+         "record_kn5": "mix-rnn-h4-kn5"}]}
+    (tmp_path / "thesis-table.json").write_text(json.dumps(table))
+    text = results.write_results_markdown(str(tmp_path))
+    lines = [l for l in text.splitlines() if l.startswith(("| KN5", "| ME", "| RNN"))]
+    assert lines == [
+        "| KN5 | 141.2 | 141.19 | — | — | [ngram-kn5-ptb](ngram-kn5-ptb/run.json) |",
+        "| ME | 142.1 | open | 138.7 | open | not built |",
+        "| RNN | 124.7 | 141.31 | 105.7 | 114.58 | [ptb-rnnlm-h4](ptb-rnnlm-h4/run.json), "
+        "[mix-rnn-h4-kn5](mix-rnn-h4-kn5/run.json) |"]
+    assert text.index("## Thesis table") < text.index("## RNNLM toolkit")
+    table["rows"].append({"row": "FNN", "published": 140.2, "record": "ffnn-gone"})
+    (tmp_path / "thesis-table.json").write_text(json.dumps(table))
+    with pytest.raises(InputError, match=r"thesis-table.json: row 4 \('FNN'\) names no record "
+                                         r"here: ffnn-gone"):
+        results.write_results_markdown(str(tmp_path))
+    table["rows"][-1] = {"row": "FNN", "published": 140.2}
+    (tmp_path / "thesis-table.json").write_text(json.dumps(table))
+    with pytest.raises(InputError, match="neither a record nor why it is open"):
+        results.write_results_markdown(str(tmp_path))
