@@ -325,6 +325,20 @@ def add_subcommands(subparsers):
                    help="replace the run already in --out (default: refuse)")
     p.set_defaults(func=cmd_mix)
 
+    p = subparsers.add_parser("ptb-rnnlm-test", help="the toolkit's -test (optionally "
+                                                     "-dynamic) on a saved ptb-rnnlm model")
+    p.add_argument("checkpoint", help="a checkpoint.npz written by rnnlm ptb-rnnlm")
+    p.add_argument("--dynamic", type=nonnegative_float, default=0.0, metavar="ALPHA",
+                   help="dynamic evaluation: keep learning from each scored word at this "
+                        "learning rate (the toolkit's -dynamic; default 0: the static test)")
+    p.add_argument("--data-dir", default=None, help="PTB folder (as for ptb-lstm)")
+    p.add_argument("--out", required=True,
+                   help="run folder: run.json, valid.probs.txt, test.probs.txt (for rnnlm mix)")
+    p.add_argument("--overwrite", action="store_true",
+                   help="replace the run already in --out (default: refuse)")
+    p.add_argument("--quiet", action="store_true", help="no progress lines")
+    p.set_defaults(func=cmd_ptb_rnnlm_test)
+
 
 def _set_floatx(args, default):
     """--floatx, else $RNN_FLOATX, else the command's default."""
@@ -436,6 +450,15 @@ def cmd_mix(args):
     print(f"mixture: valid {r['valid_perplexity']:.2f}, test {r['test_perplexity']:.2f} "
           f"({r['tokens']['test']} test tokens, {r['em_iterations']} EM iterations)"
           + (f"; wrote {args.out}/run.json" if args.out else ""))
+    return 0
+
+
+def cmd_ptb_rnnlm_test(args):
+    from rnnlm.toolkit.testnet import evaluate_checkpoint
+    ppl = evaluate_checkpoint(args.checkpoint, args.out, data_dir=args.data_dir,
+                              dynamic=args.dynamic, overwrite=args.overwrite, quiet=args.quiet,
+                              command=_command_line(sys.argv[1:]))
+    print(f"valid {ppl['valid']:.3f}, test {ppl['test']:.3f}; wrote {args.out}/run.json")
     return 0
 
 

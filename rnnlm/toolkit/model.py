@@ -443,6 +443,44 @@ class ClassRNNLM:
                 prev, history = np.ones(self.hidden), [0] * MAX_NGRAM_ORDER
         return logp, wordcn
 
+    def evaluate_dynamic(self, words, alpha, logp_out=None):
+        """``testNet`` with ``-dynamic ALPHA``: each word scored as ``evaluate(test=True)``
+        scores it, then learnt (``learnNet`` at rate ``alpha``), so the model adapts to the
+        text as it goes; returns (log10 prob sum, words scored). It changes the weights: run
+        it on a model loaded for the purpose. The numpy loop only, whatever ``kernel``.
+
+        As the toolkit does it: the BPTT word history starts at 0 and the buffers empty
+        (``restoreNet`` allocates them zeroed); ``counter`` is never advanced in ``testNet``
+        and ``trainNet`` leaves it at 0, so every word's ``learnNet`` sees counter 0: the L2
+        decay (``counter % 10 == 0``) and the BPTT block (``counter % bptt_block == 0``) at
+        every word."""
+        nb = self.bptt + self.bptt_block
+        bptt_history = [0] * nb
+        self.bptt_hidden_ac[...] = 0
+        self.bptt_hidden_er[...] = 0
+        history = [0] * MAX_NGRAM_ORDER
+        prev = np.full(self.hidden, 1.0 if self.independent else self.flush_value)
+        last_word, logp, wordcn, dU = 0, 0.0, 0, {}
+        for i, word in enumerate(words):
+            word = int(word)
+            net = self.compute_net(prev, last_word, history, word)
+            if word != -1:
+                lp = math.log10(net.pc[net.c] * net.pw[word - net.s])
+                logp += lp
+                wordcn += 1
+            if logp_out is not None:
+                logp_out[i] = lp if word != -1 else math.nan
+            if self.bptt > 0:
+                self._shift_bptt_memory(bptt_history, last_word)
+            if word != -1:   # learnNet returns at once for an OOV word
+                self.learn_net(net, word, prev, last_word, alpha, 0, bptt_history, dU)
+            prev, last_word = net.h, word
+            history.insert(0, word)
+            history.pop()
+            if self.independent and word == 0:
+                prev, history = self._net_reset(bptt_history)
+        return logp, wordcn
+
     def sequence_logprob(self, words):
         """Natural-log probability of ``words`` (all of them scored)."""
         lp, _ = self.evaluate(words)
