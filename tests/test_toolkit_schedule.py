@@ -47,8 +47,8 @@ def corpus(tmp_path_factory):
 SCRIPT = [-100.0, -90.0, -95.0, -94.0, -93.0, -92.7218335]
 ALPHAS = [0.1, 0.1, 0.1, 0.05, 0.025, 0.0125]
 REJECTED = [False, False, True, False, False, False]
-TOOLKIT = dict(hidden=6, class_size=3, bptt=3, bptt_block=4, direct=400, direct_order=3, seed=1,
-               quiet=True)
+TOOLKIT = dict(hidden=6, class_size=3, bptt=3, bptt_block=4, direct_size=400, direct_order=3,
+               seed=1)
 
 
 def test_script_sits_on_the_float32_edge():
@@ -79,8 +79,9 @@ class ScriptedValidation:
 
 
 def _train(corpus, out, **kw):
-    from rnnlm.toolkit.trainnet import train_class_rnn
-    return train_class_rnn(data_dir=corpus, out=str(out), **dict(TOOLKIT, **kw))
+    from rnnlm.toolkit.trainnet import ToolkitConfig, train_class_rnn
+    config = ToolkitConfig(**TOOLKIT, max_epochs=kw.pop("max_epochs", None))
+    return train_class_rnn(config, data_dir=corpus, out=str(out), quiet=True, **kw)
 
 
 def _strip(records):
