@@ -383,20 +383,21 @@ def cmd_ptb_eval(args):
 def cmd_ptb_rnnlm(args):
     _set_floatx(args, "float64")
     from rnnlm.toolkit import trainnet
-    kw = dict(data_dir=args.data_dir, out=args.out, hidden=args.hidden,
-              class_size=args.class_size, old_classes=args.old_classes, bptt=args.bptt,
-              bptt_block=args.bptt_block, direct=int(round(args.direct * 1_000_000)),
-              direct_order=args.direct_order, alpha=args.alpha, beta=args.beta,
-              gradient_cutoff=args.gradient_cutoff, min_improvement=args.min_improvement,
-              independent=args.independent, max_epochs=args.max_epochs,
-              train_words=args.train_words, seed=1 if args.seed is None else args.seed,
-              init=args.init, kernel=args.kernel)
+    config = trainnet.ToolkitConfig(
+        hidden=args.hidden, class_size=args.class_size, old_classes=args.old_classes,
+        direct_size=int(round(args.direct * 1_000_000)), direct_order=args.direct_order,
+        bptt=args.bptt, bptt_block=args.bptt_block, gradient_cutoff=args.gradient_cutoff,
+        beta=args.beta, independent=args.independent,
+        seed=1 if args.seed is None else args.seed, init=args.init, alpha=args.alpha,
+        min_improvement=args.min_improvement, max_epochs=args.max_epochs,
+        train_words=args.train_words, kernel=args.kernel)
     from rnnrepro import blas
     with blas.limit_threads(args.blas_threads):   # per-word SGD: one thread by default
         if args.dry_run:
-            print(trainnet.dry_run(**kw))
+            print(trainnet.dry_run(config, data_dir=args.data_dir, out=args.out))
             return 0
-        s = trainnet.train_class_rnn(**kw, resume=args.resume, overwrite=args.overwrite,
+        s = trainnet.train_class_rnn(config, data_dir=args.data_dir, out=args.out,
+                                     resume=args.resume, overwrite=args.overwrite,
                                      quiet=args.quiet, command=_command_line(sys.argv[1:]),
                                      evaluate_test=not args.no_test)
     return 0 if s["epochs"] else 1

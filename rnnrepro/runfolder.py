@@ -37,7 +37,10 @@ class RunFolder:
         self.folder, self.resume, self.overwrite = folder, resume, overwrite
         self.say, self.markers = say, markers
         self.ckpt_path = os.path.join(folder, CKPT)
+        created = not os.path.isdir(folder)
         self.log = JsonlLog(os.path.join(folder, LOG))
+        if created:  # JsonlLog made the folder: the claim must find it new, so that a run
+            os.rmdir(folder)  # failing before it writes anything leaves no folder behind
         self.identity = None
         self._stack = None
 

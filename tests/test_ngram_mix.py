@@ -114,14 +114,14 @@ def _kernels():
 
 def test_toolkit_probability_files_are_the_same_with_either_kernel(data, tmp_path):
     # the numba test pass fills the same per-word output as the numpy loop, word for word
-    from rnnlm.toolkit.trainnet import train_class_rnn
+    from rnnlm.toolkit.trainnet import ToolkitConfig, train_class_rnn
     kernels = _kernels()
     if len(kernels) < 2:
         pytest.skip("numba is not installed here")
     files = {}
     for k in kernels:
-        s = train_class_rnn(data_dir=str(data), out=str(tmp_path / k), hidden=5, class_size=3,
-                            max_epochs=1, quiet=True, kernel=k)
+        s = train_class_rnn(ToolkitConfig(hidden=5, class_size=3, max_epochs=1, kernel=k),
+                            data_dir=str(data), out=str(tmp_path / k), quiet=True)
         files[k] = {split: read_probs(str(tmp_path / k / f"{split}.probs.txt"))
                     for split in ("valid", "test")}
         assert len(files[k]["test"]) == s["test_words"]
@@ -131,10 +131,10 @@ def test_toolkit_probability_files_are_the_same_with_either_kernel(data, tmp_pat
 
 
 def test_mix_of_toolkit_rnn_and_ngrams(data, tmp_path, capsys):
-    from rnnlm.toolkit.trainnet import train_class_rnn
+    from rnnlm.toolkit.trainnet import ToolkitConfig, train_class_rnn
     rnn = tmp_path / "rnn"
-    s = train_class_rnn(data_dir=str(data), out=str(rnn), hidden=5, class_size=3,
-                        max_epochs=1, quiet=True)
+    s = train_class_rnn(ToolkitConfig(hidden=5, class_size=3, max_epochs=1), data_dir=str(data),
+                        out=str(rnn), quiet=True)
     probs = read_probs(str(rnn / "test.probs.txt"))
     assert len(probs) == s["test_words"]
     assert perplexity(probs) == pytest.approx(s["test_perplexity"], rel=1e-9)
@@ -158,10 +158,10 @@ def test_mix_of_toolkit_rnn_and_ngrams(data, tmp_path, capsys):
 @pytest.fixture(scope="module")
 def runs(data, tmp_path_factory):
     """A toolkit RNN run and KN5 / KN3 runs on the tiny corpus, made by their commands."""
-    from rnnlm.toolkit.trainnet import train_class_rnn
+    from rnnlm.toolkit.trainnet import ToolkitConfig, train_class_rnn
     d = tmp_path_factory.mktemp("runs")
-    train_class_rnn(data_dir=str(data), out=str(d / "rnn"), hidden=5, class_size=3,
-                    max_epochs=1, quiet=True)
+    train_class_rnn(ToolkitConfig(hidden=5, class_size=3, max_epochs=1), data_dir=str(data),
+                    out=str(d / "rnn"), quiet=True)
     for order in (5, 3):
         assert main(["ngram", "--order", str(order), "--data-dir", str(data), "--out",
                      str(d / f"kn{order}"), "--quiet"]) == 0

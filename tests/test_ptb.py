@@ -1,4 +1,5 @@
 """PTB baselines: reader, toolkit classes, gradients, training and resume (tiny shapes)."""
+import dataclasses
 import json
 import os
 
@@ -475,14 +476,16 @@ def test_lstm_mid_epoch_checkpoints_resume_bit_for_bit(corpus, tmp_path, lstm_mo
 
 
 def test_class_rnn_trains_and_resume_equals_uninterrupted(corpus, tmp_path):
-    from rnnlm.toolkit.trainnet import train_class_rnn
-    kw = dict(data_dir=corpus, hidden=8, class_size=4, bptt=3, bptt_block=4, direct=2000,
-              direct_order=3, seed=1, quiet=True)
-    full = train_class_rnn(out=str(tmp_path / "full"), max_epochs=4, **kw)
+    from rnnlm.toolkit.trainnet import ToolkitConfig, train_class_rnn
+    config = ToolkitConfig(hidden=8, class_size=4, bptt=3, bptt_block=4, direct_size=2000,
+                           direct_order=3, seed=1, max_epochs=4)
+    kw = dict(data_dir=corpus, quiet=True)
+    full = train_class_rnn(config, out=str(tmp_path / "full"), **kw)
     recs = full["records"]
     assert recs[-1]["valid_perplexity"] < recs[0]["valid_perplexity"] < 10
-    train_class_rnn(out=str(tmp_path / "cut"), max_epochs=2, evaluate_test=False, **kw)
-    resumed = train_class_rnn(out=str(tmp_path / "cut"), max_epochs=4, resume=True, **kw)
+    train_class_rnn(dataclasses.replace(config, max_epochs=2), out=str(tmp_path / "cut"),
+                    evaluate_test=False, **kw)
+    resumed = train_class_rnn(config, out=str(tmp_path / "cut"), resume=True, **kw)
     assert resumed["test_perplexity"] == full["test_perplexity"]
     a, sa = checkpoint.load(str(tmp_path / "full" / "checkpoint.npz"))
     b, sb = checkpoint.load(str(tmp_path / "cut" / "checkpoint.npz"))

@@ -198,12 +198,12 @@ def test_readme_table_is_written_between_its_markers_only(tmp_path):
 def test_a_toolkit_run_carries_the_thesis_figure_only_at_its_size(tmp_path, hidden, published):
     """The thesis's RNN (124.7) has 300 hidden units: a hidden-100 run is not compared with it."""
     from helpers import write_ptb_corpus
-    from rnnlm.toolkit.trainnet import train_class_rnn
+    from rnnlm.toolkit.trainnet import ToolkitConfig, train_class_rnn
     (tmp_path / "ptb").mkdir()
     data = write_ptb_corpus(tmp_path / "ptb", {"train": 300, "valid": 20, "test": 20})
     out = str(tmp_path / "run")
-    train_class_rnn(data_dir=data, out=out, hidden=hidden, class_size=3, max_epochs=1,
-                    quiet=True)
+    train_class_rnn(ToolkitConfig(hidden=hidden, class_size=3, max_epochs=1), data_dir=data,
+                    out=out, quiet=True)
     with open(os.path.join(out, "run.json")) as f:
         rec = json.load(f)
     assert rec["published"] == published

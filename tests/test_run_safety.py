@@ -52,11 +52,11 @@ def _slu(*argv):
 
 
 def _class_rnn(data, out, **kw):
-    from rnnlm.toolkit.trainnet import train_class_rnn
-    args = dict(data_dir=data, out=str(out), hidden=4, class_size=3, max_epochs=2, quiet=True,
-                evaluate_test=False)
-    args.update(kw)
-    return train_class_rnn(**args)
+    from rnnlm.toolkit.trainnet import ToolkitConfig, train_class_rnn
+    run = dict(resume=kw.pop("resume", False), overwrite=kw.pop("overwrite", False))
+    config = ToolkitConfig(**dict(dict(hidden=4, class_size=3, max_epochs=2), **kw))
+    return train_class_rnn(config, data_dir=data, out=str(out), quiet=True, evaluate_test=False,
+                           **run)
 
 
 def _strip(recs):
@@ -463,9 +463,9 @@ print("FINISHED")
 
 
 def _fault_class_rnn(data, out):
-    from rnnlm.toolkit.trainnet import train_class_rnn
-    train_class_rnn(data_dir=data, out=str(out), hidden=4, class_size=3, max_epochs=5,
-                    resume=True, quiet=True, evaluate_test=False)
+    from rnnlm.toolkit.trainnet import ToolkitConfig, train_class_rnn
+    train_class_rnn(ToolkitConfig(hidden=4, class_size=3, max_epochs=5), data_dir=data,
+                    out=str(out), resume=True, quiet=True, evaluate_test=False)
 
 
 def _fault_wildml(data, out):

@@ -77,3 +77,10 @@ def test_a_failed_overwrite_puts_the_old_run_back(tmp_path):
             run.restore({"lr": 0.3})
             raise ValueError("the new run failed before its first checkpoint")
     assert (tmp_path / "r" / "checkpoint.npz").read_bytes() == old
+
+
+def test_a_run_failing_before_it_writes_anything_leaves_no_folder(tmp_path):
+    with pytest.raises(ValueError):
+        with RunFolder(str(tmp_path / "new")):
+            raise ValueError("the data could not be read")
+    assert not (tmp_path / "new").exists()

@@ -219,7 +219,7 @@ LM_OVERWRITES = {
     "train (wildml)": ("rnnlm.wildml.train", "_train_with_sgd", "run",
                        lambda w, out: ["train", *TRAIN, "--path", w / "t.txt", "--nepoch", 1,
                                        "--out-dir", out]),
-    "ptb-rnnlm": ("rnnlm.toolkit.trainnet", "_train_class_rnn", "rr",
+    "ptb-rnnlm": ("rnnlm.toolkit.trainnet", "train_net", "rr",
                   lambda w, out: ["ptb-rnnlm", *RNNLM, "--max-epochs", 1, "--data-dir",
                                   w / "ptb", "--out", out]),
 }

@@ -123,12 +123,12 @@ def corpus(tmp_path_factory):
 
 @needs_numba
 def test_both_kernels_write_the_same_log(corpus, tmp_path):
-    from rnnlm.toolkit.trainnet import train_class_rnn
-    kw = dict(data_dir=corpus, hidden=6, class_size=3, bptt=3, bptt_block=4, direct=400,
-              max_epochs=3, quiet=True)
+    from rnnlm.toolkit.trainnet import ToolkitConfig, train_class_rnn
+    kw = dict(hidden=6, class_size=3, bptt=3, bptt_block=4, direct_size=400, max_epochs=3)
     logs = {}
     for k in ("python", "numba"):
-        s = train_class_rnn(out=str(tmp_path / k), kernel=k, **kw)
+        s = train_class_rnn(ToolkitConfig(kernel=k, **kw), data_dir=corpus,
+                            out=str(tmp_path / k), quiet=True)
         logs[k] = [json.loads(x) for x in open(tmp_path / k / "log.jsonl")]
         assert [r["kernel"] for r in logs[k]] == [k] * 3
         with open(tmp_path / k / "run.json") as f:

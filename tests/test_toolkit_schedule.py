@@ -2,7 +2,8 @@
 
 * ``trainNet``'s schedule driven by a scripted sequence of validation log-probabilities: the
   rejected flags, the alpha sequence, the stop, the float32 ``min_improvement`` edge, the
-  rejected epoch restoring U/W/V1/C1 but not ``syn_d``, resume at every stage;
+  rejected epoch restoring U/W/V1/C1 but not ``syn_d``, resume at every stage, a non-finite
+  validation stopping the run;
 * the online updates of every ``syn_d`` entry against finite differences, with L2 (``beta``)
   read back as an integer count of touches and an out-of-vocabulary word in the stream;
 * ``FAST_EXP`` pinned at exact values computed here with the C union's bit layout;
@@ -47,8 +48,8 @@ def corpus(tmp_path_factory):
 SCRIPT = [-100.0, -90.0, -95.0, -94.0, -93.0, -92.7218335]
 ALPHAS = [0.1, 0.1, 0.1, 0.05, 0.025, 0.0125]
 REJECTED = [False, False, True, False, False, False]
-TOOLKIT = dict(hidden=6, class_size=3, bptt=3, bptt_block=4, direct=400, direct_order=3, seed=1,
-               quiet=True)
+TOOLKIT = dict(hidden=6, class_size=3, bptt=3, bptt_block=4, direct_size=400, direct_order=3,
+               seed=1)
 
 
 def test_script_sits_on_the_float32_edge():
@@ -79,8 +80,9 @@ class ScriptedValidation:
 
 
 def _train(corpus, out, **kw):
-    from rnnlm.toolkit.trainnet import train_class_rnn
-    return train_class_rnn(data_dir=corpus, out=str(out), **dict(TOOLKIT, **kw))
+    from rnnlm.toolkit.trainnet import ToolkitConfig, train_class_rnn
+    config = ToolkitConfig(**TOOLKIT, max_epochs=kw.pop("max_epochs", None))
+    return train_class_rnn(config, data_dir=corpus, out=str(out), quiet=True, **kw)
 
 
 def _strip(records):
@@ -163,6 +165,29 @@ def test_resume_at_every_stage_equals_uninterrupted(scripted_run, corpus, tmp_pa
     again = _train(corpus, root / "full", resume=True)
     assert _strip(again["records"]) == _strip(full["records"]) and again["finished"]
     assert again["test_perplexity"] == full["test_perplexity"]
+
+
+@pytest.mark.parametrize("bad", [float("nan"), float("inf")])
+def test_a_non_finite_validation_stops_and_keeps_the_last_good_epoch(corpus, tmp_path,
+                                                                      monkeypatch, bad):
+    """A NaN logp would pass trainNet's "worse than last time" test (``logp < llogp`` is
+    false) and its weights would be kept as the backup: the run stops instead, the checkpoint
+    and log of the epoch before kept."""
+    from rnnrepro.runsafe import NonFiniteError
+    real = class_rnn.ClassRNNLM.evaluate
+    calls = []
+
+    def evaluate(model, words, history=None, **kw):
+        calls.append(history is not None)
+        value = real(model, words, history=history, **kw)
+        return (bad, value[1]) if len(calls) == 2 else value
+    monkeypatch.setattr(class_rnn.ClassRNNLM, "evaluate", evaluate)
+    out = tmp_path / "r"
+    with pytest.raises(NonFiniteError, match="validation log-probability is"):
+        _train(corpus, out, max_epochs=3)
+    _, state = checkpoint.load(str(out / "checkpoint.npz"))
+    assert state["schedule"]["iter"] == 1 and calls == [True, True]
+    assert len((out / "log.jsonl").read_text().splitlines()) == 1
 
 
 # ------------------------------------------------------------------ updates vs gradients

@@ -144,7 +144,7 @@ class ClassRNNLM:
         C = self.n_classes = int(self.word_class.max()) + 1
         self.cstart = np.searchsorted(self.word_class, np.arange(C), side="left")
         self.cend = np.searchsorted(self.word_class, np.arange(C), side="right")
-        self._mult = _ngram_multipliers(max(self.direct_order, 1))
+        self.ngram_multipliers = _ngram_multipliers(max(self.direct_order, 1))
         if init not in ("toolkit", "numpy"):
             raise ValueError(f"init must be 'toolkit' or 'numpy', not {init!r}")
         self.init = init
@@ -197,7 +197,7 @@ class ClassRNNLM:
         for a in range(self.direct_order):
             if a > 0 and history[a - 1] == -1:
                 break
-            m = self._mult[a]
+            m = self.ngram_multipliers[a]
             sums.append(sum(m[b] * (history[b - 1] + 1) for b in range(1, a + 1)))
         return sums
 
