@@ -31,16 +31,13 @@ class RunFolder:
 
     ``markers`` are the files that show a run is there (the checkpoint first); ``say`` gets the
     folder's one-line notices (an overwritten run restored, a killed run's temporary files
-    removed). ``ckpt_path`` and ``log`` exist before the folder is entered."""
+    removed). ``log`` exists once the folder is entered (claimed)."""
 
     def __init__(self, folder, resume=False, overwrite=False, say=None, markers=(CKPT, LOG)):
         self.folder, self.resume, self.overwrite = folder, resume, overwrite
         self.say, self.markers = say, markers
         self.ckpt_path = os.path.join(folder, CKPT)
-        created = not os.path.isdir(folder)
-        self.log = JsonlLog(os.path.join(folder, LOG))
-        if created:  # JsonlLog made the folder: the claim must find it new, so that a run
-            os.rmdir(folder)  # failing before it writes anything leaves no folder behind
+        self.log = None   # made once the folder is claimed (a JsonlLog creates its folder)
         self.identity = None
         self._stack = None
 
@@ -49,6 +46,7 @@ class RunFolder:
             stack.enter_context(runsafe.claim(self.folder, resume=self.resume,
                                               overwrite=self.overwrite, markers=self.markers,
                                               say=self.say))
+            self.log = JsonlLog(os.path.join(self.folder, LOG))
             self._stack = stack.pop_all()
         return self
 
