@@ -95,15 +95,48 @@ def _command_line(argv):
     return "rnnlm " + " ".join(shlex.quote(x) for x in argv)
 
 
+def _wildml_corpus(a, write_cache=True):
+    """The corpus of ``--corpus``, ``--path``, ... (``preprocess``, ``train``), cut to
+    ``--head`` sentences; the style: ``--style``, else part 4's for the GRU, part 2's else."""
+    from rnnlm.wildml.data import CorpusCache, corpus_file, load_corpus
+    style = a.style or ("gru" if getattr(a, "model", None) == "gru-theano" else "rnnlm")
+    if style == "gru" and a.vocabulary_size < 2:  # [:vocabulary_size - 2]
+        raise OptionError(f"--vocabulary-size {a.vocabulary_size}: part 4's vocabulary "
+                          f"holds <MASK/> and UNKNOWN_TOKEN, so 2 words at least")
+    corpus = load_corpus(a.corpus, a.path or corpus_file(a.corpus, a.data_dir, a.split),
+                         vocabulary_size=a.vocabulary_size, style=style,
+                         min_sent_characters=a.min_sent_characters,
+                         max_sentences=a.max_sentences, verbose=not a.quiet,
+                         cache=None if a.no_cache else CorpusCache(a.cache_dir, write_cache))
+    return corpus.head(a.head) if getattr(a, "head", None) else corpus
+
+
 def cmd_preprocess(a):
-    from rnnlm.wildml.train import load_training_corpus
     if a.vocab_out:  # never over the corpus it reads, nor over another file
         files.check_output(a.vocab_out, inputs=[a.path] if a.path else [], option="--vocab-out")
-    c = load_training_corpus(a)
+    c = _wildml_corpus(a)
     if a.vocab_out:
         files.write_text(a.vocab_out, "\n".join(c.index_to_word) + "\n")
     print(json.dumps(c.stats, indent=2))
     return 0
+
+
+def _train_setup(a, write_cache=True):
+    """``rnnlm train``'s corpus, model, training options and run plan."""
+    from rnnlm.wildml import train
+    corpus = _wildml_corpus(a, write_cache)
+    model = train.build_model(a.model, corpus.vocabulary_size, seed=a.seed,
+                              hidden_dim=a.hidden_dim, bptt_truncate=a.bptt_truncate,
+                              per_output_dv=a.per_output_dv)
+    options = train.TrainOptions(
+        decay=a.decay, subsample_loss=a.subsample_loss, evaluate_every=a.evaluate_every,
+        shuffle=a.shuffle or (a.model == "gru-theano" and not a.no_shuffle),
+        batch_size=a.batch_size, evaluate_at_end=a.evaluate_at_end, quiet=a.quiet)
+    plan = train.RunPlan(a.out_dir or train.default_out_dir(a.model), resume=a.resume,
+                         overwrite=a.overwrite, seed=a.seed, results_dir=a.results_dir,
+                         command=_command_line(a.argv), what=a.what, label=a.label,
+                         published=a.published, published_source=a.published_source)
+    return model, corpus, options, plan
 
 
 def cmd_train(a):
@@ -114,12 +147,18 @@ def cmd_train(a):
         raise OptionError(f"--decay {a.decay}: an RMSProp decay is at most 1")
     use_linker("rnnlm", a.linker, a.model)
     from rnnlm.wildml import train
+    lr = train.DEFAULT_LR[a.model] if a.learning_rate is None else a.learning_rate
     if a.dry_run:
-        print(train.dry_run(a))
+        model, corpus, options, plan = _train_setup(a, write_cache=False)
+        print(train.dry_run(model, corpus, lr, a.nepoch, a.evaluate_loss_after, options, plan))
         return 0
     from rnnrepro import blas
+    from rnnrepro.results import check_record_folder
+    if a.results_dir:   # a record of another run there is replaced only with --overwrite
+        check_record_folder(a.results_dir, a.overwrite, a.resume, "--results-dir")
     with blas.limit_threads(a.blas_threads):   # per-sentence SGD: one thread by default
-        train.train_run(a, command=_command_line(a.argv))
+        model, corpus, options, plan = _train_setup(a)
+        train.train_run(model, corpus, lr, a.nepoch, a.evaluate_loss_after, options, plan)
     return 0
 
 

@@ -97,7 +97,7 @@ def test_wildml_trainer_gives_each_epoch_its_place_in_the_run(monkeypatch):
     c = tiny_corpus()
     np.random.seed(10)
     train_with_sgd(RNNNumpy(c.vocabulary_size, 8), c.X_train, c.y_train, learning_rate=0.05,
-                   nepoch=3, evaluate_loss_after=1, quiet=False)
+                   nepoch=3, evaluate_loss_after=1)
     assert seen == [(0, 3), (1, 3), (2, 3)]
 
 
@@ -118,14 +118,16 @@ def test_generate_and_score_say_what_they_do(tmp_path, capsys, monkeypatch):
     import numpy as np
     from rnnlm.cli import main
     from rnnlm.wildml.rnn_numpy import RNNNumpy
-    from rnnlm.wildml.train import train_with_sgd
+    from rnnlm.wildml.train import TrainOptions, TrainRun, train_with_sgd
+    from rnnrepro.runfolder import RunFolder
     from test_rnnlm_wildml import tiny_corpus
     c = tiny_corpus()
     np.random.seed(10)
     path = str(tmp_path / "checkpoint.npz")
-    train_with_sgd(RNNNumpy(c.vocabulary_size, 8), c.X_train, c.y_train, learning_rate=0.05,
-                   nepoch=1, evaluate_loss_after=1, checkpoint_path=path,
-                   vocab_state=c.vocab_state(), quiet=True)
+    with RunFolder(str(tmp_path)) as folder:
+        train_with_sgd(RNNNumpy(c.vocabulary_size, 8), c.X_train, c.y_train, learning_rate=0.05,
+                       nepoch=1, evaluate_loss_after=1, options=TrainOptions(quiet=True),
+                       run=TrainRun(folder, state=c.vocab_state()))
     capsys.readouterr()
     assert main(["generate", path, "-n", "2", "--min-length", "2", "--seed", "1"]) == 0
     err = capsys.readouterr().err

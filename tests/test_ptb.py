@@ -78,9 +78,11 @@ def test_data_dir_accepts_the_ptb_folder_or_its_parent(corpus, monkeypatch):
     assert ptb.resolve_data_dir() == os.path.join(parent, "ptb")
     monkeypatch.setenv("PTBDATA", corpus)
     assert ptb.resolve_data_dir() == corpus
-    from rnnlm.wildml.data import load_corpus  # the WildML pipeline takes either folder as well
-    a = load_corpus("ptb", directory=parent, vocabulary_size=8, use_cache=False, verbose=False)
-    b = load_corpus("ptb", directory=corpus, vocabulary_size=8, use_cache=False, verbose=False)
+    from rnnlm.wildml.data import corpus_file, load_corpus  # the WildML pipeline: either too
+    a = load_corpus("ptb", corpus_file("ptb", parent), vocabulary_size=8, cache=None,
+                    verbose=False)
+    b = load_corpus("ptb", corpus_file("ptb", corpus), vocabulary_size=8, cache=None,
+                    verbose=False)
     assert a.X_train and [list(x) for x in a.X_train] == [list(x) for x in b.X_train]
 
 

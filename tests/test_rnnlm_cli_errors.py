@@ -230,6 +230,13 @@ CKPT_CASES = {  # name -> (checkpoint (relative to w), damage, command, needles)
                                     ["'C1' has shape (2, 4)", "(3, 4)"]),
     "resume train wrong shape": ("run/checkpoint.npz", _set(V=np.zeros((12, 3))), "train",
                                  ["'V' has shape (12, 3)"]),
+    "resume train other model": ("run/checkpoint.npz",
+                                 lambda a, s: (a, dict(s, model_type="gru-theano")), "train",
+                                 ["a gru-theano checkpoint, not rnn-numpy"]),
+    "resume train other options": ("run/checkpoint.npz",   # TrainOptions are in the identity
+                                   lambda a, s: (a, dict(s, identity=dict(s["identity"],
+                                                                          shuffle=True))),
+                                   "train", ["other settings", "shuffle True -> False"]),
     "resume ptb-rnnlm wrong shape": ("rr/checkpoint.npz", _set(backup_W=np.zeros((4, 3))),
                                      "ptb-rnnlm", ["'backup_W' has shape (4, 3)"]),
     "resume ptb-rnnlm no schedule": ("rr/checkpoint.npz", _drop_state("schedule"), "ptb-rnnlm",

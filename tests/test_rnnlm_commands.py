@@ -25,8 +25,9 @@ def test_preprocess_command(ptb_dir, tmp_path, capsys):
     stats = json.loads(capsys.readouterr().out)
     words = vocab.read_text().split("\n")[:-1]
     assert len(words) == 8 and len(set(words)) == 8
-    from rnnlm.wildml.data import load_corpus
-    c = load_corpus("ptb", directory=ptb_dir, vocabulary_size=8, use_cache=False, verbose=False)
+    from rnnlm.wildml.data import corpus_file, load_corpus
+    c = load_corpus("ptb", corpus_file("ptb", ptb_dir), vocabulary_size=8, cache=None,
+                    verbose=False)
     assert words == list(c.index_to_word) and stats == json.loads(json.dumps(c.stats))
 
 
@@ -41,9 +42,10 @@ def test_train_command_numbers_come_from_the_model(ptb_dir, tmp_path):
     recs = [json.loads(line) for line in open(out / "log.jsonl")]
     assert [r["kind"] for r in recs] == ["epoch", "epoch", "final"]
     assert run["losses"] == [[r["num_examples_seen"], r["loss"]] for r in recs]
-    from rnnlm.wildml.data import load_corpus
+    from rnnlm.wildml.data import corpus_file, load_corpus
     from rnnlm.wildml.rnn_numpy import RNNNumpy
-    c = load_corpus("ptb", directory=ptb_dir, vocabulary_size=8, use_cache=False, verbose=False)
+    c = load_corpus("ptb", corpus_file("ptb", ptb_dir), vocabulary_size=8, cache=None,
+                    verbose=False)
     np.random.seed(10)  # --seed default: the tutorial's np.random.seed(10) before the init
     m0 = RNNNumpy(8, hidden_dim=4, bptt_truncate=4)
     assert recs[0]["loss"] == pytest.approx(m0.calculate_loss(c.X_train, c.y_train), rel=1e-12)

@@ -15,7 +15,8 @@ from rnnlm.wildml import data as D
 from rnnlm.generate import generate_sentence, sample_sentence, score_sentences
 from rnnlm.registry import load_language_model
 from rnnlm.wildml.rnn_numpy import RNNNumpy
-from rnnlm.wildml.train import train_with_sgd
+from rnnlm.wildml.train import TrainOptions, TrainRun, train_with_sgd
+from rnnrepro.runfolder import RunFolder
 
 from helpers import float64
 
@@ -254,7 +255,7 @@ def test_training_lowers_loss():
     np.random.seed(10)
     m = RNNNumpy(c.vocabulary_size, 8)
     losses = train_with_sgd(m, c.X_train, c.y_train, learning_rate=0.2, nepoch=6,
-                            evaluate_loss_after=1, quiet=True)
+                            evaluate_loss_after=1, options=TrainOptions(quiet=True))
     assert len(losses) == 6 and losses[0][0] == 0 and losses[-1][0] == 5 * len(c)
     assert abs(losses[0][1] - math.log(c.vocabulary_size)) < 0.05
     assert losses[-1][1] < losses[0][1] - 0.3
@@ -265,8 +266,10 @@ def test_learning_rate_halves_when_loss_goes_up(tmp_path):
     np.random.seed(10)
     m = RNNNumpy(c.vocabulary_size, 8)
     log = tmp_path / "log.jsonl"
-    losses = train_with_sgd(m, c.X_train, c.y_train, learning_rate=3.0, nepoch=6,
-                            evaluate_loss_after=1, log_path=str(log), quiet=True)
+    with RunFolder(str(tmp_path)) as folder:
+        losses = train_with_sgd(m, c.X_train, c.y_train, learning_rate=3.0, nepoch=6,
+                                evaluate_loss_after=1, options=TrainOptions(quiet=True),
+                                run=TrainRun(folder))
     recs = [json.loads(l) for l in log.read_text().splitlines()]
     for prev, cur, nxt in zip(recs, recs[1:], recs[2:]):
         went_up = cur["loss"] > prev["loss"]
@@ -285,10 +288,11 @@ def test_resume_equals_uninterrupted(tmp_path, shuffle):
             m = RNNNumpy(c.vocabulary_size, 8)
         else:
             m = RNNNumpy(c.vocabulary_size, 8)  # parameters come from the checkpoint
-        losses = train_with_sgd(m, c.X_train, c.y_train, learning_rate=0.05, nepoch=nepoch,
-                                evaluate_loss_after=1, log_path=str(out / "log.jsonl"),
-                                checkpoint_path=str(out / "ckpt.npz"), resume=resume,
-                                shuffle=shuffle, quiet=True, vocab_state=c.vocab_state())
+        with RunFolder(str(out), resume=resume) as folder:
+            losses = train_with_sgd(m, c.X_train, c.y_train, learning_rate=0.05, nepoch=nepoch,
+                                    evaluate_loss_after=1,
+                                    options=TrainOptions(shuffle=shuffle, quiet=True),
+                                    run=TrainRun(folder, state=c.vocab_state()))
         return m, losses
 
     a, la = run(tmp_path / "a", 4)
@@ -307,7 +311,7 @@ def test_resume_equals_uninterrupted(tmp_path, shuffle):
         return [{k: v for k, v in r.items() if "seconds" not in k} for r in recs]
     assert strip(tmp_path / "a" / "log.jsonl") == strip(tmp_path / "b" / "log.jsonl")
     # the checkpoint is the tutorial's npz layout
-    with np.load(tmp_path / "a" / "ckpt.npz") as z:
+    with np.load(tmp_path / "a" / "checkpoint.npz") as z:
         assert np.array_equal(z["U"], a.U) and z["V"].shape == a.V.shape
 
 
@@ -323,10 +327,11 @@ def test_compiled_models_resume_equals_uninterrupted(tmp_path, which, full_pair,
     start = {k: v.copy() for k, v in model_arrays(model).items()}
 
     def run(out, nepoch, resume=False):
-        losses = train_with_sgd(model, c.X_train, c.y_train, learning_rate=0.05, nepoch=nepoch,
-                                evaluate_loss_after=1, log_path=str(out / "log.jsonl"),
-                                checkpoint_path=str(out / "ckpt.npz"), resume=resume,
-                                shuffle=True, quiet=True, vocab_state=c.vocab_state())
+        with RunFolder(str(out), resume=resume) as folder:
+            losses = train_with_sgd(model, c.X_train, c.y_train, learning_rate=0.05,
+                                    nepoch=nepoch, evaluate_loss_after=1,
+                                    options=TrainOptions(shuffle=True, quiet=True),
+                                    run=TrainRun(folder, state=c.vocab_state()))
         return losses, {k: v.copy() for k, v in model_arrays(model).items()}
     with float64():
         try:
@@ -359,7 +364,7 @@ CSV_TEXT = ('body\n'
 def test_preprocessing_statistics(tmp_path, punkt, capsys):
     path = tmp_path / "comments.csv"
     path.write_text(CSV_TEXT)
-    c = D.load_corpus("reddit", path=str(path), vocabulary_size=8, cache_dir=str(tmp_path / "cache"))
+    c = D.load_corpus("reddit", path=str(path), vocabulary_size=8, cache=D.CorpusCache(str(tmp_path / "cache")))
     out = capsys.readouterr().out
     assert "Parsed 4 sentences." in out
     assert "Found 13 unique words tokens." in out
@@ -375,11 +380,11 @@ def test_preprocessing_statistics(tmp_path, punkt, capsys):
         assert x[0] == w[D.SENTENCE_START_TOKEN] and y[-1] == w[D.SENTENCE_END_TOKEN]
         assert np.array_equal(x[1:], y[:-1])
     # second load comes from the cache, keyed by content + options
-    c2 = D.load_corpus("reddit", path=str(path), vocabulary_size=8, cache_dir=str(tmp_path / "cache"))
+    c2 = D.load_corpus("reddit", path=str(path), vocabulary_size=8, cache=D.CorpusCache(str(tmp_path / "cache")))
     assert "Loaded cached corpus" in capsys.readouterr().out
     assert c2.index_to_word == c.index_to_word and all(
         np.array_equal(a, b) for a, b in zip(c.X_train, c2.X_train))
-    c3 = D.load_corpus("reddit", path=str(path), vocabulary_size=6, cache_dir=str(tmp_path / "cache"),
+    c3 = D.load_corpus("reddit", path=str(path), vocabulary_size=6, cache=D.CorpusCache(str(tmp_path / "cache")),
                        verbose=False)
     assert c3.vocabulary_size == 6 and len(os.listdir(tmp_path / "cache")) == 2
 
@@ -387,7 +392,7 @@ def test_preprocessing_statistics(tmp_path, punkt, capsys):
 def test_gru_preprocessing_variant(tmp_path, punkt):
     path = tmp_path / "c.csv"
     path.write_text('body\n"see http://x.org now. The cat sat. The cat ran."\n')
-    c = D.load_corpus("reddit", path=str(path), vocabulary_size=5, style="gru", use_cache=False,
+    c = D.load_corpus("reddit", path=str(path), vocabulary_size=5, style="gru", cache=None,
                       verbose=False)
     assert c.stats["sentences"] == 2  # the http sentence is dropped
     assert c.index_to_word[:2] == [D.MASK_TOKEN, D.UNKNOWN_TOKEN]
@@ -398,7 +403,7 @@ def test_gru_preprocessing_variant(tmp_path, punkt):
 def test_ptb_proxy_reads_lines_as_sentences(tmp_path):
     p = tmp_path / "ptb.train.txt"
     p.write_text(" the <unk> rose \n\n a b the \n")
-    c = D.load_corpus("ptb", path=str(p), vocabulary_size=100, use_cache=False, verbose=False)
+    c = D.load_corpus("ptb", path=str(p), vocabulary_size=100, cache=None, verbose=False)
     assert c.stats["sentences"] == 2 and "<unk>" in c.word_to_index
     assert [c.index_to_word[i] for i in c.y_train[0]] == ["the", "<unk>", "rose", D.SENTENCE_END_TOKEN]
 
@@ -409,7 +414,7 @@ def test_missing_punkt_is_a_clear_error(tmp_path, monkeypatch):
     path = tmp_path / "c.csv"
     path.write_text(CSV_TEXT)
     with pytest.raises(D.PunktMissingError) as e:
-        D.load_corpus("reddit", path=str(path), use_cache=False, verbose=False)
+        D.load_corpus("reddit", path=str(path), cache=None, verbose=False)
     msg = str(e.value)
     assert "punkt_tab" in msg and "NLTK_DATA" in msg and "download_punkt.py" in msg
 
@@ -425,7 +430,7 @@ def test_malformed_csv_row_names_file_and_line(tmp_path, bad, line):
 
 def test_missing_csv_points_to_download(tmp_path):
     with pytest.raises(D.DataError, match="download_reddit.py"):
-        D.load_corpus("reddit", directory=str(tmp_path), use_cache=False)
+        D.load_corpus("reddit", D.corpus_file("reddit", str(tmp_path)), cache=None)
 
 
 # ----------------------------------------------------------------------------- pretrained
@@ -476,8 +481,10 @@ def trained_checkpoint(tmp_path_factory):
     m = RNNNumpy(c.vocabulary_size, 8)
     out = tmp_path_factory.mktemp("ck")
     path = str(out / "checkpoint.npz")
-    train_with_sgd(m, c.X_train, c.y_train, learning_rate=0.05, nepoch=3, evaluate_loss_after=1,
-                   checkpoint_path=path, vocab_state=c.vocab_state(), quiet=True)
+    with RunFolder(str(out)) as folder:
+        train_with_sgd(m, c.X_train, c.y_train, learning_rate=0.05, nepoch=3,
+                       evaluate_loss_after=1, options=TrainOptions(quiet=True),
+                       run=TrainRun(folder, state=c.vocab_state()))
     return path, m, c
 
 
@@ -536,10 +543,12 @@ def test_minibatch_mode_is_opt_in():
             return 1.0
 
     X = [np.arange(3)] * 5
-    train_with_sgd(Stub(), X, X, nepoch=1, evaluate_loss_after=1, quiet=True)
+    train_with_sgd(Stub(), X, X, nepoch=1, evaluate_loss_after=1,
+                   options=TrainOptions(quiet=True))
     assert calls == [("one", 3)] * 5
     calls.clear()
-    train_with_sgd(Stub(), X, X, nepoch=1, evaluate_loss_after=1, quiet=True, batch_size=2)
+    train_with_sgd(Stub(), X, X, nepoch=1, evaluate_loss_after=1,
+                   options=TrainOptions(quiet=True, batch_size=2))
     assert calls == [("batch", 2), ("batch", 2), ("batch", 1)]
 
 

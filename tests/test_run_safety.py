@@ -471,14 +471,15 @@ def _fault_class_rnn(data, out):
 def _fault_wildml(data, out):
     from rnnlm.wildml.data import build_corpus
     from rnnlm.wildml.rnn_numpy import RNNNumpy
-    from rnnlm.wildml.train import train_with_sgd
+    from rnnlm.wildml.train import TrainOptions, TrainRun, train_with_sgd
+    from rnnrepro.runfolder import RunFolder
     c = build_corpus(SENTENCES * 4, 12, tokenizer=str.split, verbose=False)
     np.random.seed(10)
     model = RNNNumpy(c.vocabulary_size, hidden_dim=4)
-    train_with_sgd(model, c.X_train, c.y_train, nepoch=6, evaluate_loss_after=1,
-                   log_path=os.path.join(out, "log.jsonl"),
-                   checkpoint_path=os.path.join(out, "checkpoint.npz"), resume=True,
-                   vocab_state=c.vocab_state(), shuffle=True, quiet=True)
+    with RunFolder(str(out), resume=True) as folder:
+        train_with_sgd(model, c.X_train, c.y_train, nepoch=6, evaluate_loss_after=1,
+                       options=TrainOptions(shuffle=True, quiet=True),
+                       run=TrainRun(folder, state=c.vocab_state()))
 
 
 TRAINERS = {"class-rnn": _fault_class_rnn, "wildml": _fault_wildml}

@@ -216,7 +216,7 @@ def _sigterm_inside(monkeypatch, module, name):
 
 
 LM_OVERWRITES = {
-    "train (wildml)": ("rnnlm.wildml.train", "_train_with_sgd", "run",
+    "train (wildml)": ("rnnlm.wildml.train", "train_with_sgd", "run",
                        lambda w, out: ["train", *TRAIN, "--path", w / "t.txt", "--nepoch", 1,
                                        "--out-dir", out]),
     "ptb-rnnlm": ("rnnlm.toolkit.trainnet", "train_net", "rr",

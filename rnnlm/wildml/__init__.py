@@ -21,7 +21,8 @@ import importlib
 
 _LAZY = {
     "RNNNumpy": "rnn_numpy", "RNNTheano": "rnn_theano", "GRUTheano": "gru_theano",
-    "train_with_sgd": "train", "load_model_parameters_theano": "rnn_theano",
+    "train_with_sgd": "train", "TrainOptions": "train", "TrainRun": "train",
+    "load_model_parameters_theano": "rnn_theano",
     "save_model_parameters_theano": "rnn_theano", "load_corpus": "data",
 }
 __all__ = sorted(_LAZY)

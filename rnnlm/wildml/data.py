@@ -21,12 +21,14 @@ Processed corpora are cached under ``<cache_dir>/rnnlm-<corpus>-<sha256 of input
 Licence of the original: Apache License 2.0 (rnn-tutorial-rnnlm, Denny Britz). See LICENSE.
 """
 import csv
+import dataclasses
 import hashlib
 import io
 import itertools
 import json
 import operator
 import os
+from typing import Optional
 
 import numpy as np
 
@@ -258,11 +260,31 @@ def _load_cache(path):
     return Corpus(X, Y, state["index_to_word"], state["stats"], state["options"])
 
 
-def load_corpus(corpus="reddit", path=None, directory=None, vocabulary_size=8000, style="rnnlm",
-                min_sent_characters=0, max_sentences=None, split="train", cache_dir=None,
-                use_cache=True, verbose=True, write_cache=True):
-    """Load (from cache, or preprocess) the reddit CSV or the PTB proxy as a ``Corpus``
-    (``write_cache=False``: read a cache that is there, never write one: ``--dry-run``).
+def corpus_file(corpus="reddit", directory=None, split="train"):
+    """The file of ``corpus`` under ``directory`` (``data_dir``): the reddit CSV, or the PTB
+    ``split`` (in ``directory/ptb/`` or in ``directory`` itself, as ``rnnlm ptb-*`` take it)."""
+    if corpus not in ("reddit", "ptb"):
+        raise ValueError(f"corpus must be 'reddit' or 'ptb', not {corpus!r}")
+    root = data_dir(directory)
+    path = os.path.join(root, REDDIT_CSV if corpus == "reddit" else PTB_FILES[split])
+    flat = os.path.join(root, os.path.basename(PTB_FILES[split]))
+    if corpus == "ptb" and not os.path.exists(path) and os.path.exists(flat):
+        path = flat  # --data-dir named the ptb folder itself (as for `rnnlm ptb-*`)
+    return path
+
+
+@dataclasses.dataclass(frozen=True)
+class CorpusCache:
+    """Where processed corpora are kept: ``folder`` (None: ``default_cache_dir()``); with
+    ``write=False`` a cache that is there is read but none is written (``--dry-run``)."""
+    folder: Optional[str] = None
+    write: bool = True
+
+
+def load_corpus(corpus="reddit", path=None, vocabulary_size=8000, style="rnnlm",
+                min_sent_characters=0, max_sentences=None, cache=CorpusCache(), verbose=True):
+    """Load (from ``cache``, or preprocess) the reddit CSV or the PTB proxy as a ``Corpus``
+    (``path``: default ``corpus_file(corpus)``; ``cache=None``: preprocess, keep nothing).
 
     ``max_sentences`` keeps the first N sentences *before* the vocabulary is built (the GRU
     tutorial's ``max_sents``); use ``Corpus.head(n)`` to subsample after it (part 2's
@@ -270,12 +292,7 @@ def load_corpus(corpus="reddit", path=None, directory=None, vocabulary_size=8000
     """
     if corpus not in ("reddit", "ptb"):
         raise ValueError(f"corpus must be 'reddit' or 'ptb', not {corpus!r}")
-    root = data_dir(directory)
-    if path is None:
-        path = os.path.join(root, REDDIT_CSV if corpus == "reddit" else PTB_FILES[split])
-        flat = os.path.join(root, os.path.basename(PTB_FILES[split]))
-        if corpus == "ptb" and not os.path.exists(path) and os.path.exists(flat):
-            path = flat  # --data-dir named the ptb folder itself (as for `rnnlm ptb-*`)
+    path = path or corpus_file(corpus)
     options = {"corpus": corpus, "vocabulary_size": int(vocabulary_size), "style": style,
                "min_sent_characters": int(min_sent_characters), "max_sentences": max_sentences,
                "file": os.path.basename(path)}
@@ -283,9 +300,9 @@ def load_corpus(corpus="reddit", path=None, directory=None, vocabulary_size=8000
         if corpus == "reddit":
             list(read_csv_comments(path))  # raises the download hint
         read_ptb_sentences(path)
-    cache_dir = cache_dir or default_cache_dir()
-    cache_path = os.path.join(cache_dir, f"rnnlm-{corpus}-{cache_key(path, options)}.npz")
-    if use_cache and os.path.exists(cache_path):
+    cache_path = cache and os.path.join(cache.folder or default_cache_dir(),
+                                        f"rnnlm-{corpus}-{cache_key(path, options)}.npz")
+    if cache_path and os.path.exists(cache_path):
         try:
             c = _load_cache(cache_path)
             if verbose:
@@ -314,7 +331,7 @@ def load_corpus(corpus="reddit", path=None, directory=None, vocabulary_size=8000
                         + (" after the part-4 filters" if style == "gru" else ""))
     c = build_corpus(sentences, vocabulary_size, style, tokenizer, options, verbose)
     c.stats["source"] = os.path.abspath(path)
-    if use_cache and write_cache:  # optional: a cache that cannot be written is a warning
+    if cache_path and cache.write:  # optional: a cache that cannot be written is a warning
         files.optional_write("the corpus cache", cache_path, lambda: _save_cache(cache_path, c))
     return c
 

@@ -78,6 +78,14 @@ class LazyFunctions:
         setattr(self, name, fn)
         return fn
 
+    def compile_training(self):
+        """Compile now what training calls (``ce_error`` and the SGD step), so that a trainer
+        can do it visibly, before its epochs and outside their times."""
+        graphs = self.__dict__.get("_graphs", {})
+        for name in ("ce_error", "sgd_step", "_rmsprop_step"):
+            if name in graphs:
+                getattr(self, name)
+
 
 class RNNTheano(LazyFunctions):
     model_type = "rnn-theano"
