@@ -220,3 +220,15 @@ def test_mix_out_refuses_to_replace_a_run(runs, tmp_path, capsys):
     assert {f: (runs / "kn5" / f).read_bytes() for f in os.listdir(runs / "kn5")} == kn5
     status, text, err = _run(capsys, "mix", *ins, "--overwrite")
     assert status == 2 and err.count("\n") == 1 and "--overwrite" in err
+
+
+def test_a_dynamically_evaluated_rnn_gets_the_dynamic_rows_figure(runs, data, tmp_path, capsys):
+    """Table 4.1's dynamic RNN + KN5 (102.7) beside a ``ptb-rnnlm-test --dynamic`` run + KN5;
+    the same model's static test run + KN5 gets the static row's 105.7."""
+    for name, extra, published in (("dyn", ["--dynamic", "0.1"], 102.7), ("st", [], 105.7)):
+        assert main(["ptb-rnnlm-test", str(runs / "rnn" / "checkpoint.npz"), *extra, "--quiet",
+                     "--data-dir", str(data), "--out", str(tmp_path / name)]) == 0
+        assert _run(capsys, "mix", tmp_path / name, runs / "kn5", "--out",
+                    tmp_path / f"mix-{name}")[0] == 0
+        rec = json.loads((tmp_path / f"mix-{name}" / "run.json").read_text())
+        assert rec["published"] == published, name
