@@ -478,6 +478,39 @@ def test_lstm_mid_epoch_checkpoints_resume_bit_for_bit(corpus, tmp_path, lstm_mo
         strip(_read(str(tmp_path / "full" / "log.jsonl")))
 
 
+def test_lstm_resumed_inside_an_epoch_runs_on_without_checkpoint_every(corpus, tmp_path,
+                                                                        lstm_model):
+    """A mid-epoch checkpoint resumed by a plain ``--resume``: that epoch continues from the
+    checkpoint and the next one starts afresh, ending where the uninterrupted run does."""
+    kw = dict(data_dir=corpus, seed=1, quiet=True, config_overrides=TINY_LSTM, max_epochs=2,
+              evaluate_test=False)
+    _lstm(out=str(tmp_path / "full"), **kw)
+    s = _lstm(out=str(tmp_path / "cut"), checkpoint_every=2, time_limit=1e-9, **kw)
+    assert s["stopped"] == "in epoch 1"
+    s = _lstm(out=str(tmp_path / "cut"), resume=True, **kw)
+    assert s["stopped"] is None and s["epochs"] == 2
+    a, _ = checkpoint.load(str(tmp_path / "full" / "checkpoint.npz"))
+    b, _ = checkpoint.load(str(tmp_path / "cut" / "checkpoint.npz"))
+    for k in a:
+        np.testing.assert_array_equal(a[k], b[k])
+
+
+def test_lstm_resume_refuses_a_mid_epoch_checkpoint_of_other_shapes(corpus, tmp_path,
+                                                                      lstm_model):
+    """The carried state and the generator's keys of a mid-epoch checkpoint are checked
+    before a resume takes them: one of another shape is refused, naming the array."""
+    kw = dict(data_dir=corpus, seed=1, quiet=True, config_overrides=TINY_LSTM, max_epochs=1,
+              evaluate_test=False, out=str(tmp_path / "cut"))
+    s = _lstm(checkpoint_every=2, time_limit=1e-9, **kw)
+    assert s["stopped"] == "in epoch 1"
+    path = os.path.join(str(tmp_path / "cut"), "checkpoint.npz")
+    arrays, state = checkpoint.load(path)
+    arrays["progress_c"] = arrays["progress_c"][:, :1]
+    checkpoint.save(path, arrays, state)
+    with pytest.raises(checkpoint.CheckpointError, match="progress_c"):
+        _lstm(resume=True, **kw)
+
+
 def test_class_rnn_trains_and_resume_equals_uninterrupted(corpus, tmp_path):
     from rnnlm.toolkit.trainnet import train_class_rnn
     kw = dict(data_dir=corpus, hidden=8, class_size=4, bptt=3, bptt_block=4, direct=2000,

@@ -217,15 +217,15 @@ def train_lstm(flags, config_overrides=None):
             valid = run_epoch(m, valid_data, bar=epoch_bar(m, valid_data, "valid", flags.quiet))
             end_epoch(run, m, state, lr, train, valid, flags.quiet)
         records = run.log.records()
-        summary = {"epochs": len(records), "valid_perplexity": records[-1]["valid_perplexity"]
-                   if records else None, "seconds": state["seconds"], "out": run.folder,
-                   "records": records, "stopped": stopped}
+        result = {"epochs": len(records), "valid_perplexity": records[-1]["valid_perplexity"]
+                  if records else None, "seconds": state["seconds"], "out": run.folder,
+                  "records": records, "stopped": stopped}
         if stopped:
             _say(f"time limit: stopped {stopped} with a checkpoint in {run.ckpt_path}; "
                  f"continue with --resume", flags.quiet)
         elif flags.evaluate_test and records:
-            summary.update(test_and_record(run, m, state, test_data, data_dir, flags.quiet))
-    return summary
+            result.update(test_and_record(run, m, state, test_data, data_dir, flags.quiet))
+    return result
 
 
 def device_path(masks="numpy", unroll=False):
