@@ -267,7 +267,8 @@ def floor_worker(sizes=("small",), vocab_size=10000, repeats=5):
 
 def worker(timing, numpy_words=20000):
     """Measure ``timing`` (a ``Timing``) in this process (engine from RNN_ENGINE, linker from
-    RNN_LINKER); returns a list of result dicts. A linker that cannot run here gives one row saying why."""
+    RNN_LINKER); returns a list of result dicts. A linker that cannot run here gives one row
+    saying why."""
     from rnnrepro.engine import NAME, VERSION, asfloat, describe, linker, set_floatx
     set_floatx("float32")
     from rnnlm.ptb_lstm import reader as ptb

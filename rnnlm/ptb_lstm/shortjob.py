@@ -52,14 +52,12 @@ class ShortJob:
         batch_size, num_steps = model.config["batch_size"], model.config["num_steps"]
         epoch_size = reader.epoch_size(len(data), batch_size, num_steps)
         bar = bar or runlog.progress(None, quiet=True)
-        start, self.start = self.start or {}, None
-        c, h = start.get("c"), start.get("h")
+        start, self.start = self.start or {}, None   # continued once, then epochs start afresh
+        c, h = (start["c"], start["h"]) if start else model.zero_state(batch_size)
         if start:
             keys = rng.get_state()   # ('MT19937', keys, pos, has_gauss, cached_gaussian)
             rng.set_state((keys[0], start["rng"], start["rng_pos"], start["rng_has_gauss"],
                            start["rng_gauss"]))
-        else:
-            c, h = model.zero_state(batch_size)
         costs, iters, words = start.get("costs", 0.0), start.get("iters", 0), start.get("words", 0)
         done, sec0, pending = start.get("windows", 0), start.get("seconds", 0.0), None
         bar.update(done)
