@@ -389,18 +389,17 @@ def cmd_ptb_lstm(args):
     use_linker("rnnlm", args.linker, "ptb-lstm")
     _set_floatx(args, "float32")
     from rnnlm.ptb_lstm import ptb_word_lm
-    seed = 0 if args.seed is None else args.seed
-    if args.dry_run:
-        print(ptb_word_lm.dry_run(args.config, data_dir=args.data_dir, out=args.out,
-                                  max_epochs=args.max_epochs, seed=seed,
-                                  masks=args.dropout_masks, unroll=args.unroll))
-        return 0
-    s = ptb_word_lm.train_lstm(
-        args.config, data_dir=args.data_dir, out=args.out, max_epochs=args.max_epochs,
-        resume=args.resume, overwrite=args.overwrite, seed=seed, quiet=args.quiet,
+    flags = ptb_word_lm.Flags(
+        config_name=args.config, data_dir=args.data_dir, out=args.out,
+        max_epochs=args.max_epochs, seed=0 if args.seed is None else args.seed,
+        resume=args.resume, overwrite=args.overwrite, quiet=args.quiet,
         command=_command_line(sys.argv[1:]), evaluate_test=not args.no_test,
         checkpoint_every=args.checkpoint_every, time_limit=args.time_limit,
         masks=args.dropout_masks, unroll=args.unroll)
+    if args.dry_run:
+        print(ptb_word_lm.dry_run(flags))
+        return 0
+    s = ptb_word_lm.train_lstm(flags)
     return 0 if s["epochs"] or s["stopped"] else 1
 
 

@@ -61,10 +61,13 @@ def main():
         p.error(f"--variants: {', '.join(bad)} not one of {', '.join(VARIANTS)}")
     if os.path.dirname(args.out):
         check_output(os.path.dirname(args.out), args.overwrite)
-    compare(tuple(args.engines.split(",")), args.windows, args.data_dir, args.out, linkers,
-            tuple(args.sizes.split(",")), args.big_windows, not args.no_class_rnn, variants,
-            args.peer, args.profile, args.rounds, args.floor)
-
+    from rnnlm.ptb_lstm.bench import Timing
+    timing = Timing(windows=args.windows, data_dir=args.data_dir,
+                    sizes=tuple(args.sizes.split(",")), big_windows=args.big_windows,
+                    class_rnn_rows=not args.no_class_rnn, variants=variants,
+                    profile=args.profile)
+    compare(tuple(args.engines.split(",")), linkers, timing, peer=args.peer, floor=args.floor,
+            rounds=args.rounds, out_path=args.out)
 
 if __name__ == "__main__":
     run_script("bench_ptb.py", main)

@@ -23,8 +23,10 @@ cd "$(dirname "$0")/.."
 stage=${1:?usage: scripts/device_ptb.sh prepare|bench|runs CONFIGS|precision}
 
 if [ "$stage" = prepare ]; then
-  grep -qx '/.whl/' .git/info/exclude 2>/dev/null || echo /.whl/ >> .git/info/exclude
-  grep -qx '/.gpu/' .git/info/exclude 2>/dev/null || echo /.gpu/ >> .git/info/exclude
+  exclude=$(git rev-parse --git-path info/exclude)   # .git is a file in a worktree
+  mkdir -p "$(dirname "$exclude")"
+  grep -qx '/.whl/' "$exclude" 2>/dev/null || echo /.whl/ >> "$exclude"
+  grep -qx '/.gpu/' "$exclude" 2>/dev/null || echo /.gpu/ >> "$exclude"
   python3 -m pip download -q --no-deps --only-binary=:all: --python-version 3.12 \
     --implementation cp --platform manylinux_2_28_x86_64 --platform manylinux_2_17_x86_64 \
     --platform manylinux2014_x86_64 -d .whl pytensor==3.3.8 || exit 1

@@ -25,6 +25,12 @@ TINY_LSTM = dict(init_scale=0.1, learning_rate=1.0, max_grad_norm=1, num_layers=
                  hidden_size=3, max_epoch=1, max_max_epoch=3, keep_prob=0.5, lr_decay=0.5,
                  batch_size=2)
 
+
+def _lstm(config_overrides=None, **flags):
+    """``train_lstm`` of the test config with ``flags`` (fields of ``ptb_word_lm.Flags``)."""
+    from rnnlm.ptb_lstm.ptb_word_lm import Flags, train_lstm
+    return train_lstm(Flags("test", **flags), config_overrides)
+
 @pytest.fixture(scope="module", autouse=True)
 def in_float64():
     with float64():
@@ -402,9 +408,8 @@ def _read(path):
 def test_lstm_trains_and_resume_equals_uninterrupted(corpus, tmp_path, lstm_model):
     """keep_prob 0.5: the dropout masks are re-derived per epoch from the seed, so a resumed
     run must draw the same ones for resume to equal the uninterrupted run."""
-    from rnnlm.ptb_lstm.ptb_word_lm import train_lstm
     kw = dict(data_dir=corpus, seed=1, quiet=True, config_overrides=TINY_LSTM)
-    full = train_lstm("test", out=str(tmp_path / "full"), max_epochs=3, **kw)
+    full = _lstm(out=str(tmp_path / "full"), max_epochs=3, **kw)
     recs = full["records"]
     assert len(recs) == 3 and recs[-1]["valid_perplexity"] < recs[0]["valid_perplexity"]
     # the logged validation perplexity of the last epoch, recomputed with the numpy model over
@@ -417,8 +422,8 @@ def test_lstm_trains_and_resume_equals_uninterrupted(corpus, tmp_path, lstm_mode
     zero = np.zeros((TINY_LSTM["num_layers"], B, TINY_LSTM["hidden_size"]))
     nll = _np_lstm_cost(final, rows[:, :span], rows[:, 1:span + 1], zero, zero)
     assert recs[-1]["valid_perplexity"] == pytest.approx(np.exp(nll / span), rel=1e-9)
-    train_lstm("test", out=str(tmp_path / "cut"), max_epochs=1, evaluate_test=False, **kw)
-    resumed = train_lstm("test", out=str(tmp_path / "cut"), max_epochs=3, resume=True, **kw)
+    _lstm(out=str(tmp_path / "cut"), max_epochs=1, evaluate_test=False, **kw)
+    resumed = _lstm(out=str(tmp_path / "cut"), max_epochs=3, resume=True, **kw)
     a, _ = checkpoint.load(str(tmp_path / "full" / "checkpoint.npz"))
     b, _ = checkpoint.load(str(tmp_path / "cut" / "checkpoint.npz"))
     for k in a:
@@ -444,12 +449,11 @@ def test_lstm_mid_epoch_checkpoints_resume_bit_for_bit(corpus, tmp_path, lstm_mo
     """A run cut into many short jobs (``time_limit`` ~0: each call stops at its first
     checkpoint, every 2 windows) ends exactly where an uninterrupted one does: carried state,
     running cost and the dropout generator's position all come back from the checkpoint."""
-    from rnnlm.ptb_lstm.ptb_word_lm import train_lstm
     kw = dict(data_dir=corpus, seed=1, quiet=True, config_overrides=TINY_LSTM, max_epochs=2,
               evaluate_test=False)
-    train_lstm("test", out=str(tmp_path / "full"), **kw)
+    _lstm(out=str(tmp_path / "full"), **kw)
     cut = str(tmp_path / "cut")
-    s = train_lstm("test", out=cut, checkpoint_every=2, time_limit=1e-9, **kw)
+    s = _lstm(out=cut, checkpoint_every=2, time_limit=1e-9, **kw)
     assert s["stopped"] == "in epoch 1" and s["epochs"] == 0
     _, state = checkpoint.load(os.path.join(cut, "checkpoint.npz"))
     assert state["epochs_done"] == 0 and state["epoch_progress"]["windows"] == 2
@@ -458,9 +462,9 @@ def test_lstm_mid_epoch_checkpoints_resume_bit_for_bit(corpus, tmp_path, lstm_mo
         if s["stopped"].startswith("in epoch 2") and not refused:
             # weights from inside epoch 2 never stand for a 1-epoch run
             with pytest.raises(RunError, match="inside epoch 2"):
-                train_lstm("test", out=cut, resume=True, **dict(kw, max_epochs=1))
+                _lstm(out=cut, resume=True, **dict(kw, max_epochs=1))
             refused = True
-        s = train_lstm("test", out=cut, checkpoint_every=2, time_limit=1e-9, resume=True, **kw)
+        s = _lstm(out=cut, checkpoint_every=2, time_limit=1e-9, resume=True, **kw)
         calls += 1
     assert refused
     train, _, _, _ = ptb.ptb_raw_data(corpus)
@@ -475,6 +479,39 @@ def test_lstm_mid_epoch_checkpoints_resume_bit_for_bit(corpus, tmp_path, lstm_mo
                          ("peak_rss_mb", "words_per_second")} for r in rs]
     assert strip(_read(os.path.join(cut, "log.jsonl"))) == \
         strip(_read(str(tmp_path / "full" / "log.jsonl")))
+
+
+def test_lstm_resumed_inside_an_epoch_runs_on_without_checkpoint_every(corpus, tmp_path,
+                                                                        lstm_model):
+    """A mid-epoch checkpoint resumed by a plain ``--resume``: that epoch continues from the
+    checkpoint and the next one starts afresh, ending where the uninterrupted run does."""
+    kw = dict(data_dir=corpus, seed=1, quiet=True, config_overrides=TINY_LSTM, max_epochs=2,
+              evaluate_test=False)
+    _lstm(out=str(tmp_path / "full"), **kw)
+    s = _lstm(out=str(tmp_path / "cut"), checkpoint_every=2, time_limit=1e-9, **kw)
+    assert s["stopped"] == "in epoch 1"
+    s = _lstm(out=str(tmp_path / "cut"), resume=True, **kw)
+    assert s["stopped"] is None and s["epochs"] == 2
+    a, _ = checkpoint.load(str(tmp_path / "full" / "checkpoint.npz"))
+    b, _ = checkpoint.load(str(tmp_path / "cut" / "checkpoint.npz"))
+    for k in a:
+        np.testing.assert_array_equal(a[k], b[k])
+
+
+def test_lstm_resume_refuses_a_mid_epoch_checkpoint_of_other_shapes(corpus, tmp_path,
+                                                                      lstm_model):
+    """The carried state and the generator's keys of a mid-epoch checkpoint are checked
+    before a resume takes them: one of another shape is refused, naming the array."""
+    kw = dict(data_dir=corpus, seed=1, quiet=True, config_overrides=TINY_LSTM, max_epochs=1,
+              evaluate_test=False, out=str(tmp_path / "cut"))
+    s = _lstm(checkpoint_every=2, time_limit=1e-9, **kw)
+    assert s["stopped"] == "in epoch 1"
+    path = os.path.join(str(tmp_path / "cut"), "checkpoint.npz")
+    arrays, state = checkpoint.load(path)
+    arrays["progress_c"] = arrays["progress_c"][:, :1]
+    checkpoint.save(path, arrays, state)
+    with pytest.raises(checkpoint.CheckpointError, match="progress_c"):
+        _lstm(resume=True, **kw)
 
 
 def test_class_rnn_trains_and_resume_equals_uninterrupted(corpus, tmp_path):
@@ -541,3 +578,13 @@ def test_gemm_floor_counts_the_window_arithmetic():
         assert c["num_layers"] == 2
         flops = sum(2 * m * k * n * count for m, k, n, count in window_gemms(c, V))
         assert flops == 3 * (32 * B * T * H * H + 2 * B * T * H * V), name
+
+
+def test_lstm_prints_the_tutorials_lines_where_stderr_is_no_terminal(corpus, tmp_path, capsys):
+    """Not quiet, stderr captured (no terminal: the plain progress lines): the run ends and
+    prints TF's epoch and test lines (the first window used to raise AttributeError)."""
+    s = _lstm(config_overrides=TINY_LSTM, data_dir=corpus, out=str(tmp_path / "r"),
+              max_epochs=1)
+    out = capsys.readouterr().out
+    assert s["epochs"] == 1 and "Epoch: 1 Learning rate: 1.000 Train Perplexity:" in out
+    assert "Test Perplexity:" in out

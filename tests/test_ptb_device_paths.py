@@ -23,6 +23,12 @@ CFG = dict(init_scale=0.3, learning_rate=1.0, max_grad_norm=0.5, num_layers=2, n
 V = 10  # the vocabulary of helpers.write_ptb_corpus: the runs below reuse the compiled models
 
 
+def _lstm(config_overrides=None, **flags):
+    """``train_lstm`` of the test config with ``flags`` (fields of ``ptb_word_lm.Flags``)."""
+    from rnnlm.ptb_lstm.ptb_word_lm import Flags, train_lstm
+    return train_lstm(Flags("test", **flags), config_overrides)
+
+
 @pytest.fixture(scope="module", autouse=True)
 def in_float64():
     with float64():
@@ -123,7 +129,6 @@ def test_counter_masks_number_the_windows_across_epochs_and_resume_bit_for_bit(
     epochs (never the same window twice: masks of epoch 2 are not epoch 1's again), and a run
     cut into short jobs ends where the uninterrupted one does."""
     from rnnlm.ptb_lstm import model as lstm
-    from rnnlm.ptb_lstm.ptb_word_lm import train_lstm
     corpus = write_ptb_corpus(tmp_path, {"train": 30, "valid": 10, "test": 10})
     kw = dict(data_dir=corpus, seed=4, quiet=True, config_overrides=dict(CFG, max_max_epoch=2),
               max_epochs=2, evaluate_test=False, masks="counter")
@@ -134,13 +139,13 @@ def test_counter_masks_number_the_windows_across_epochs_and_resume_bit_for_bit(
         seen.append(window)
         return real(self, rng, batch_size, num_steps, window)
     monkeypatch.setattr(lstm.PTBLSTM, "dropout_args", spy)
-    train_lstm("test", out=str(tmp_path / "full"), **kw)
+    _lstm(out=str(tmp_path / "full"), **kw)
     monkeypatch.setattr(lstm.PTBLSTM, "dropout_args", real)
     assert seen[0] == 0 and seen == list(range(len(seen))) and len(seen) >= 8
     cut = str(tmp_path / "cut")
-    s = train_lstm("test", out=cut, checkpoint_every=3, time_limit=1e-9, **kw)
+    s = _lstm(out=cut, checkpoint_every=3, time_limit=1e-9, **kw)
     while s["stopped"]:
-        s = train_lstm("test", out=cut, checkpoint_every=3, time_limit=1e-9, resume=True, **kw)
+        s = _lstm(out=cut, checkpoint_every=3, time_limit=1e-9, resume=True, **kw)
     a, _ = checkpoint.load(str(tmp_path / "full" / "checkpoint.npz"))
     b, state = checkpoint.load(os.path.join(cut, "checkpoint.npz"))
     assert state["identity"]["masks"] == "counter"

@@ -27,6 +27,12 @@ TINY_LSTM = dict(init_scale=0.1, learning_rate=1.0, max_grad_norm=5, num_layers=
 SLU = ["--data", "toy", "--nhidden", "8", "--emb", "8", "--win", "3", "--quiet"]
 
 
+def _lstm(config_overrides=None, **flags):
+    """``train_lstm`` of the test config with ``flags`` (fields of ``ptb_word_lm.Flags``)."""
+    from rnnlm.ptb_lstm.ptb_word_lm import Flags, train_lstm
+    return train_lstm(Flags("test", **flags), config_overrides)
+
+
 def _ptb(folder, n=(40, 8, 8), seed=0, extra=""):
     os.makedirs(folder, exist_ok=True)
     rng = np.random.RandomState(seed)
@@ -179,13 +185,12 @@ def test_wildml_resume_refuses_another_vocabulary_or_corpus(tmp_path, capsys):
 
 
 def test_ptb_lstm_resume_refuses_other_data(tmp_path):
-    from rnnlm.ptb_lstm.ptb_word_lm import train_lstm
     a, b = _ptb(tmp_path / "a"), _ptb(tmp_path / "b", seed=1)
     kw = dict(out=str(tmp_path / "run"), max_epochs=1, quiet=True, evaluate_test=False,
               config_overrides=TINY_LSTM)
-    train_lstm("test", data_dir=a, **kw)
+    _lstm(data_dir=a, **kw)
     with pytest.raises(runsafe.RunError, match=r"data '[0-9a-f]+' -> '[0-9a-f]+'"):
-        train_lstm("test", data_dir=b, resume=True, **dict(kw, max_epochs=2))
+        _lstm(data_dir=b, resume=True, **dict(kw, max_epochs=2))
 
 
 def test_ptb_rnnlm_resume_refuses_another_hidden_and_keeps_the_checkpoint(tmp_path):

@@ -14,6 +14,8 @@ import json
 import os
 import sys
 import time
+from dataclasses import dataclass
+from typing import Optional
 
 import numpy as np
 
@@ -57,6 +59,31 @@ VARIANTS = {"scan": dict(masks="numpy", unroll=False),
             "unroll": dict(masks="numpy", unroll=True),
             "counter": dict(masks="counter", unroll=False),
             "unroll+counter": dict(masks="counter", unroll=True)}
+
+
+@dataclass
+class Timing:
+    """What each worker times (its command-line options, ``worker_args``): ``windows`` per LSTM
+    row of ``sizes`` (``big_windows`` for medium/large, default ``LSTM_WINDOWS``), each of
+    ``variants`` (``VARIANTS``), with ``profile`` the host/device split of a window, the
+    class-softmax RNN rows unless ``class_rnn_rows`` is False; PTB ids of ``data_dir``."""
+    windows: int = 30
+    data_dir: Optional[str] = None
+    sizes: tuple = ("small", "medium", "large")
+    big_windows: Optional[int] = None
+    class_rnn_rows: bool = True
+    variants: tuple = ("scan",)
+    profile: bool = False
+
+    def windows_for(self, size):
+        return self.windows if size == "small" else (self.big_windows or LSTM_WINDOWS[size])
+
+    def worker_args(self):
+        return ["--windows", str(self.windows), "--sizes", ",".join(self.sizes),
+                "--variants", ",".join(self.variants)] \
+            + (["--data-dir", self.data_dir] if self.data_dir else []) \
+            + (["--big-windows", str(self.big_windows)] if self.big_windows else []) \
+            + (["--profile"] if self.profile else [])
 
 
 def _profile(step_parts, windows):
@@ -173,17 +200,18 @@ def _torch_row(size, windows, train, vocab_size, source, profile=False):
     return row
 
 
-def peer_worker(windows=30, data_dir=None, sizes=("small",), big_windows=None, profile=False):
-    """The PyTorch peer's rows (or one row saying why there are none)."""
-    train, vocab_size, source = _data(data_dir, 200_000)
+def peer_worker(timing):
+    """The PyTorch peer's rows for ``timing`` (a ``Timing``), or one row saying why there are
+    none."""
+    train, vocab_size, source = _data(timing.data_dir, 200_000)
     try:
         from rnnlm.ptb_lstm.torch_peer import import_torch
         import_torch()
     except ImportError as exc:
         return [{"model": "LSTM", "variant": "PyTorch peer", "engine": "torch",
                  "linker": None, "floatX": "float32", "error": str(exc).split(";")[0]}]
-    return [_torch_row(size, windows if size == "small" else (big_windows or LSTM_WINDOWS[size]),
-                       train, vocab_size, source, profile) for size in sizes]
+    return [_torch_row(size, timing.windows_for(size), train, vocab_size, source,
+                       timing.profile) for size in timing.sizes]
 
 
 def window_gemms(cfg, vocab_size):
@@ -237,28 +265,28 @@ def floor_worker(sizes=("small",), vocab_size=10000, repeats=5):
     return rows
 
 
-def worker(windows=30, data_dir=None, numpy_words=20000, sizes=("small",), big_windows=None,
-           class_rnn_rows=True, variants=("scan",), profile=False):
-    """Measure in this process (engine from RNN_ENGINE, linker from RNN_LINKER); returns a
-    list of result dicts. A linker that cannot run here gives one row saying why."""
+def worker(timing, numpy_words=20000):
+    """Measure ``timing`` (a ``Timing``) in this process (engine from RNN_ENGINE, linker from
+    RNN_LINKER); returns a list of result dicts. A linker that cannot run here gives one row
+    saying why."""
     from rnnrepro.engine import NAME, VERSION, asfloat, describe, linker, set_floatx
     set_floatx("float32")
     from rnnlm.ptb_lstm import reader as ptb
     from rnnlm.toolkit.graph import ClassRNNGraph
     from rnnlm.toolkit.model import ClassRNNLM
     out = []
-    train, vocab_size, source = _data(data_dir, 200_000)
+    train, vocab_size, source = _data(timing.data_dir, 200_000)
     try:
         lk = linker("ptb-lstm")
     except ValueError as exc:
         return [{"model": "LSTM", "engine": NAME, "engine_version": VERSION,
                  "linker": os.environ.get("RNN_LINKER"), "floatX": "float32",
                  "error": str(exc)}]
-    for size in sizes:
-        n = windows if size == "small" else (big_windows or LSTM_WINDOWS[size])
-        for variant in variants:
-            out.append(_lstm_row(size, n, train, vocab_size, source, lk, variant, profile))
-    if not class_rnn_rows:
+    for size in timing.sizes:
+        for variant in timing.variants:
+            out.append(_lstm_row(size, timing.windows_for(size), train, vocab_size, source, lk,
+                                 variant, timing.profile))
+    if not timing.class_rnn_rows:
         return out
 
     # class-softmax RNN (hidden 100, 100 classes): batched graph, 20x20 windows
@@ -273,7 +301,7 @@ def worker(windows=30, data_dir=None, numpy_words=20000, sizes=("small",), big_w
     graph = ClassRNNGraph(crnn)
     compile_s = time.perf_counter() - t0
     cwins = [(x.astype(np.int64), y.astype(np.int64)) for x, y in ptb.ptb_producer(ids, 20, 20)]
-    cwins = cwins[:windows]
+    cwins = cwins[:timing.windows]
     h = [np.full((20, 100), 0.1, dtype="float32")]
 
     def crnn_step(x, y):
@@ -295,29 +323,43 @@ def worker(windows=30, data_dir=None, numpy_words=20000, sizes=("small",), big_w
     return out
 
 
-def compare(engines=("aesara", "pytensor"), windows=30, data_dir=None, out_path=None,
-            linkers=("c", "numba", "jax"), sizes=("small", "medium", "large"), big_windows=None,
-            class_rnn_rows=True, variants=("scan",), peer=False, profile=False, rounds=1,
-            floor=False):
-    """Run ``worker`` once per (engine, linker) in a subprocess, and with ``peer`` the PyTorch
-    peer in one more (with ``floor`` the GEMM-only ceiling, ``floor_worker``, in another),
-    ``rounds`` times interleaved (a noisy neighbour slows all alike); print a
-    table; write JSON and bench.md. Engines that are not installed are left out; linkers an
-    engine cannot run give a row saying why."""
+def compare(engines=("aesara", "pytensor"), linkers=("c", "numba", "jax"), timing=None,
+            peer=False, floor=False, rounds=1, out_path=None):
+    """Run ``worker`` with ``timing`` (a ``Timing``) once per (engine, linker) in a subprocess,
+    and with ``peer`` the PyTorch peer in one more (with ``floor`` the GEMM-only ceiling,
+    ``floor_worker``, in another), ``rounds`` times interleaved (a noisy neighbour slows all
+    alike); print a table; write JSON and bench.md. Engines that are not installed are left
+    out; linkers an engine cannot run give a row saying why."""
     from rnnrepro.bench import installed_engines, single_thread_env
-    rows = []
+    timing = timing or Timing()
     t_start = time.time()
-    common = ["--windows", str(windows), "--sizes", ",".join(sizes)] \
-        + (["--data-dir", data_dir] if data_dir else []) \
-        + (["--big-windows", str(big_windows)] if big_windows else []) \
-        + (["--profile"] if profile else [])
-    jobs = [(eng, lk, ["--worker", "--variants", ",".join(variants)] + common
-             + ([] if class_rnn_rows and lk == linkers[0] else ["--no-class-rnn"]))
+    common = timing.worker_args()
+    jobs = [(eng, lk, ["--worker"] + common
+             + ([] if timing.class_rnn_rows and lk == linkers[0] else ["--no-class-rnn"]))
             for eng in installed_engines(engines) for lk in linkers]
     if peer:
         jobs.append((installed_engines(engines)[0], None, ["--peer-worker"] + common))
     if floor:
         jobs.append((installed_engines(engines)[0], None, ["--floor-worker"] + common))
+    rows = _run_jobs(jobs, rounds)
+    _print_rows(rows)
+    env = single_thread_env(dict(os.environ))
+    record = {"rows": rows, "windows": timing.windows, "hardware": runlog.hardware(),
+              "accelerator": next((r["accelerator"] for r in rows if r.get("accelerator")),
+                                  None),
+              "commit": runlog.git_commit(), "threads": env["OMP_NUM_THREADS"],
+              "xla_flags": env.get("XLA_FLAGS"), "load_average": os.getloadavg(),
+              "wall_seconds": round(time.time() - t_start, 1),
+              "python": sys.version.split()[0]}
+    if out_path:
+        _write_record(out_path, record)
+    return record
+
+
+def _run_jobs(jobs, rounds):
+    """The rows of every (engine, linker, worker arguments) job, ``rounds`` times interleaved;
+    a worker that fails gives one row saying why."""
+    rows = []
     for rnd in range(rounds):
         for eng, lk, args in jobs:
             what = f"{eng}/{lk}" if lk else ("PyTorch peer" if "--peer-worker" in args
@@ -335,59 +377,63 @@ def compare(engines=("aesara", "pytensor"), windows=30, data_dir=None, out_path=
                 if "toolkit" in r["model"] and any(x["model"] == r["model"] for x in rows):
                     continue   # the numpy toolkit row is engine-independent: once
                 rows.append(dict(r, round=rnd + 1))
-    fmt = lambda r: "error: " + r["error"] if "error" in r else f"{r['words_per_second']:.0f}"
+    return rows
+
+
+def _words_per_second(r):
+    return "error: " + r["error"] if "error" in r else f"{r['words_per_second']:.0f}"
+
+
+def _print_rows(rows):
     print(f"{'model':44s} {'variant':14s} {'engine':8s} {'linker':7s} {'words/s':>10s} "
           f"{'compile s':>10s}")
     for r in rows:
         comp = f"{r['compile_seconds']:.1f}" if r.get("compile_seconds") else ""
         print(f"{r['model']:44s} {r.get('variant', ''):14s} {r['engine']:8s} "
-              f"{str(r.get('linker')):7s} {fmt(r):>10s} {comp:>10s}")
+              f"{str(r.get('linker')):7s} {_words_per_second(r):>10s} {comp:>10s}")
         prof = {k[len("profile_ms_"):]: v for k, v in r.items() if k.startswith("profile_ms_")}
         if prof:
             print("      profile ms/window: " + ", ".join(f"{k} {v:.2f}" for k, v in
                                                          prof.items()))
-    env = single_thread_env(dict(os.environ))
-    record = {"rows": rows, "windows": windows, "hardware": runlog.hardware(),
-              "accelerator": next((r["accelerator"] for r in rows if r.get("accelerator")),
-                                  None),
-              "commit": runlog.git_commit(), "threads": env["OMP_NUM_THREADS"],
-              "xla_flags": env.get("XLA_FLAGS"), "load_average": os.getloadavg(),
-              "wall_seconds": round(time.time() - t_start, 1),
-              "python": sys.version.split()[0]}
-    if out_path:
-        os.makedirs(os.path.dirname(os.path.abspath(out_path)), exist_ok=True)
-        write_text(out_path, json.dumps(record, indent=2) + "\n")
-        table = markdown_table(rows, [
-            ("model", lambda r: r["model"]), ("variant", lambda r: r.get("variant", "")),
-            ("round", lambda r: str(r.get("round", ""))),
-            ("engine", lambda r: f"{r['engine']} {r.get('engine_version', '')}"),
-            ("linker", lambda r: r.get("linker") or "-"), ("floatX", lambda r: r["floatX"]),
-            ("words / s", fmt),
-            ("ms / window", lambda r: f"{r['ms_per_window']:.0f} ({r['window']})"
-             if "ms_per_window" in r else ""),
-            ("timed windows", lambda r: str(r.get("timed_windows", windows if "error" not in r
-                                                   else ""))),
-            ("compile s", lambda r: f"{r['compile_seconds']:.1f}" if r.get("compile_seconds")
-             else ""),
-            ("profile ms: masks / call / wait", lambda r: " / ".join(
-                f"{r[k]:.2f}" for k in ("profile_ms_masks", "profile_ms_call", "profile_ms_wait")
-                if k in r))])
-        write_text(os.path.join(os.path.dirname(os.path.abspath(out_path)), "bench.md"),
-                   f"Command: `python {' '.join(sys.argv)}`  \nCommit: {record['commit']}  \n"
-                   f"Hardware: {record['hardware']}"
-                   + (f", JAX on {record['accelerator']}" if record["accelerator"] else "")
-                   + f", Python {record['python']}  \n"
-                   f"Threads: {record['threads']} (BLAS; XLA flags: {record['xla_flags']}); "
-                   f"load average (1, 5, 15 min) at the end: "
-                   + ", ".join(f"{x:.1f}" for x in record["load_average"])
-                   + f" (a shared machine: other jobs ran meanwhile); wall "
-                   f"{record['wall_seconds']:.0f} s.  \nLSTM rows: train_step words/s after one "
-                   f"warm-up window; medium and large time only the windows listed (a "
-                   f"reduced run). Compile s includes Numba/JAX's first call.\n\n{table}\n")
-    return record
+
+
+def _write_record(out_path, record):
+    """``out_path`` (the JSON record) and bench.md beside it."""
+    rows, windows = record["rows"], record["windows"]
+    os.makedirs(os.path.dirname(os.path.abspath(out_path)), exist_ok=True)
+    write_text(out_path, json.dumps(record, indent=2) + "\n")
+    table = markdown_table(rows, [
+        ("model", lambda r: r["model"]), ("variant", lambda r: r.get("variant", "")),
+        ("round", lambda r: str(r.get("round", ""))),
+        ("engine", lambda r: f"{r['engine']} {r.get('engine_version', '')}"),
+        ("linker", lambda r: r.get("linker") or "-"), ("floatX", lambda r: r["floatX"]),
+        ("words / s", _words_per_second),
+        ("ms / window", lambda r: f"{r['ms_per_window']:.0f} ({r['window']})"
+         if "ms_per_window" in r else ""),
+        ("timed windows", lambda r: str(r.get("timed_windows", windows if "error" not in r
+                                               else ""))),
+        ("compile s", lambda r: f"{r['compile_seconds']:.1f}" if r.get("compile_seconds")
+         else ""),
+        ("profile ms: masks / call / wait", lambda r: " / ".join(
+            f"{r[k]:.2f}" for k in ("profile_ms_masks", "profile_ms_call", "profile_ms_wait")
+            if k in r))])
+    write_text(os.path.join(os.path.dirname(os.path.abspath(out_path)), "bench.md"),
+               f"Command: `python {' '.join(sys.argv)}`  \nCommit: {record['commit']}  \n"
+               f"Hardware: {record['hardware']}"
+               + (f", JAX on {record['accelerator']}" if record["accelerator"] else "")
+               + f", Python {record['python']}  \n"
+               f"Threads: {record['threads']} (BLAS; XLA flags: {record['xla_flags']}); "
+               f"load average (1, 5, 15 min) at the end: "
+               + ", ".join(f"{x:.1f}" for x in record["load_average"])
+               + f" (a shared machine: other jobs ran meanwhile); wall "
+               f"{record['wall_seconds']:.0f} s.  \nLSTM rows: train_step words/s after one "
+               f"warm-up window; medium and large time only the windows listed (a "
+               f"reduced run). Compile s includes Numba/JAX's first call.\n\n{table}\n")
 
 
 def main(argv=None):
+    """``python -m rnnlm.ptb_lstm.bench --worker|--peer-worker|--floor-worker`` (``compare``'s
+    subprocesses, with ``Timing.worker_args``): report the rows."""
     p = argparse.ArgumentParser()
     p.add_argument("--worker", action="store_true")
     p.add_argument("--peer-worker", action="store_true")
@@ -400,18 +446,16 @@ def main(argv=None):
     p.add_argument("--variants", default="scan")
     p.add_argument("--profile", action="store_true")
     args = p.parse_args(argv)
-    sizes = args.sizes.split(",")
+    timing = Timing(windows=args.windows, data_dir=args.data_dir,
+                    sizes=tuple(args.sizes.split(",")), big_windows=args.big_windows,
+                    class_rnn_rows=not args.no_class_rnn,
+                    variants=tuple(args.variants.split(",")), profile=args.profile)
     if args.worker:
-        report({"rows": worker(args.windows, args.data_dir, sizes=sizes,
-                               big_windows=args.big_windows,
-                               class_rnn_rows=not args.no_class_rnn,
-                               variants=args.variants.split(","), profile=args.profile)})
+        report({"rows": worker(timing)})
     elif args.peer_worker:
-        report({"rows": peer_worker(args.windows, args.data_dir, sizes, args.big_windows,
-                                    args.profile)})
+        report({"rows": peer_worker(timing)})
     elif args.floor_worker:
-        report({"rows": floor_worker(sizes, _data(args.data_dir, 1)[1])})
-
+        report({"rows": floor_worker(timing.sizes, _data(timing.data_dir, 1)[1])})
 
 if __name__ == "__main__":
     main()

@@ -1,24 +1,28 @@
 """TF's ``ptb_word_lm.py``: ``run_epoch`` and ``main`` (``train_lstm``), plus per-epoch JSONL, a
 checkpoint every epoch, resume, and the test pass of a saved checkpoint.
 
+The run's folder (claim, resume with its checks, log, atomic checkpoint) is a
+``rnnrepro.runfolder.RunFolder``; checkpoints inside an epoch and the time limit of short jobs
+are ``shortjob.ShortJob``'s.
+
 Licence of the original: Apache License 2.0 (The TensorFlow Authors). See LICENSE.
 """
 import math
 import os
 import sys
 import time
-from types import SimpleNamespace
+from dataclasses import dataclass
+from typing import Optional
 
 import numpy as np
 
-from rnnrepro import checkpoint, runlog, runsafe
-from rnnrepro.engine import asfloat, config, describe, summary
+from rnnrepro import checkpoint, engine, runlog, runsafe
+from rnnrepro.engine import asfloat, describe, summary
 from rnnrepro.results import write_result
+from rnnrepro.runfolder import RunFolder
 
-from rnnlm.ptb_lstm import reader
-
-CKPT = "checkpoint.npz"
-LOG = "log.jsonl"
+from rnnlm.ptb_lstm import reader, shortjob
+from rnnlm.ptb_lstm.configs import CONFIGS
 
 
 def _say(msg, quiet=False):
@@ -26,79 +30,111 @@ def _say(msg, quiet=False):
         print(msg, flush=True)
 
 
+@dataclass
+class Flags:
+    """What TF's ``main`` reads from ``FLAGS`` (``--model``, ``--data_path``, ``--save_path``
+    there; ``config_name``, ``data_dir``, ``out`` here) and this command's other options, under
+    the names of ``rnnlm ptb-lstm``'s options."""
+    config_name: str = "small"
+    data_dir: Optional[str] = None
+    out: Optional[str] = None              # default runs/ptb-lstm-<config> (never results/)
+    max_epochs: Optional[int] = None       # stop after this many epochs in all (resumable)
+    seed: int = 0
+    resume: bool = False
+    overwrite: bool = False
+    quiet: bool = False
+    command: Optional[str] = None          # the command line, for the run's record
+    evaluate_test: bool = True             # --no-test: False
+    checkpoint_every: Optional[int] = None  # short jobs: shortjob.ShortJob
+    time_limit: Optional[float] = None
+    masks: str = "numpy"                   # --dropout-masks (PTBLSTM: the device path)
+    unroll: bool = False
+
+    def folder(self):
+        return self.out or os.path.join("runs", f"ptb-lstm-{self.config_name}")
+
+    def epochs(self, config):
+        """Epochs this run trains: the config's ``max_max_epoch`` or fewer (the learning-rate
+        schedule stays the config's, so a stopped run can be resumed to completion)."""
+        return config["max_max_epoch"] if self.max_epochs is None else \
+            min(self.max_epochs, config["max_max_epoch"])
+
+
+def get_config(config_name, overrides=None):
+    """TF's ``get_config``: the named configuration (``configs.CONFIGS``), with ``overrides``."""
+    return dict(CONFIGS[config_name], **(overrides or {}))
+
+
+def load_data(data_dir, config):
+    """``reader.ptb_raw_data`` of ``data_dir`` (``$PTBDATA`` or data/ptb when None), each split
+    checked for the config's windows: (data_dir, (train, valid, test, vocab))."""
+    data_dir = reader.resolve_data_dir(data_dir)
+    raw_data = reader.ptb_raw_data(data_dir)
+    reader.check_splits(data_dir, dict(zip(("train", "valid", "test", "vocab"), raw_data)),
+                        config["batch_size"], config["num_steps"])
+    return data_dir, raw_data
+
+
 # ---------------------------------------------------------------------------------------------
-# LSTM
+# the tutorial's loop
 
 
-def run_epoch(model, data, batch_size, num_steps, lr=None, rng=None, quiet=True, desc=None,
-              verbose=False, start=None, every=None, on_checkpoint=None, first_window=0,
-              run=None):
-    """``run_epoch``: perplexity exp(costs / iters), state carried window to window.
+def training_op(model, lr, rng, first_window=0):
+    """TF's ``m.train_op`` at learning rate ``lr``, as ``run_epoch``'s ``eval_op``: one SGD step
+    on window ``step`` of the epoch, with the dropout masks of the run's window
+    ``first_window + step`` (drawn from ``rng``, or in the graph from the seed and that number:
+    ``PTBLSTM.dropout_args``)."""
+    batch_size, num_steps = model.config["batch_size"], model.config["num_steps"]
+    lr = asfloat(lr)
 
-    With ``lr`` it trains (``train_step``); without it only evaluates. Returns
-    (perplexity, words, seconds), or None when ``on_checkpoint`` asked to stop.
+    def train_op(x, y, c, h, step):
+        masks = model.dropout_args(rng, batch_size, num_steps, first_window + step)
+        cost, c, h, _ = model.train_step(x, y, c, h, lr, *masks)
+        return cost, c, h
+    return train_op
 
-    Mid-epoch checkpoints (training only): every ``every`` windows ``on_checkpoint(progress)``
-    gets the epoch's progress (``windows`` done, the carried ``c``/``h``, the running
-    ``costs``/``iters``/``words``, ``seconds``) and returns True to stop here; ``start`` is such
-    a progress dict to continue from (``rng`` must then be in the state it had at that point).
-    ``first_window``: the run's number of this epoch's first window (counter-drawn dropout
-    masks are a function of the seed and that number: ``PTBLSTM.dropout_args``).
+
+def run_epoch(model, data, eval_op=None, verbose=False, bar=None):
+    """TF's ``run_epoch``: the state carried window to window, perplexity exp(costs / iters).
+
+    With ``eval_op`` (``training_op``) it trains; without it only evaluates. ``bar``: a
+    ``runlog.progress`` of the epoch. Returns (perplexity, words, seconds).
 
     The costs are read back one window late: on a GPU (JAX) reading a cost waits for its
     window, and reading the previous one instead lets the next window's dropout masks be drawn
-    on the CPU while the GPU computes. Same sum, same order.
-    """
+    on the CPU while the GPU computes. Same sum, same order."""
+    batch_size, num_steps = model.config["batch_size"], model.config["num_steps"]
+    epoch_size = reader.epoch_size(len(data), batch_size, num_steps)
+    bar = bar or runlog.progress(None, quiet=True)
+    start_time = time.perf_counter()
+    costs, iters, pending = 0.0, 0, None
     c, h = model.zero_state(batch_size)
-    costs, iters, words, done, sec0 = 0.0, 0, 0, 0, 0.0
-    if start:
-        c, h = start["c"], start["h"]
-        costs, iters, words = start["costs"], start["iters"], start["words"]
-        done, sec0 = start["windows"], start["seconds"]
-    n = reader.epoch_size(len(data), batch_size, num_steps)
-    windows = reader.ptb_producer(data, batch_size, num_steps)
-    bar = runlog.progress(None, total=n, desc=desc, quiet=quiet, unit="win", run=run)
-    bar.update(done)
-    pending = []
-
-    def settle(keep):
-        nonlocal costs
-        while len(pending) > keep:
-            costs += float(pending.pop(0))
-    t0 = time.perf_counter()
-    for step, (x, y) in enumerate(windows):
-        if step < done:
-            continue
-        if lr is None:
+    for step, (x, y) in enumerate(reader.ptb_producer(data, batch_size, num_steps)):
+        if eval_op is None:
             cost, c, h = model.evaluate(x, y, c, h)
         else:
-            masks = model.dropout_args(rng, batch_size, num_steps, first_window + step)
-            cost, c, h, _ = model.train_step(x, y, c, h, asfloat(lr), *masks)
-        pending.append(cost)
-        iters += num_steps
-        words += x.size
-        settle(1)
+            cost, c, h = eval_op(x, y, c, h, step)
+        if pending is not None:
+            costs += float(pending)
+        pending, iters = cost, iters + num_steps
         bar.update(1)
-        if bar.disable is False:
-            el = time.perf_counter() - t0 + sec0
+        wps = iters * batch_size / max(time.perf_counter() - start_time, 1e-9)
+        if getattr(bar, "disable", True) is False:   # a terminal bar: the numbers on it
             bar.set_postfix(ppl=f"{np.exp(costs / max(iters - num_steps, 1)):.1f}",
-                            wps=f"{words / max(el, 1e-9):.0f}")
-        elif verbose and n >= 10 and step % (n // 10) == 10:  # the tutorial's progress line
-            settle(0)
-            el = time.perf_counter() - t0 + sec0
-            print(f"{step * 1.0 / n:.3f} perplexity: {np.exp(costs / iters):.3f} "
-                  f"speed: {words / max(el, 1e-9):.0f} wps", flush=True)
-        if on_checkpoint is not None and every and (step + 1) % every == 0 and step + 1 < n:
-            settle(0)
-            progress = {"windows": step + 1, "c": np.asarray(c), "h": np.asarray(h),
-                        "costs": costs, "iters": iters, "words": words,
-                        "seconds": time.perf_counter() - t0 + sec0}
-            if on_checkpoint(progress):
-                bar.close()
-                return None
-    settle(0)
+                            wps=f"{wps:.0f}")
+        elif verbose and epoch_size >= 10 and step % (epoch_size // 10) == 10:
+            print(f"{step * 1.0 / epoch_size:.3f} perplexity: "
+                  f"{np.exp((costs + float(pending)) / iters):.3f} speed: {wps:.0f} wps",
+                  flush=True)
+    costs += float(pending)
     bar.close()
-    return float(np.exp(costs / iters)), words, time.perf_counter() - t0 + sec0
+    return float(np.exp(costs / iters)), iters * batch_size, time.perf_counter() - start_time
+
+
+def epoch_bar(model, data, desc, quiet, run=None):
+    """``runlog.progress`` of one ``run_epoch`` over ``data``; ``run``: (epochs done, epochs)."""
+    total = reader.epoch_size(len(data), model.config["batch_size"], model.config["num_steps"])
+    return runlog.progress(None, total=total, desc=desc, quiet=quiet, unit="win", run=run)
 
 
 def evaluate_stream(model, data, num_steps=100):
@@ -134,7 +170,7 @@ def evaluate_checkpoint(path, data_dir=None, split="test"):
                                                                             len(vocab)))
     reader.check_split(data_dir, split, {"train": train, "valid": valid, "test": test}[split],
                        vocab, 2, "one target")
-    params = {k: v for k, v in arrays.items() if k not in _EPOCH_ARRAYS}
+    params = {k: v for k, v in arrays.items() if k not in shortjob.EPOCH_ARRAYS}
     model = lstm.PTBLSTM(state["config"], len(vocab), params=params, compile_train=False)
     ppl, n, sec = evaluate_stream(model, {"train": train, "valid": valid, "test": test}[split])
     if not math.isfinite(ppl):   # finite weights that overflow: never print 'perplexity nan'
@@ -146,76 +182,50 @@ def evaluate_checkpoint(path, data_dir=None, split="test"):
             **describe("ptb-lstm")}
 
 
-def train_lstm(config_name="small", data_dir=None, out=None, max_epochs=None, resume=False,
-               seed=0, quiet=False, command=None, evaluate_test=True, config_overrides=None,
-               overwrite=False, checkpoint_every=None, time_limit=None, masks="numpy",
-               unroll=False):
-    """Train (or resume) an LSTM config on PTB; returns a summary dict.
-
-    ``max_epochs`` stops after that many epochs in total (the learning-rate schedule is still the
-    config's ``max_max_epoch`` one, so a stopped run can be resumed to completion). The run
-    folder is claimed (``rnnrepro.runsafe.claim``) and ``resume`` refuses another identity.
-
-    For jobs of limited length (a lent GPU: 10-minute commands): ``checkpoint_every`` N also
-    checkpoints every N training windows inside an epoch (the carried state, the running cost
-    and the dropout generator's state with it, so ``resume`` continues bit for bit), and
-    ``time_limit`` (seconds from the start of this call) stops the run at the first checkpoint
-    after it, with ``summary["stopped"]`` set; a later ``resume`` continues.
-
-    For a fast device path (``PTBLSTM``): ``masks="counter"`` draws the dropout masks in the
-    graph from the seed and the window number (other masks than the default numpy draw, the
-    same on every linker and device), ``unroll`` writes each window out instead of ``scan``.
-    """
-    out = out or os.path.join("runs", f"ptb-lstm-{config_name}")  # never results/
-    with runsafe.claim(out, resume=resume, overwrite=overwrite, markers=(CKPT, LOG),
-                       say=lambda m: _say(m, quiet)):
-        return _train_lstm(config_name, data_dir, out, max_epochs, resume, seed, quiet, command,
-                           evaluate_test, config_overrides, checkpoint_every, time_limit,
-                           masks, unroll)
-
-
-_RNG = "rng_keys"  # the dropout generator's state in a mid-epoch checkpoint (MT19937 keys)
-_EPOCH_ARRAYS = ("progress_c", "progress_h", _RNG)
-
-
-def _train_lstm(config_name, data_dir, out, max_epochs, resume, seed, quiet, command,
-                evaluate_test, config_overrides, checkpoint_every=None, time_limit=None,
-                masks="numpy", unroll=False):
-    """``main``: the data, the model (``init_run``), then per epoch the config's learning rate,
-    a training ``run_epoch`` and a validation one (``train_epoch``); then the test pass."""
-    t_call = time.perf_counter()
+def train_lstm(flags, config_overrides=None):
+    """TF's ``main``: the data, the model, then per epoch the config's learning rate, a
+    training ``run_epoch`` and a validation one; then the test pass (``evaluate_stream``).
+    Trains (or, with ``flags.resume``, continues) ``flags.config_name`` (its values replaced by
+    ``config_overrides``) in the run folder ``flags.folder()``; returns a summary dict."""
     from rnnlm.ptb_lstm import model as lstm
-    cfg = dict(lstm.CONFIGS[config_name])
-    cfg.update(config_overrides or {})
-    data_dir = reader.resolve_data_dir(data_dir)
-    data = dict(zip(("train", "valid", "test", "vocab"), reader.ptb_raw_data(data_dir)))
-    reader.check_splits(data_dir, data, cfg["batch_size"], cfg["num_steps"])
-    total_epochs = cfg["max_max_epoch"] if max_epochs is None else min(max_epochs,
-                                                                        cfg["max_max_epoch"])
-    run = init_run(out, config_name, cfg, data, seed, resume, command, total_epochs, quiet,
-                   masks, unroll)
-    run.total_epochs = total_epochs   # for the progress line's time left in the run
-    run.out_of_time = lambda: time_limit is not None and \
-        time.perf_counter() - t_call >= time_limit
-    stopped = None
-    for epoch in range(run.start_epoch, total_epochs):
-        if epoch > run.start_epoch and run.out_of_time():
-            stopped = f"after epoch {epoch}"
-            break
-        if not train_epoch(run, epoch, data, checkpoint_every, quiet):
-            stopped = f"in epoch {epoch + 1}"
-            break
-    records = run.log.records()
-    summary = {"epochs": len(records), "valid_perplexity": records[-1]["valid_perplexity"]
-               if records else None, "seconds": run.seconds, "out": out, "records": records,
-               "stopped": stopped}
-    if stopped:
-        _say(f"time limit: stopped {stopped} with a checkpoint in {run.ckpt_path}; continue "
-             f"with --resume", quiet)
-    if evaluate_test and records and not stopped:
-        summary.update(test_and_record(run, data["test"], data_dir, records,
-                                       summary["valid_perplexity"], quiet))
-    return summary
+    job = shortjob.ShortJob(flags.checkpoint_every, flags.time_limit)  # its clock starts now
+    config = get_config(flags.config_name, config_overrides)
+    data_dir, raw_data = load_data(flags.data_dir, config)
+    train_data, valid_data, test_data, _ = raw_data
+    epoch_size = reader.epoch_size(len(train_data), config["batch_size"], config["num_steps"])
+    max_epochs = flags.epochs(config)
+    with RunFolder(flags.folder(), resume=flags.resume, overwrite=flags.overwrite,
+                   say=lambda msg: _say(msg, flags.quiet)) as run:
+        m, state = start_run(run, flags, config, raw_data, job)
+        first, stopped = state["epochs_done"], None
+        for i in range(first, max_epochs):
+            if i > first and job.out_of_time():
+                stopped = f"after epoch {i}"
+                break
+            lr = lstm.learning_rate(config, i)
+            rng = np.random.RandomState(flags.seed * 100003 + i + 1)  # per epoch: resume-exact
+            train_op = training_op(m, lr, rng, first_window=i * epoch_size)
+            bar = epoch_bar(m, train_data, f"epoch {i + 1}", flags.quiet, run=(i, max_epochs))
+            if job.every or job.start:   # checkpoints inside the epoch (shortjob.py)
+                train = job.run_epoch(m, train_data, train_op, rng, verbose=not flags.quiet,
+                                      bar=bar, save=mid_epoch_save(run, m, state, i))
+            else:
+                train = run_epoch(m, train_data, train_op, verbose=not flags.quiet, bar=bar)
+            if train is None:
+                stopped = f"in epoch {i + 1}"
+                break
+            valid = run_epoch(m, valid_data, bar=epoch_bar(m, valid_data, "valid", flags.quiet))
+            end_epoch(run, m, state, lr, train, valid, flags.quiet)
+        records = run.log.records()
+        result = {"epochs": len(records), "valid_perplexity": records[-1]["valid_perplexity"]
+                  if records else None, "seconds": state["seconds"], "out": run.folder,
+                  "records": records, "stopped": stopped}
+        if stopped:
+            _say(f"time limit: stopped {stopped} with a checkpoint in {run.ckpt_path}; "
+                 f"continue with --resume", flags.quiet)
+        elif flags.evaluate_test and records:
+            result.update(test_and_record(run, m, state, test_data, data_dir, flags.quiet))
+    return result
 
 
 def device_path(masks="numpy", unroll=False):
@@ -225,182 +235,127 @@ def device_path(masks="numpy", unroll=False):
             **({"unroll": True} if unroll else {})}
 
 
-def init_run(out, config_name, cfg, data, seed, resume, command, total_epochs, quiet,
-             masks="numpy", unroll=False):
-    """The run's identity, log, model (compiled now, so compilation stays out of the epoch
-    times) and, with ``resume``, where the checkpoint left it (an epoch's end, or inside one:
-    the carried state, running sums and dropout generator of ``run_epoch``)."""
+def start_run(run, flags, config, raw_data, job):
+    """The model (compiled now, so compilation stays out of the epoch times) and the
+    checkpoint's state (``state["epochs_done"]``: where the loop starts); with ``resume``,
+    where the checkpoint left the run (an epoch's end, or inside one: ``job.start``)."""
     from rnnlm.ptb_lstm import model as lstm
-    train, valid, test, vocab = data["train"], data["valid"], data["test"], data["vocab"]
-    run = SimpleNamespace(out=out, config_name=config_name, cfg=cfg, seed=seed, vocab=vocab,
-                          log=runlog.JsonlLog(os.path.join(out, LOG)),
-                          ckpt_path=os.path.join(out, CKPT), start_epoch=0, seconds=0.0,
-                          partial=None)
-    run.identity = runsafe.run_identity(
-        dict(model_type="lstm", config_name=config_name, config=cfg, seed=seed,
-             **device_path(masks, unroll)),
-        data=runsafe.fingerprint(train, valid, test, vocab), model="ptb-lstm")
-    params, commands = None, []
-    ckpt_path = run.ckpt_path
-    if resume and os.path.exists(ckpt_path):
-        arrays, state = checkpoint.load(ckpt_path)
-        if state.get("model_type") != "lstm" or state.get("config_name") != config_name:
-            raise checkpoint.CheckpointError(f"{ckpt_path}: not a {config_name} LSTM checkpoint")
-        runsafe.check_resume(ckpt_path, state, run.identity)
-        checkpoint.check_contents(ckpt_path, arrays, state, expect=lstm.param_shapes(
-            cfg, len(vocab)), state_keys=("epochs_done",))
-        if state.get("epoch_progress"):
-            carried = (cfg["num_layers"], cfg["batch_size"], cfg["hidden_size"])
-            checkpoint.check_contents(ckpt_path, arrays, state, expect={
-                "progress_c": carried, "progress_h": carried, _RNG: (624,)})
-        run.start_epoch = state["epochs_done"]
-        params = {k: v for k, v in arrays.items() if k not in _EPOCH_ARRAYS}
-        run.seconds = state.get("seconds", 0.0)
-        commands = state.get("commands", [])
-        run.log.truncate_after(run.start_epoch)
-        partial = state.get("epoch_progress")
-        if partial:  # a mid-epoch checkpoint: the carried state and the running sums
-            run.partial = dict(partial, c=arrays["progress_c"], h=arrays["progress_h"],
-                               rng=arrays[_RNG])
-            _say(f"resuming {config_name} in epoch {run.start_epoch + 1} after "
-                 f"{partial['windows']} windows", quiet)
-        else:
-            _say(f"resuming {config_name} from epoch {run.start_epoch}", quiet)
-    else:
-        run.log.reset()
-    if run.partial and run.start_epoch >= total_epochs:  # weights from inside the next epoch
-        raise runsafe.RunError(f"{ckpt_path}: the checkpoint is inside epoch "
-                               f"{run.start_epoch + 1}; resume with --max-epochs above "
-                               f"{run.start_epoch} to finish it")
-    run.commands = commands + [command or " ".join(sys.argv)]
-    with runlog.compiling(quiet):  # eagerly: keeps compilation out of the epoch times
-        run.model = lstm.get_model(cfg, len(vocab), params=params, seed=seed, masks=masks,
-                                   unroll=unroll)
-        run.model.compile_for(cfg["batch_size"], cfg["num_steps"])
-    _say(f"ptb-lstm {config_name}: vocab {len(vocab)}, train {len(train)} words, "
-         f"{summary('ptb-lstm')}", quiet)
-    return run
+    vocab, name = raw_data[3], flags.config_name
+    state = {"model_type": "lstm", "config_name": name, "config": config, "epochs_done": 0,
+             "seed": flags.seed, "vocab": vocab, "seconds": 0.0,
+             "floatX": engine.config.floatX, "linker": None, "commands": [],
+             "tokenizer": "whitespace"}
+
+    def same_kind(arrays, saved):
+        if saved.get("model_type") != "lstm" or saved.get("config_name") != name:
+            raise checkpoint.CheckpointError(f"{run.ckpt_path}: not a {name} LSTM checkpoint")
+    identity = runsafe.run_identity(
+        dict(model_type="lstm", config_name=name, config=config, seed=flags.seed,
+             **device_path(flags.masks, flags.unroll)),
+        data=runsafe.fingerprint(*raw_data), model="ptb-lstm")
+    saved = run.restore(identity, expect=lstm.param_shapes(config, len(vocab)),
+                        state_keys=("epochs_done",), check=same_kind)
+    params = None
+    if saved:
+        arrays, saved_state = saved
+        job.start = shortjob.restore(run.ckpt_path, arrays, saved_state, config)
+        params = {k: v for k, v in arrays.items() if k not in shortjob.EPOCH_ARRAYS}
+        state.update({k: saved_state.get(k, state[k]) for k in ("epochs_done", "seconds",
+                                                                 "commands")})
+        run.log.truncate_after(state["epochs_done"])
+        _say(f"resuming {name} in epoch {state['epochs_done'] + 1} after "
+             f"{job.start['windows']} windows" if job.start else
+             f"resuming {name} from epoch {state['epochs_done']}", flags.quiet)
+    if job.start and state["epochs_done"] >= flags.epochs(config):  # weights from inside
+        raise runsafe.RunError(f"{run.ckpt_path}: the checkpoint is inside epoch "
+                               f"{state['epochs_done'] + 1}; resume with --max-epochs above "
+                               f"{state['epochs_done']} to finish it")
+    state["commands"] = state["commands"] + [flags.command or " ".join(sys.argv)]
+    with runlog.compiling(flags.quiet):  # eagerly: keeps compilation out of the epoch times
+        m = lstm.get_model(config, len(vocab), params=params, seed=flags.seed,
+                           masks=flags.masks, unroll=flags.unroll)
+        m.compile_for(config["batch_size"], config["num_steps"])
+    state["linker"] = m.linker
+    _say(f"ptb-lstm {name}: vocab {len(vocab)}, train {len(raw_data[0])} words, "
+         f"{summary('ptb-lstm')}", flags.quiet)
+    return m, state
 
 
-def state_record(run, epochs_done, progress=None):
-    """The checkpoint's state: where the run is and what it is (its identity)."""
-    st = {"model_type": "lstm", "config_name": run.config_name, "config": run.cfg,
-          "epochs_done": epochs_done, "seed": run.seed, "vocab": run.vocab,
-          "seconds": run.seconds, "floatX": config.floatX, "linker": run.model.linker,
-          "commands": run.commands, "tokenizer": "whitespace", "identity": run.identity}
-    if progress is not None:
-        st["epoch_progress"] = progress
-    return st
-
-
-def train_epoch(run, epoch, data, checkpoint_every, quiet):
-    """One epoch of ``main``'s loop: ``run_epoch`` on the training data at the config's learning
-    rate (mid-epoch checkpoints every ``checkpoint_every`` windows), ``run_epoch`` on the
-    validation data, the log line, the checkpoint. False when the time limit stopped it."""
-    from rnnlm.ptb_lstm import model as lstm
-    cfg, model = run.cfg, run.model
-    lr = lstm.learning_rate(cfg, epoch)
-    rng = np.random.RandomState(run.seed * 100003 + epoch + 1)  # re-derived: resume-exact
-    first_window = epoch * reader.epoch_size(len(data["train"]), cfg["batch_size"],
-                                             cfg["num_steps"])
-    start = None
-    if run.partial is not None and epoch == run.start_epoch:
-        st = rng.get_state()  # ('MT19937', keys, pos, has_gauss, cached_gaussian)
-        rng.set_state((st[0], run.partial["rng"], run.partial["rng_pos"],
-                       run.partial["rng_has_gauss"], run.partial["rng_gauss"]))
-        start = run.partial
-
-    def on_checkpoint(progress):
-        # never a diverged model in the checkpoint: the running cost covers every window
+def mid_epoch_save(run, model, state, epoch):
+    """``ShortJob.run_epoch``'s ``save``: the weights, the epoch's progress arrays and record
+    in the checkpoint (never a diverged model: the running cost covers every window)."""
+    def save(arrays, progress):
         runsafe.check_finite("the training cost", progress["costs"], epoch + 1)
-        st = rng.get_state()
-        record = {k: progress[k] for k in ("windows", "costs", "iters", "words", "seconds")}
-        record.update(rng_pos=int(st[2]), rng_has_gauss=int(st[3]), rng_gauss=float(st[4]))
-        arrays = dict(model.get_params(), progress_c=progress["c"], progress_h=progress["h"])
-        arrays[_RNG] = st[1]
-        checkpoint.save(run.ckpt_path, arrays, state_record(run, epoch, record))
-        return run.out_of_time()
+        run.save(dict(model.get_params(), **arrays),
+                 dict(state, epochs_done=epoch, epoch_progress=progress))
+    return save
 
-    result = run_epoch(model, data["train"], cfg["batch_size"], cfg["num_steps"], lr=lr,
-                       rng=rng, quiet=quiet, desc=f"epoch {epoch + 1}", verbose=not quiet,
-                       start=start, every=checkpoint_every,
-                       on_checkpoint=on_checkpoint if checkpoint_every else None,
-                       first_window=first_window,
-                       run=(epoch, getattr(run, "total_epochs", epoch + 1)))
-    if result is None:
-        return False
-    train_ppl, words, sec = result
-    valid_ppl, _, vsec = run_epoch(model, data["valid"], cfg["batch_size"], cfg["num_steps"],
-                                   quiet=quiet, desc="valid")
-    runsafe.check_finite("the training perplexity", train_ppl, epoch + 1)
-    runsafe.check_finite("the validation perplexity", valid_ppl, epoch + 1)
+
+def end_epoch(run, model, state, lr, train, valid, quiet):
+    """The end of an epoch of ``main``'s loop: the checks (never a diverged model kept), the
+    log line, the tutorial's print, the checkpoint."""
+    epoch = state["epochs_done"] + 1
+    (train_perplexity, words, sec), (valid_perplexity, _, vsec) = train, valid
+    runsafe.check_finite("the training perplexity", train_perplexity, epoch)
+    runsafe.check_finite("the validation perplexity", valid_perplexity, epoch)
     params = model.get_params()
-    runsafe.check_finite("parameter", params, epoch + 1)
-    run.seconds += sec + vsec
-    train_wps = words / sec
-    rec = {"epoch": epoch + 1, "lr": lr, "train_perplexity": train_ppl,
-           "valid_perplexity": valid_ppl, "train_seconds": round(sec, 2),
-           "valid_seconds": round(vsec, 2), "words_per_second": round(train_wps, 1),
-           "peak_rss_mb": round(runlog.peak_rss_mb(), 1)}
-    run.log.write(rec)
-    _say(f"Epoch: {epoch + 1} Learning rate: {lr:.3f} Train Perplexity: {train_ppl:.3f} "
-         f"Valid Perplexity: {valid_ppl:.3f} ({train_wps:.0f} wps)", quiet)
-    checkpoint.save(run.ckpt_path, params, state_record(run, epoch + 1))
-    return True
+    runsafe.check_finite("parameter", params, epoch)
+    state["seconds"] += sec + vsec
+    run.log.write({"epoch": epoch, "lr": lr, "train_perplexity": train_perplexity,
+                   "valid_perplexity": valid_perplexity, "train_seconds": round(sec, 2),
+                   "valid_seconds": round(vsec, 2), "words_per_second": round(words / sec, 1),
+                   "peak_rss_mb": round(runlog.peak_rss_mb(), 1)})
+    _say(f"Epoch: {epoch} Learning rate: {lr:.3f} Train Perplexity: {train_perplexity:.3f} "
+         f"Valid Perplexity: {valid_perplexity:.3f} ({words / sec:.0f} wps)", quiet)
+    state["epochs_done"] = epoch
+    run.save(params, state)
 
 
-def test_and_record(run, test, data_dir, records, valid_perplexity, quiet):
+def test_and_record(run, model, state, test_data, data_dir, quiet):
     """``main``'s test pass (batch 1, state carried: ``evaluate_stream``) and the run record;
     returns the summary's test fields."""
     from rnnlm.ptb_lstm import model as lstm
-    cfg, config_name = run.cfg, run.config_name
-    test_ppl, n, tsec = evaluate_stream(run.model, test)
-    _say(f"Test Perplexity: {test_ppl:.3f} ({n} targets, {tsec:.0f} s)", quiet)
-    wps = [r["words_per_second"] for r in records]
+    config, name, records = state["config"], state["config_name"], run.log.records()
+    test_perplexity, n, tsec = evaluate_stream(model, test_data)
+    _say(f"Test Perplexity: {test_perplexity:.3f} ({n} targets, {tsec:.0f} s)", quiet)
     done = len(records)
-    label = "full" if done >= cfg["max_max_epoch"] else \
-        f"smaller: {done} of {cfg['max_max_epoch']} epochs"
-    write_result(run.out, os.path.basename(os.path.normpath(run.out)),
-                 f"LSTM {config_name} (Zaremba et al. 2014 / TF PTB tutorial)", test_ppl,
-                 lstm.PUBLISHED.get(config_name), lstm.PUBLISHED_SOURCE, label,
-                 " ; ".join(run.commands), f"PTB simple-examples ({data_dir})", done,
-                 round(run.seconds, 1), round(float(np.median(wps)), 1),
-                 extra={"valid_perplexity": valid_perplexity, "config": cfg,
+    label = "full" if done >= config["max_max_epoch"] else \
+        f"smaller: {done} of {config['max_max_epoch']} epochs"
+    write_result(run.folder, os.path.basename(os.path.normpath(run.folder)),
+                 f"LSTM {name} (Zaremba et al. 2014 / TF PTB tutorial)", test_perplexity,
+                 lstm.PUBLISHED.get(name), lstm.PUBLISHED_SOURCE, label,
+                 " ; ".join(state["commands"]), f"PTB simple-examples ({data_dir})", done,
+                 round(state["seconds"], 1),
+                 round(float(np.median([r["words_per_second"] for r in records])), 1),
+                 extra={"valid_perplexity": records[-1]["valid_perplexity"], "config": config,
                         "peak_rss_mb": round(max([runlog.peak_rss_mb()] + [
                             r.get("peak_rss_mb", 0) for r in records]), 1)},
                  model="ptb-lstm")
-    return {"test_perplexity": test_ppl, "test_words": n}
+    return {"test_perplexity": test_perplexity, "test_words": n}
 
 
-def dry_run(config_name="small", data_dir=None, out=None, max_epochs=None, seed=0,
-            windows=2, masks="numpy", unroll=False):
+def dry_run(flags, windows=2):
     """``rnnlm ptb-lstm --dry-run``: the config's model on the first ``windows`` training
     windows, one training step and one validation pass over as many windows; writes nothing.
     Returns what a real run would do, as text."""
     from rnnlm.ptb_lstm import model as lstm
-    cfg = lstm.CONFIGS[config_name]
-    data_dir = reader.resolve_data_dir(data_dir)
-    data = dict(zip(("train", "valid", "test", "vocab"), reader.ptb_raw_data(data_dir)))
+    cfg = get_config(flags.config_name)
+    data_dir, (train, valid, _, vocab) = load_data(flags.data_dir, cfg)
     bs, ns = cfg["batch_size"], cfg["num_steps"]
-    reader.check_splits(data_dir, data, bs, ns)
-    train, valid, vocab = data["train"], data["valid"], data["vocab"]
-    few = bs * (windows * ns + 1)
-    model = lstm.get_model(cfg, len(vocab), seed=seed, masks=masks, unroll=unroll)
-    rng = np.random.RandomState(seed * 100003 + 1)
-    train_ppl, _, _ = run_epoch(model, train[:bs * (ns + 1)], bs, ns,
-                                lr=lstm.learning_rate(cfg, 0), rng=rng)
-    valid_ppl, _, _ = run_epoch(model, valid[:few], bs, ns)
-    epochs = cfg["max_max_epoch"] if max_epochs is None else min(max_epochs,
-                                                                 cfg["max_max_epoch"])
-    out = out or os.path.join("runs", f"ptb-lstm-{config_name}")  # never results/
+    model = lstm.get_model(cfg, len(vocab), seed=flags.seed, masks=flags.masks,
+                           unroll=flags.unroll)
+    rng = np.random.RandomState(flags.seed * 100003 + 1)
+    train_ppl, _, _ = run_epoch(model, train[:bs * (ns + 1)],
+                                training_op(model, lstm.learning_rate(cfg, 0), rng))
+    valid_ppl, _, _ = run_epoch(model, valid[:bs * (windows * ns + 1)])
     n = reader.epoch_size(len(train), bs, ns)
     return "\n".join([
-        f"dry run, nothing written: LSTM {config_name} ({cfg['num_layers']} x "
+        f"dry run, nothing written: LSTM {flags.config_name} ({cfg['num_layers']} x "
         f"{cfg['hidden_size']}, {ns} steps, batch {bs}, keep_prob {cfg['keep_prob']}), "
         f"vocabulary {len(vocab)}, {summary('ptb-lstm')}",
         f"one training window: perplexity {train_ppl:.2f}; validation on {windows} "
         f"window(s): perplexity {valid_ppl:.2f}",
-        f"a real run: {epochs} epoch(s) of {n} windows ({len(train)} training words), "
-        f"learning rate {cfg['learning_rate']} decayed by {cfg['lr_decay']:.4g} after epoch "
-        f"{cfg['max_epoch']}, then the test pass; into {out}/ (checkpoint.npz, log.jsonl, "
-        f"run.json)"])
+        f"a real run: {flags.epochs(cfg)} epoch(s) of {n} windows ({len(train)} training "
+        f"words), learning rate {cfg['learning_rate']} decayed by {cfg['lr_decay']:.4g} after "
+        f"epoch {cfg['max_epoch']}, then the test pass; into {flags.folder()}/ "
+        f"(checkpoint.npz, log.jsonl, run.json)"])
