@@ -4,47 +4,32 @@ device); returns what a real run would do, as text. Same code path as ``rnnslu.t
 (``train_epoch``, ``evaluate``); search and sweep try their first run's configuration and list
 the others."""
 import os
-import random
-
-import numpy as np
 
 SENTENCES = 3
 
 
 def dry_run(s, sentences=SENTENCES):
     from rnnrepro import engine
-    from .data import index_to_name
-    from .model import MODELS
-    from .train import evaluate, load_data, train_epoch
-    if s.get("floatX"):
-        engine.set_floatx(s["floatX"])
-    train_set, valid_set, _, dic = load_data(s)
-    (train_lex, _, train_y), (valid_lex, _, valid_y) = train_set, valid_set
-    np.random.seed(s["seed"])
-    random.seed(s["seed"])
-    rnn = MODELS[s["model"]](nh=s["nhidden"], nc=len(dic["labels2idx"]),
-                             ne=len(dic["words2idx"]), de=s["emb_dimension"], cs=s["win"],
-                             seed=s["seed"])
-    n = min(sentences, len(train_lex))
-    quiet = dict(s, verbose=0)
-    cost = train_epoch(rnn, quiet, [rnn.windows(x) for x in train_lex[:n]], train_y[:n],
-                       list(range(n)), s["lr"], "dry run")
-    m = min(sentences, len(valid_lex))
-    res = evaluate(rnn, [rnn.windows(x) for x in valid_lex[:m]], valid_lex[:m], valid_y[:m],
-                   index_to_name(dic["labels2idx"]), index_to_name(dic["words2idx"]),
-                   os.devnull)
+    from .train import evaluate, set_up, train_epoch
+    corpus, rnn, _ = set_up(s)   # as a run sets up: data, seeds, model
+    n = min(sentences, len(corpus.lex["train"]))
+    cost = train_epoch(rnn, dict(s, verbose=0), corpus.windows["train"][:n],
+                       corpus.y["train"][:n], list(range(n)), s["lr"], "dry run")
+    m = min(sentences, len(corpus.lex["valid"]))
+    res = evaluate(rnn, corpus.windows["valid"][:m], corpus.lex["valid"][:m],
+                   corpus.y["valid"][:m], corpus.idx2label, corpus.idx2word, os.devnull)
     data = "the toy corpus" if s["data"] == "toy" else f"ATIS fold {s['fold']}"
     how = ("per-sentence SGD" if s["regime"] == "sentence" else
            f"per-word SGD over the last {s['bs']} windows ({s.get('is13_trainer', 'word')} "
            f"trainer)")
     return "\n".join([
         f"dry run, nothing written: {s['preset']} {s['model']} (hidden {s['nhidden']}, emb "
-        f"{s['emb_dimension']}, win {s['win']}) on {data}, {len(dic['words2idx'])} words, "
-        f"{len(dic['labels2idx'])} labels ({engine.summary('rnnslu')})",
+        f"{s['emb_dimension']}, win {s['win']}) on {data}, {rnn.ne} words, {rnn.nc} labels "
+        f"({engine.summary('rnnslu')})",
         f"one pass over {n} training sentence(s): mean cost {cost:.4f}; validation on {m}: "
         f"F1 {res['f1']:.2f}",
-        f"a real run: {s['nepochs']} epoch(s) of {how} over {len(train_lex)} sentences, lr "
-        f"{s['lr']:.6g}{', decay' if s.get('decay') else ''}, seed {s['seed']}; into "
+        f"a real run: {s['nepochs']} epoch(s) of {how} over {len(corpus.lex['train'])} "
+        f"sentences, lr {s['lr']:.6g}{', decay' if s.get('decay') else ''}, seed {s['seed']}; into "
         f"{s['out']}/ (config.json, log.jsonl, checkpoint.npz, best/, best.*.txt, "
         f"result.json)"])
 

@@ -250,8 +250,7 @@ class _SLUBase:
             for name in self._window_names(int(bs)):
                 self._compile(name)
         else:
-            step = self._compile("sentence_train_normalize" if regime == "sentence" else
-                                 "word_train_normalize")
+            step = self.training_step(regime)
         classify = self._compile("classify")
         if engine.linker("rnnslu") == "c":
             return
@@ -264,6 +263,14 @@ class _SLUBase:
             pos = [0] if regime != "sentence" and self.bidirectional else []
             step(w, *pos, np.zeros(1, dtype="int32") if regime == "sentence" else 0, 0.0)
         self.set_params(saved)
+
+    def training_step(self, regime):
+        """The compiled SGD step of a training ``regime``, the embeddings renormalised after it:
+        ``"sentence"`` (rnnslu.py's ``train``: (windows, labels, lr) -> the mean sentence NLL)
+        or ``"word"`` (is13's ``train`` + ``normalize``: (window rows[, pos], label, lr) -> the
+        word's NLL; ``pos`` for a bidirectional model, see ``word_window``)."""
+        return self._compile("sentence_train_normalize" if regime == "sentence" else
+                             "word_train_normalize")
 
     def _window_name(self, L):
         if self.bidirectional:   # any window: the first word's, the others'

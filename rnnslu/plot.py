@@ -72,59 +72,70 @@ def plot_sweep(records, path, mark=PUBLISHED_SETTING, columns=3, published=None)
     for ax, (preset, model, how) in zip(axes, panels):
         rs = [r for r in records if (r["preset"], r["model"], trainer(r)) == (preset, model, how)]
         title = f"{preset} {model}" + (f" ({how} trainer)" if how == "fast" else "")
-        # a panel may pool engines (rounding differs, the SGD is the same): the engine with
-        # most runs filled, any other hollow, and named in the panel
-        groups = engine_groups(rs)
-        for k, seed in enumerate(seeds):
-            label = f"seed {seed}"
-            for g, group in enumerate(groups):
-                run = [r for r in rs if r["seed"] == seed and engine_label(r) == group]
-                if not run:
-                    continue
-                pts = [(r["fold"] if r["fold"] is not None else 0)
-                       + 0.08 * (k - (len(seeds) - 1) / 2) for r in run]
-                ax.plot(pts, [r["test_f1"] for r in run], "os^vD"[k % 5], color=f"C{k}",
-                        ls="none", mfc=None if g == 0 else "none", label=label)
-                label = None
-        f1 = [r["test_f1"] for r in rs if r["test_f1"] is not None]
-        if f1:
-            ax.axhline(sum(f1) / len(f1), color="gray", ls="--", lw=1, label="mean")
-        pub = (published or {}).get((preset, model, how))
-        if pub is not None:
-            ax.axhline(pub, color="k", ls=":", lw=1.3, label="published test F1 (one run)")
-            ax.annotate(f"published {pub}", (0.02, pub), xycoords=("axes fraction", "data"),
-                        fontsize=7, va="bottom")
-        for k, r in enumerate(rs):
-            if r["fold"] == mark["fold"] and r["seed"] == mark["seed"]:
-                x = r["fold"] + 0.08 * (seeds.index(r["seed"]) - (len(seeds) - 1) / 2)
-                ax.plot([x], [r["test_f1"]], "o", ms=14, mfc="none", mec="k",
-                        label=f"fold {mark['fold']}, seed {mark['seed']} (published setting)")
-                marked.append((title, r["test_f1"]))
-        folds = sorted({r["fold"] for r in rs if r["fold"] is not None})
-        ax.set_xlim(min(folds or [0]) - 0.5, max(folds or [0]) + 0.5)
-        ax.set_xticks(folds or [0])
-        ax.set_xticklabels([str(f) for f in folds] or ["toy"])
-        xlabel = "ATIS fold" if folds else "toy corpus"
-        if len(groups) > 1:
-            xlabel += f"\nfilled: {groups[0]}\nhollow: {'; '.join(map(str, groups[1:]))}"
-        ax.set_xlabel(xlabel, fontsize=None if len(groups) == 1 else 8)
         ax.set_title(title)
-        ax.grid(alpha=.3)
+        marked += [(title, f1) for f1 in _panel(ax, rs, seeds, mark,
+                                                (published or {}).get((preset, model, how)))]
     for ax in axes[::ncols]:
         ax.set_ylabel("test F1 (conlleval)\nat the best valid epoch")
-    # one legend for all panels, below them, where it hides no run
-    legend = {}
-    for ax in axes[:len(panels)]:
-        for handle, label in zip(*ax.get_legend_handles_labels()):
-            legend.setdefault(label, handle)
-    # as many entries to a row as the panels' width holds (one panel: two to a row)
-    per_row = min(len(legend), 2 if ncols == 1 else 3 * ncols)
-    rows = -(-len(legend) // per_row)
-    fig.legend(legend.values(), legend.keys(), loc="lower center", ncol=per_row, fontsize=8,
-               frameon=False)
+    rows = _legend(fig, axes[:len(panels)], ncols)
     fig.tight_layout(rect=(0, 0.3 * rows / (3.6 * nrows), 1, 1))
     try:
         save_figure(fig, path, option="--out")   # atomic; never over a file not a picture
     finally:
         plt.close(fig)
     return path, marked
+
+
+def _panel(ax, rs, seeds, mark, pub):
+    """One panel of ``plot_sweep``: the runs ``rs`` by fold and seed, their mean, the published
+    F1 ``pub`` (None: none); returns the test F1 of the runs ringed at ``mark``."""
+    # a panel may pool engines (rounding differs, the SGD is the same): the engine with
+    # most runs filled, any other hollow, and named in the panel
+    groups = engine_groups(rs)
+    x = lambda r: (r["fold"] if r["fold"] is not None else 0) \
+        + 0.08 * (seeds.index(r["seed"]) - (len(seeds) - 1) / 2)
+    for k, seed in enumerate(seeds):
+        label = f"seed {seed}"
+        for g, group in enumerate(groups):
+            run = [r for r in rs if r["seed"] == seed and engine_label(r) == group]
+            if not run:
+                continue
+            ax.plot([x(r) for r in run], [r["test_f1"] for r in run], "os^vD"[k % 5],
+                    color=f"C{k}", ls="none", mfc=None if g == 0 else "none", label=label)
+            label = None
+    f1 = [r["test_f1"] for r in rs if r["test_f1"] is not None]
+    if f1:
+        ax.axhline(sum(f1) / len(f1), color="gray", ls="--", lw=1, label="mean")
+    if pub is not None:
+        ax.axhline(pub, color="k", ls=":", lw=1.3, label="published test F1 (one run)")
+        ax.annotate(f"published {pub}", (0.02, pub), xycoords=("axes fraction", "data"),
+                    fontsize=7, va="bottom")
+    marked = []
+    for r in rs:
+        if r["fold"] == mark["fold"] and r["seed"] == mark["seed"]:
+            ax.plot([x(r)], [r["test_f1"]], "o", ms=14, mfc="none", mec="k",
+                    label=f"fold {mark['fold']}, seed {mark['seed']} (published setting)")
+            marked.append(r["test_f1"])
+    folds = sorted({r["fold"] for r in rs if r["fold"] is not None})
+    ax.set_xlim(min(folds or [0]) - 0.5, max(folds or [0]) + 0.5)
+    ax.set_xticks(folds or [0])
+    ax.set_xticklabels([str(f) for f in folds] or ["toy"])
+    xlabel = "ATIS fold" if folds else "toy corpus"
+    if len(groups) > 1:
+        xlabel += f"\nfilled: {groups[0]}\nhollow: {'; '.join(map(str, groups[1:]))}"
+    ax.set_xlabel(xlabel, fontsize=None if len(groups) == 1 else 8)
+    ax.grid(alpha=.3)
+    return marked
+
+
+def _legend(fig, axes, ncols):
+    """One legend for all panels, below them, where it hides no run; returns its rows."""
+    legend = {}
+    for ax in axes:
+        for handle, label in zip(*ax.get_legend_handles_labels()):
+            legend.setdefault(label, handle)
+    # as many entries to a row as the panels' width holds (one panel: two to a row)
+    per_row = min(len(legend), 2 if ncols == 1 else 3 * ncols)
+    fig.legend(legend.values(), legend.keys(), loc="lower center", ncol=per_row, fontsize=8,
+               frameon=False)
+    return -(-len(legend) // per_row)

@@ -345,15 +345,14 @@ def _joined(values):
 
 
 def results_record(sources, run_id, what, command, published=None, published_source=None,
-                   note=None, expected_runs=None, records=None):
+                   note=None, expected_runs=None):
     """A ``results/<id>/run.json`` record for one preset/model/trainer pooled from
     ``sources`` (a sweep folder or a list of sweep folders and earlier records): the mean test
     F1 as the value, with its sample std, min-max, the folds and seeds, and each run's scores.
-    Provenance (commit, hardware, engine, floatX) is each run's own (``pooled_records``;
-    ``records``: those already read)."""
+    Provenance (commit, hardware, engine, floatX) is each run's own (``pooled_records``)."""
     if isinstance(sources, str):
         sources = [sources]
-    records = pooled_records(sources) if records is None else records
+    records = pooled_records(sources)
     rows = summarize(records)
     if len(rows) != 1:
         raise SweepError(f"{', '.join(sources)}: hold {len(rows)} preset/model/trainer groups; "
@@ -394,8 +393,9 @@ def write_sweep_record(sources, folder, run_id, what, command, overwrite=False, 
     (its runs pooled into the new record) or holds the same runs is updated without it."""
     from rnnrepro.results import same_files, write_record_folder
     sources = [sources] if isinstance(sources, str) else list(sources)
-    records = pooled_records(sources)   # read before anything in folder is replaced
-    rec = results_record(sources, run_id, what, command, records=records, **kw)
+    # both read before anything in folder is replaced
+    rec = results_record(sources, run_id, what, command, **kw)
+    records = pooled_records(sources)
     rows = "".join(json.dumps(r) + "\n" for r in records)
     pooled = any(os.path.isdir(src) and os.path.isdir(folder) and os.path.samefile(src, folder)
                  for src in sources)

@@ -21,10 +21,12 @@ Licences of the originals: is13's ``examples/*-forward.py`` are CC BY-NC 4.0; de
 """
 import os
 import random
+from dataclasses import dataclass
 
 import numpy as np
 
 from rnnrepro import checkpoint, engine, runsafe
+from rnnrepro.runfolder import RunFolder
 from rnnrepro.files import naming, write_json
 from rnnrepro.runlog import JsonlLog, Timer, compiling, git_commit, hardware, peak_rss_mb, \
     progress
@@ -118,7 +120,7 @@ def train_epoch(rnn, s, train_windows, train_y, order, clr, desc, run=None):
     time left in the run too."""
     costs = []
     if s["regime"] == "sentence":
-        step = rnn._compile("sentence_train_normalize")
+        step = rnn.training_step("sentence")
         for i in progress(order, desc=desc, quiet=not s["verbose"], unit="sent", run=run):
             costs.append(step(train_windows[i], train_y[i], clr))
     elif s.get("is13_trainer", "word") == "fast":
@@ -126,14 +128,14 @@ def train_epoch(rnn, s, train_windows, train_y, order, clr, desc, run=None):
         for i in progress(order, desc=desc, quiet=not s["verbose"], unit="sent", run=run):
             costs.extend(rnn.sentence_words_train(train_windows[i], train_y[i], clr, s["bs"]))
     elif rnn.bidirectional:  # "word": is13's loop, each word's window reaching past it too
-        step = rnn._compile("word_train_normalize")
+        step = rnn.training_step("word")
         for i in progress(order, desc=desc, quiet=not s["verbose"], unit="sent", run=run):
             w, n = train_windows[i], len(train_y[i])
             for t, label in enumerate(train_y[i]):
                 lo, hi = rnn.word_window(t, n, s["bs"])
                 costs.append(step(w[lo:hi], t - lo, int(label), clr))
     else:  # "word": is13's loop, one compiled call per word (the reference)
-        step = rnn._compile("word_train_normalize")
+        step = rnn.training_step("word")
         for i in progress(order, desc=desc, quiet=not s["verbose"], unit="sent", run=run):
             for word_batch, label in zip(minibatch(train_windows[i], s["bs"]), train_y[i]):
                 costs.append(step(word_batch, int(label), clr))
@@ -164,129 +166,148 @@ def _snapshot(rnn):
 
 # keys ``main`` adds to ``s`` (results, provenance): not part of the run's identity
 RESULT_KEYS = ("be", "vf1", "tf1", "vp", "vr", "tp", "tr", "epochs_run")
+SPLITS = ("train", "valid", "test")
 
 
-def main(s, resume=False, overwrite=False):
-    """Train with early stopping on validation F1 (the tutorials' ``main``); returns
-    ``(s, rnn)``. The run folder ``s['out']`` is locked for the run; a run already there is
-    refused unless ``resume`` (same identity only) or ``overwrite``."""
-    with runsafe.claim(s["out"], resume=resume, overwrite=overwrite,
-                       say=lambda m: _say(s, m)):
-        return _train(s, resume)
+@dataclass
+class Corpus:
+    """The three splits by name (``lex``: sentences, ``y``: their labels, ``windows``: their
+    context windows, built once per run) and the dicts' index -> name maps."""
+    lex: dict
+    y: dict
+    windows: dict
+    idx2label: dict
+    idx2word: dict
 
 
-def _train(s, resume):
+def set_up(s):
+    """rnnslu.py's set-up: the data, the seeds, the model; returns ``(corpus, rnn, identity)``
+    (``identity``: what a resumed run must share with this one)."""
     if s.get("floatX"):
         engine.set_floatx(s["floatX"])
     train_set, valid_set, test_set, dic = load_data(s)
-    idx2label = index_to_name(dic["labels2idx"])
-    idx2word = index_to_name(dic["words2idx"])
-    train_lex, _, train_y = train_set
-    valid_lex, _, valid_y = valid_set
-    test_lex, _, test_y = test_set
     # Sizes from the dicts. (rnnslu.py counted the *distinct indices used* in the data, which
     # undercounts whenever a label never occurs; is13 used the dicts, as we do.)
     vocsize, nclasses = len(dic["words2idx"]), len(dic["labels2idx"])
     identity = runsafe.run_identity(
         s, data=runsafe.fingerprint(train_set, valid_set, test_set, dic), ignore=RESULT_KEYS,
         model="rnnslu")
-
-    folder = s["out"]
-    os.makedirs(folder, exist_ok=True)
-    ckpt_path = os.path.join(folder, "checkpoint.npz")
-    log = JsonlLog(os.path.join(folder, "log.jsonl"))
-
     np.random.seed(s["seed"])
     random.seed(s["seed"])
     rnn = MODELS[s["model"]](nh=s["nhidden"], nc=nclasses, ne=vocsize,
                              de=s["emb_dimension"], cs=s["win"], seed=s["seed"],
                              **model_options(s))
+    lex = {name: split[0] for name, split in zip(SPLITS, (train_set, valid_set, test_set))}
+    y = {name: split[2] for name, split in zip(SPLITS, (train_set, valid_set, test_set))}
+    windows = {name: [rnn.windows(x) for x in lex[name]] for name in SPLITS}
+    corpus = Corpus(lex, y, windows, index_to_name(dic["labels2idx"]),
+                    index_to_name(dic["words2idx"]))
+    return corpus, rnn, identity
 
+
+def restore(run, s, rnn, identity, n_train):
+    """The training state ``st`` and the best parameters (None: no best yet): a fresh run's,
+    or with ``--resume`` the checkpoint's, after ``run.restore``'s checks and ours: written
+    for this model and regime, its best parameters (if any yet) of this model's shapes, every
+    key of the training state there."""
     st = dict(epoch=0, clr=s["lr"], best_f1=-np.inf, be=-1, aliased=False, done=False,
-              order=list(range(len(train_lex))), best={})
-    best_params = None
-    if resume and os.path.exists(ckpt_path):
-        # what this configuration needs: every parameter, of its shape (the best model's, if
-        # there is one yet, likewise), and the training state
-        shapes = {k: v.shape for k, v in rnn.get_params().items()}
-        arrays, saved = checkpoint.load(ckpt_path, {"param/" + k: v for k, v in shapes.items()},
-                                        state_keys=("config", "train_state"))
+              order=list(range(n_train)), best={})
+    shapes = {k: v.shape for k, v in rnn.get_params().items()}
+
+    def check(arrays, saved):
+        checkpoint.check_contents(run.ckpt_path, arrays, saved,
+                                  state_keys=("config", "train_state"))
         if any(k.startswith("best/") for k in arrays):
-            checkpoint.check_contents(ckpt_path, arrays, saved,
+            checkpoint.check_contents(run.ckpt_path, arrays, saved,
                                       {"best/" + k: v for k, v in shapes.items()})
         missing = [k for k in st if k not in saved["train_state"]]
         if missing:
-            raise checkpoint.CheckpointError(f"{ckpt_path}: its training state lacks "
+            raise checkpoint.CheckpointError(f"{run.ckpt_path}: its training state lacks "
                                              f"{', '.join(missing)}")
         if not isinstance(saved["config"], dict) or saved["config"].get("model") != s["model"] \
                 or saved["config"].get("regime") != s["regime"]:
             raise checkpoint.CheckpointError(
-                f"{ckpt_path}: written by a different configuration; use another --out")
-        runsafe.check_resume(ckpt_path, saved, identity)
-        st = saved["train_state"]
-        rnn.set_params({k[len("param/"):]: v for k, v in arrays.items() if k.startswith("param/")})
-        best_params = {k[len("best/"):]: v for k, v in arrays.items() if k.startswith("best/")} or None
-        log.truncate_after(st["epoch"] - 1)
-        _say(s, f"resuming {folder} at epoch {st['epoch']} (lr {st['clr']:.6g})")
-    else:
-        log.reset()
-    windows = {name: [rnn.windows(x) for x in lex] for name, lex in
-               (("train", train_lex), ("valid", valid_lex), ("test", test_lex))}
-    s.setdefault("commit", git_commit())   # the code this run started from
-    write_json(os.path.join(folder, "config.json"), dict(s, **engine.describe("rnnslu")),
-               indent=1)
+                f"{run.ckpt_path}: written by a different configuration; use another --out")
 
-    with compiling(quiet=not s["verbose"]):  # eagerly: keeps compilation out of epoch times
-        rnn.compile_training(s["regime"], s.get("is13_trainer", "word"), s["bs"])
-    for e in range(st["epoch"], s["nepochs"]):
-        if st["done"]:
-            break
-        # shuffle (faithful: same seed every epoch, applied to the current order)
-        order = st["order"]
-        shuffle([order], s["seed"])
-        with Timer() as t_train:
-            cost = train_epoch(rnn, s, windows["train"], train_y, order, st["clr"], f"epoch {e}",
-                               run=(e, s["nepochs"]))
-        runsafe.check_finite("the training cost", cost, e)
-        runsafe.check_finite("parameter", rnn.get_params(), e)
-        _say(s, f"[learning] epoch {e} >> 100.00% completed in {t_train.seconds:.2f} (sec) <<")
-        with Timer() as t_eval:
-            res_test = evaluate(rnn, windows["test"], test_lex, test_y, idx2label, idx2word,
-                                os.path.join(folder, "current.test.txt"))
-            res_valid = evaluate(rnn, windows["valid"], valid_lex, valid_y, idx2label, idx2word,
-                                 os.path.join(folder, "current.valid.txt"))
-        lr_used = st["clr"]
-        if res_valid["f1"] > st["best_f1"]:
-            best_params = _snapshot(rnn)
-            rnn.save(os.path.join(folder, "best"))
-            st["best_f1"], st["be"], st["aliased"] = res_valid["f1"], e, False
-            st["best"] = dict(vf1=res_valid["f1"], vp=res_valid["p"], vr=res_valid["r"],
-                              tf1=res_test["f1"], tp=res_test["p"], tr=res_test["r"])
-            _say(s, "NEW BEST: epoch", e, "valid F1", res_valid["f1"], "best test F1", res_test["f1"])
-            for split in ("test", "valid"):
-                os.replace(os.path.join(folder, f"current.{split}.txt"),
-                           os.path.join(folder, f"best.{split}.txt"))
-        if decay_step(st, e, s["decay"], s["reset"]):
-            rnn.set_params(best_params)
-        if st["clr"] < 1e-5:
-            st["done"] = True
-        st["epoch"] = e + 1
-        log.write(dict(epoch=e, lr=lr_used, train_nll=cost,
-                       valid=res_valid, test=res_test, best_epoch=st["be"],
-                       train_seconds=round(t_train.seconds, 3),
-                       eval_seconds=round(t_eval.seconds, 3),
-                       peak_rss_mb=round(peak_rss_mb(), 1)))
-        arrays = {"param/" + k: v for k, v in rnn.get_params().items()}
-        arrays.update({"best/" + k: v for k, v in (best_params or {}).items()})
-        checkpoint.save(ckpt_path, arrays, dict(config=s, train_state=st, identity=identity))
+    saved = run.restore(identity, expect={"param/" + k: v for k, v in shapes.items()},
+                        check=check)
+    if saved is None:
+        return st, None
+    arrays, state = saved
+    st = state["train_state"]
+    rnn.set_params({k[len("param/"):]: v for k, v in arrays.items() if k.startswith("param/")})
+    best_params = {k[len("best/"):]: v for k, v in arrays.items() if k.startswith("best/")}
+    run.log.truncate_after(st["epoch"] - 1)
+    _say(s, f"resuming {run.folder} at epoch {st['epoch']} (lr {st['clr']:.6g})")
+    return st, best_params or None
 
+
+def main(s, resume=False, overwrite=False):
+    """Train with early stopping on validation F1 (rnnslu.py's ``main``; is13's loop is the
+    same with a per-word ``train_epoch``); returns ``(s, rnn)``. The run folder ``s['out']`` is
+    held for the run (``RunFolder``): a run already there is refused unless ``resume`` (same
+    identity only) or ``overwrite``."""
+    with RunFolder(s["out"], resume=resume, overwrite=overwrite,
+                   say=lambda m: _say(s, m)) as run:
+        corpus, rnn, identity = set_up(s)
+        st, best_params = restore(run, s, rnn, identity, len(corpus.lex["train"]))
+        s.setdefault("commit", git_commit())   # the code this run started from
+        write_json(run.path("config.json"), dict(s, **engine.describe("rnnslu")), indent=1)
+        with compiling(quiet=not s["verbose"]):  # eagerly: keeps compilation out of epoch times
+            rnn.compile_training(s["regime"], s.get("is13_trainer", "word"), s["bs"])
+        for e in range(st["epoch"], s["nepochs"]):
+            if st["done"]:   # a resumed run that had stopped
+                break
+            # shuffle (faithful: same seed every epoch, applied to the current order)
+            shuffle([st["order"]], s["seed"])
+            with Timer() as t_train:
+                cost = train_epoch(rnn, s, corpus.windows["train"], corpus.y["train"],
+                                   st["order"], st["clr"], f"epoch {e}", run=(e, s["nepochs"]))
+            runsafe.check_finite("the training cost", cost, e)
+            runsafe.check_finite("parameter", rnn.get_params(), e)
+            _say(s, f"[learning] epoch {e} >> 100.00% completed in {t_train.seconds:.2f} (sec) <<")
+            with Timer() as t_eval:   # test, then valid
+                res_test, res_valid = (evaluate(
+                    rnn, corpus.windows[split], corpus.lex[split], corpus.y[split],
+                    corpus.idx2label, corpus.idx2word, run.path(f"current.{split}.txt"))
+                    for split in ("test", "valid"))
+            lr_used = st["clr"]
+            if res_valid["f1"] > st["best_f1"]:
+                best_params = _snapshot(rnn)   # rnnslu.py: best_rnn = copy.deepcopy(rnn)
+                rnn.save(run.path("best"))
+                st["best_f1"], st["be"], st["aliased"] = res_valid["f1"], e, False
+                st["best"] = dict(vf1=res_valid["f1"], vp=res_valid["p"], vr=res_valid["r"],
+                                  tf1=res_test["f1"], tp=res_test["p"], tr=res_test["r"])
+                _say(s, "NEW BEST: epoch", e, "valid F1", res_valid["f1"], "best test F1",
+                     res_test["f1"])
+                for split in ("test", "valid"):
+                    os.replace(run.path(f"current.{split}.txt"), run.path(f"best.{split}.txt"))
+            if decay_step(st, e, s["decay"], s["reset"]):
+                rnn.set_params(best_params)
+            if st["clr"] < 1e-5:
+                st["done"] = True
+            st["epoch"] = e + 1
+            run.log.write(dict(epoch=e, lr=lr_used, train_nll=cost, valid=res_valid,
+                               test=res_test, best_epoch=st["be"],
+                               train_seconds=round(t_train.seconds, 3),
+                               eval_seconds=round(t_eval.seconds, 3),
+                               peak_rss_mb=round(peak_rss_mb(), 1)))
+            arrays = {"param/" + k: v for k, v in rnn.get_params().items()}
+            arrays.update({"best/" + k: v for k, v in (best_params or {}).items()})
+            run.save(arrays, dict(config=s, train_state=st))
+        return finish(s, st, run.folder), rnn
+
+
+def finish(s, st, folder):
+    """``s`` with the best epoch's scores (rnnslu.py's ``param['be']``, ``['vf1']``, ...) and
+    the number of epochs run; prints rnnslu.py's last line."""
     b = st["best"]
     s.update(be=st["be"], vf1=b.get("vf1"), tf1=b.get("tf1"), vp=b.get("vp"), vr=b.get("vr"),
              tp=b.get("tp"), tr=b.get("tr"), epochs_run=st["epoch"])
     # (is13's scripts printed the *last* epoch's scores on this line; we print the best ones)
     _say(s, "BEST RESULT: epoch", st["be"], "valid F1", b.get("vf1"), "best test F1",
          b.get("tf1"), "with the model", folder)
-    return s, rnn
+    return s
 
 
 def write_result(s):

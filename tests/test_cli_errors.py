@@ -304,6 +304,12 @@ CKPT_CASES = {
                                                                if k != "train_state"})),
                        "lacks train_state"),
     "truncated": (lambda p: os.truncate(p, 200), "unreadable checkpoint"),
+    "train state lacks a key": (lambda p: _rewrite(p, lambda a, s: (a, dict(s, train_state={
+        k: v for k, v in s["train_state"].items() if k != "clr"}))),
+        "training state lacks clr"),
+    "another model's": (lambda p: _rewrite(p, lambda a, s: (a, dict(s, config=dict(
+        s["config"], model="jordan"), identity=dict(s["identity"], model="jordan")))),
+        "written by a different configuration"),
 }
 
 

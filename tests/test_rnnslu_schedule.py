@@ -165,6 +165,8 @@ def test_is13_resume_equals_uninterrupted(tmp_path, small_data, model, trainer):
     kw = dict(preset="is13", model=model, bs=3, is13_trainer=trainer)
     straight, m1 = _main(tmp_path, "a", nepochs=3, **kw)
     _main(tmp_path, "b", nepochs=1, **kw)
+    with open(tmp_path / "b" / "log.jsonl", "a") as f:   # killed after the log, before the
+        f.write(json.dumps({"epoch": 1}) + "\n")          # checkpoint: the record is dropped
     resumed, m2 = _main(tmp_path, "b", nepochs=3, resume=True, **kw)
     for k, v in m1.items():
         np.testing.assert_array_equal(v, m2[k], err_msg=k)

@@ -127,3 +127,20 @@ def test_every_model_is_a_command_choice_and_only_bidirectional_ones_take_bi_com
         make_config("is13", model="elman", bi_combine="aligned")
     with pytest.raises(ValueError, match="bi_combine must be"):
         make_config("is13", model="bi-elman", bi_combine="sideways")
+
+
+def test_dry_run_builds_the_model_a_run_builds(monkeypatch):
+    """The dry run built its own model and left out a bidirectional model's bi_combine (it
+    tried 'shifted' when the run would train 'aligned'); now it sets up as a run does."""
+    from rnnslu import train
+    from rnnslu.dryrun import dry_run
+    seen, real = [], dict(train.MODELS)
+
+    def spy(kind):
+        def make(**kw):
+            seen.append(kw.get("combine"))
+            return real[kind](**kw)
+        return make
+    monkeypatch.setattr(train, "MODELS", {k: spy(k) for k in real})
+    out = dry_run(make_config(**dict(SMALL, model="bi-elman", bi_combine="aligned")), 2)
+    assert seen == ["aligned"] and "one pass over 2 training sentence(s)" in out
