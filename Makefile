@@ -36,7 +36,7 @@ demo: setup
 	$(BIN)/rnnslu train --data toy --plot --overwrite
 	$(BIN)/python scripts/toy_text.py -o runs/toy-text.txt
 	$(BIN)/rnnlm train --corpus ptb --path runs/toy-text.txt --model rnn-numpy --hidden-dim 20 \
-	  --learning-rate 0.02 --nepoch 8 --evaluate-loss-after 1 --out-dir $(DEMO_LM) --overwrite
+	  --learning-rate 0.02 --epochs 8 --evaluate-loss-after 1 --out $(DEMO_LM) --overwrite
 	@echo "language model in $(DEMO_LM); try:"
 	@echo "  $(BIN)/rnnlm generate $(DEMO_LM)/checkpoint.npz -n 3"
 	@echo "  $(BIN)/rnnlm score $(DEMO_LM)/checkpoint.npz \"show flights from boston to denver\""

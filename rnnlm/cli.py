@@ -6,7 +6,7 @@ Examples::
 
     rnnlm preprocess --corpus ptb --data-dir ../shared/data
     rnnlm train --corpus ptb --data-dir ../shared/data --model rnn-numpy --hidden-dim 100 \\
-        --head 100 --nepoch 10 --evaluate-loss-after 1 --out-dir runs/part2
+        --head 100 --epochs 10 --evaluate-loss-after 1 --out runs/part2
     rnnlm generate runs/part2/checkpoint.npz -n 5
     rnnlm score runs/part2/checkpoint.npz "the company said it expects"
     rnnlm ngram --order 5 --min-count 3=1 4=1 --data-dir ../shared/data --out runs/kn5
@@ -235,7 +235,7 @@ def _ptb_common(p):
     p.add_argument("--seed", type=seed_int, default=None,
                    help="initial weights and dropout (default 0 for ptb-lstm; 1 for ptb-rnnlm, "
                         "the toolkit's -rand-seed)")
-    p.add_argument("--floatx", choices=("float32", "float64"), default=None,
+    p.add_argument("--floatX", choices=("float32", "float64"), default=None,
                    help="float type (default: $RNN_FLOATX, else float32 for ptb-lstm; the "
                         "ptb-rnnlm toolkit trainer always computes in float64 like the toolkit)")
     p.add_argument("--quiet", action="store_true", help="no progress bars or per-epoch lines")
@@ -250,7 +250,7 @@ def add_subcommands(subparsers):
     p = subparsers.add_parser("ptb-lstm", help="Zaremba LSTM on PTB (TF tutorial configs)")
     p.add_argument("--config", choices=sorted(CONFIGS), default="small",
                    help="the tutorial's SmallConfig, MediumConfig, LargeConfig or TestConfig")
-    p.add_argument("--max-epochs", type=positive_int, default=None,
+    p.add_argument("--epochs", dest="max_epochs", type=positive_int, default=None,
                    help="stop after this many epochs (default: the config's max_max_epoch)")
     p.add_argument("--linker", choices=("c", "numba", "jax"), default=None, help=LINKER_HELP)
     p.add_argument("--checkpoint-every", type=positive_int, default=None, metavar="N",
@@ -278,7 +278,7 @@ def add_subcommands(subparsers):
                    help="the PTB split to evaluate (default test)")
     p.add_argument("--data-dir", default=None, help="PTB folder (as for ptb-lstm)")
     p.add_argument("--linker", choices=("c", "numba", "jax"), default=None, help=LINKER_HELP)
-    p.add_argument("--floatx", choices=("float32", "float64"), default=None,
+    p.add_argument("--floatX", choices=("float32", "float64"), default=None,
                    help="float type (default: $RNN_FLOATX, else float32)")
     p.add_argument("--json", action="store_true", help="print the result as one JSON line")
     p.set_defaults(func=cmd_ptb_eval)
@@ -316,7 +316,7 @@ def add_subcommands(subparsers):
                         "scripts/bench_toolkit.py) or python (the readable numpy loop); the same "
                         "numbers to rounding in the last bits; default numba where installed, "
                         "else python")
-    p.add_argument("--max-epochs", type=positive_int, default=None,
+    p.add_argument("--epochs", dest="max_epochs", type=positive_int, default=None,
                    help="stop after this many epochs even if the schedule has not ended")
     p.add_argument("--train-words", type=positive_int, default=None,
                    help="train on the first N training words only (a labelled smaller run)")
@@ -380,9 +380,9 @@ def add_subcommands(subparsers):
 
 
 def _set_floatx(args, default):
-    """--floatx, else $RNN_FLOATX, else the command's default."""
+    """--floatX, else $RNN_FLOATX, else the command's default."""
     from rnnrepro.engine import set_floatx
-    set_floatx(args.floatx or os.environ.get("RNN_FLOATX") or default)
+    set_floatx(args.floatX or os.environ.get("RNN_FLOATX") or default)
 
 
 def cmd_ptb_lstm(args):
@@ -525,7 +525,7 @@ def build_parser():
                     help="RNNTheano: keep the dV terms of outputs outside the truncation window")
     pt.add_argument("--learning-rate", type=positive_float, default=None, help="default 0.005 (RNN), 0.001 (GRU)")
     pt.add_argument("--decay", type=nonnegative_float, default=None, help="GRU RMSProp decay (default 0.9)")
-    pt.add_argument("--nepoch", type=positive_int, default=100, help="epochs (default 100)")
+    pt.add_argument("--epochs", dest="nepoch", type=positive_int, default=100, help="epochs (default 100)")
     pt.add_argument("--evaluate-loss-after", type=positive_int, default=5,
                     help="evaluate the loss (and halve the rate if it rose) every N epochs")
     pt.add_argument("--evaluate-every", type=positive_int, default=None,
@@ -542,10 +542,11 @@ def build_parser():
                         "gradient of N sentences, all seeing the same parameters, padding "
                         "masked; rnnlm.wildml.rnn_theano.RNNTheano.sgd_step_batch)")
     pt.add_argument("--seed", type=seed_int, default=10, help="np.random.seed before init (tutorial: 10)")
-    pt.add_argument("--out-dir", default=None, help="checkpoint + log folder (default runs/...)")
+    pt.add_argument("--out", dest="out_dir", default=None,
+                    help="checkpoint + log folder (default runs/...)")
     pt.add_argument("--resume", action="store_true", help="continue from <out-dir>/checkpoint.npz")
     pt.add_argument("--overwrite", action="store_true",
-                    help="replace the run already in --out-dir (default: refuse)")
+                    help="replace the run already in --out (default: refuse)")
     pt.add_argument("--results-dir", default=None,
                     help="also write run.json, log, PNG here (a record of another run there is "
                          "replaced only with --overwrite)")

@@ -46,7 +46,7 @@ from .files import naming
 # the run computes. Every other option is part of the run's identity. One list for all
 # trainers (tests/test_run_safety.py checks each of these and a few that must be refused).
 RESUME_MAY_CHANGE = frozenset({
-    # how long: extend a run (rnnslu --epochs, rnnlm train --nepoch, ptb-* --max-epochs)
+    # how long: extend a run (--epochs)
     "nepochs", "nepoch", "max_epochs",
     # output and chatter
     "out", "out_dir", "results_dir", "verbose", "quiet", "plot", "no_test", "evaluate_at_end",

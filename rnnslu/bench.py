@@ -139,7 +139,7 @@ def compare_dlt(a, argv):
         print(f"hardware: {hw}  commit: {commit}", flush=True)
         configs = [(e, f, b, lk) for b in a.blas.split(",")
                    for e in installed_engines(tuple(a.engines.split(",")))
-                   for f in a.floatx.split(",") for lk in a.linker.split(",")
+                   for f in a.floatX.split(",") for lk in a.linker.split(",")
                    if lk == "c" or e == "pytensor"]
         rows = best_of(run_matrix("rnnslu.bench", args, configs, a.repeats), "seconds_per_epoch")
     ref = next((r for r in rows if r["floatX"] == "float64" and r["blas"] == "auto"

@@ -21,7 +21,7 @@ def main(argv=None):
                    help="skip timing the tutorial's own graph (softmax inside scan)")
     p.add_argument("--linker", default="c,numba,jax",
                    help="linkers, comma-separated: c, numba, jax (one subprocess each)")
-    p.add_argument("--floatx", default="float32,float64", help="floatX values to run")
+    p.add_argument("--floatX", default="float32,float64", help="floatX values to run")
     add_output_options(p, "rnnlm-bench-sgd-step", option="--results-dir")
     a = p.parse_args(argv)
     linkers = tuple(a.linker.split(","))
@@ -29,7 +29,7 @@ def main(argv=None):
     if bad:
         p.error(f"--linker: {', '.join(bad)} not one of c, numba, jax")
     check_output(a.results_dir, a.overwrite, option="--results-dir")
-    configs = [c for c in CONFIGS if c[0] == "numpy" or c[1] in a.floatx.split(",")]
+    configs = [c for c in CONFIGS if c[0] == "numpy" or c[1] in a.floatX.split(",")]
     rows = run_all(a.C, a.H, a.length, a.repeats, configs=configs,
                    tutorial_graph=not a.no_tutorial_graph, linkers=linkers)
     table = format_table(rows)

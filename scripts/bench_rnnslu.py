@@ -24,7 +24,7 @@ if __name__ == "__main__":
                     help="linkers, comma-separated: c, numba (jax cannot run rnnslu)")
     ap.add_argument("--engines", default="aesara,pytensor", help="those installed are run")
     ap.add_argument("--blas", default="auto,none", help="auto (OpenBLAS if found), none")
-    ap.add_argument("--floatx", default="float64,float32")
+    ap.add_argument("--floatX", default="float64,float32")
     ap.add_argument("--note", default=None, help="conditions worth reporting (stored, shown)")
     ap.add_argument("--render", action="store_true",
                     help="only rewrite bench.md from the bench.json of an earlier run")

@@ -4,7 +4,7 @@ line, words separated by spaces: a corpus for a language model trained in second
 demo`` trains one on it, so ``rnnlm score`` and ``rnnlm generate`` can be tried at once).
 
     python scripts/toy_text.py -o runs/toy-text.txt
-    rnnlm train --corpus ptb --path runs/toy-text.txt --out-dir runs/demo-lm ...
+    rnnlm train --corpus ptb --path runs/toy-text.txt --out runs/demo-lm ...
 """
 import os
 import sys

@@ -112,8 +112,8 @@ def test_one_thread_changes_no_number(tmp_path):
     for n in ("0", "1"):
         out = tmp_path / f"run{n}"
         assert main(["train", "--model", "rnn-numpy", "--corpus", "ptb", "--data-dir",
-                     str(tmp_path), "--hidden-dim", "4", "--nepoch", "3",
-                     "--evaluate-loss-after", "1", "--out-dir", str(out),
+                     str(tmp_path), "--hidden-dim", "4", "--epochs", "3",
+                     "--evaluate-loss-after", "1", "--out", str(out),
                      "--quiet", "--blas-threads", n]) == 0
         with open(out / "log.jsonl") as f:
             logs.append([{k: v for k, v in json.loads(line).items() if k not in TIMING}

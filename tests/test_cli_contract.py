@@ -92,7 +92,7 @@ def test_rnnslu_search_and_sweep_dry_runs_write_nothing(workdir, capsys):
 def test_rnnlm_train_dry_run_writes_nothing(workdir, ptb_dir, capsys):
     from rnnlm.cli import main
     out = _dry(main, ["train", "--corpus", "ptb", "--data-dir", ptb_dir, "--model", "rnn-numpy",
-                      "--hidden-dim", "4", "--nepoch", "3", "--out-dir", "runs/x",
+                      "--hidden-dim", "4", "--epochs", "3", "--out", "runs/x",
                       "--dry-run", "--quiet"], workdir, capsys, data=ptb_dir)
     assert "3 epoch(s)" in out and "into runs/x/" in out
 

@@ -489,8 +489,8 @@ def test_unwritable_corpus_cache_is_a_warning_not_the_end(tmp_path, capsys, monk
         return FullDisk(f, 0) if str(cache) in os.readlink(f"/proc/self/fd/{fd}") else f
     monkeypatch.setattr(os, "fdopen", fdopen)
     assert _rnnlm("train", "--corpus", "ptb", "--path", text, "--cache-dir", cache, "--quiet",
-                  "--model", "rnn-numpy", "--hidden-dim", 3, "--nepoch", 1,
-                  "--evaluate-loss-after", 1, "--out-dir", tmp_path / "run") == 0
+                  "--model", "rnn-numpy", "--hidden-dim", 3, "--epochs", 1,
+                  "--evaluate-loss-after", 1, "--out", tmp_path / "run") == 0
     out = capsys.readouterr()
     assert "No space left on device" in out.out + out.err and "Traceback" not in out.err
     assert (tmp_path / "run" / "checkpoint.npz").exists() and os.listdir(cache) == []

@@ -32,7 +32,7 @@ def test_toolkit_run_lands_in_runs(tmp_path, monkeypatch):
     from rnnlm.cli import main
     data = _ptb(tmp_path / "ptb")
     monkeypatch.chdir(tmp_path)
-    assert main(["ptb-rnnlm", "--hidden", "4", "--class", "3", "--max-epochs", "1",
+    assert main(["ptb-rnnlm", "--hidden", "4", "--class", "3", "--epochs", "1",
                  "--data-dir", data, "--quiet", "--no-test"]) == 0
     assert sorted(os.listdir(tmp_path)) == ["ptb", "runs"]
     assert os.path.isfile(tmp_path / "runs" / "ptb-rnnlm-h4-c3" / "log.jsonl")

@@ -51,7 +51,7 @@ def test_make_demo_leaves_a_language_model_to_try(tmp_path):
     for command in lm:   # the rnnslu demo itself is covered by its own tests
         argv = _argv(command)
         if "train" in argv:
-            argv += ["--nepoch", "2"]   # fast; otherwise as written
+            argv += ["--epochs", "2"]   # fast; otherwise as written
         out = _run(argv, tmp_path)
         assert out.returncode == 0, (command, out.stderr[-2000:])
     generate, score = sorted(tell)

@@ -549,7 +549,7 @@ def test_cli_parses(corpus, tmp_path):
                               "--independent", "--data-dir", corpus])
     assert (args.hidden, args.class_size, args.direct, args.direct_order, args.independent) == \
         (8, 4, 0.002, 2, True)
-    args = parser.parse_args(["ptb-lstm", "--config", "medium", "--max-epochs", "2", "--resume"])
+    args = parser.parse_args(["ptb-lstm", "--config", "medium", "--epochs", "2", "--resume"])
     assert args.config == "medium" and args.max_epochs == 2 and args.resume
 
 

@@ -240,7 +240,7 @@ def test_train_results_dir_holding_another_record(tmp, capsys):  # noqa: F811
     from test_rnnlm_cli_errors import TRAIN
     (tmp / "rec").mkdir()
     (tmp / "rec" / "run.json").write_text(_record())
-    argv = ["train", *TRAIN, "--path", tmp / "t.txt", "--nepoch", 1, "--out-dir", tmp / "new",
+    argv = ["train", *TRAIN, "--path", tmp / "t.txt", "--epochs", 1, "--out", tmp / "new",
             "--results-dir", tmp / "rec"]
     refused(capsys, lambda: _rnnlm(*argv), str(tmp / "rec"), "--results-dir", "--overwrite",
             folder=tmp)
@@ -365,7 +365,7 @@ def test_a_toolkit_run_that_diverges_records_no_result(tmp, capsys, monkeypatch)
         return (-46.88 * n, n) if test else (logp, n)
     monkeypatch.setattr(class_rnn.ClassRNNLM, "evaluate", diverged)
     out = tmp / "div"
-    line = refused(capsys, lambda: _rnnlm("ptb-rnnlm", *RNNLM, "--max-epochs", 1, "--data-dir",
+    line = refused(capsys, lambda: _rnnlm("ptb-rnnlm", *RNNLM, "--epochs", 1, "--data-dir",
                                           tmp / "ptb", "--out", out),
                    "training diverged", "7.586e+46", "above the vocabulary size", str(out))
     assert "not recorded" in line

@@ -53,7 +53,10 @@ def _options(command):
 
 # where a row may differ from its record's command: the output folder (records ran from other
 # folders), and folds/seeds/jobs (recorded runs were split into one sweep per fold or queue)
-MAY_DIFFER = {"--out", "--out-dir", "--folds", "--seeds", "--jobs"}
+MAY_DIFFER = {"--out", "--folds", "--seeds", "--jobs"}
+# options renamed since records were made (CHANGELOG): a record's old name means the new one
+RENAMED = {"--nepoch": "--epochs", "--out-dir": "--out", "--max-epochs": "--epochs",
+           "--floatx": "--floatX"}
 # options a record's command lacks because they did not exist yet, with the value its run used:
 # toolkit runs before --kernel ran the numpy loop (numba is the default now and rounds
 # differently over a full run, so the row must ask for the loop that made the record)
@@ -66,6 +69,7 @@ def test_each_command_is_the_one_that_made_its_record(row):
         recorded = json.load(f)["command"]
     head, opts = _options(row["command"])
     rec_head, rec_opts = _options(recorded.split(" ; ")[-1])
+    rec_opts = {RENAMED.get(k, k): v for k, v in rec_opts.items()}
     assert head == rec_head, (head, rec_head)
     for opt, value in opts.items():
         if opt not in rec_opts and (opt, value) in IMPLIED:
@@ -78,7 +82,7 @@ def test_each_command_is_the_one_that_made_its_record(row):
 @pytest.mark.parametrize("row", ROWS, ids=lambda r: r["name"])
 def test_each_row_runs_into_its_own_folder_under_runs(row):
     _, opts = _options(row["command"])
-    out = opts.get("--out") or opts.get("--out-dir")
+    out = opts.get("--out")
     if row["command"].startswith(("OMP_NUM_THREADS=1 OPENBLAS", "python")):
         assert out is None   # a benchmark prints its table
     else:

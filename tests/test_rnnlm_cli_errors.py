@@ -29,7 +29,7 @@ TOY = ["the cat sat on the mat", "the dog sat on the log", "a cat saw a dog",
 TRAIN = ["--corpus", "ptb", "--no-cache", "--quiet", "--model", "rnn-numpy", "--hidden-dim", 4,
          "--evaluate-loss-after", 1]
 RNNLM = ["--hidden", 4, "--class", 3, "--quiet"]
-LSTM = ["--config", "test", "--max-epochs", 1, "--quiet"]
+LSTM = ["--config", "test", "--epochs", 1, "--quiet"]
 
 
 @pytest.fixture(scope="module")
@@ -41,12 +41,12 @@ def w(tmp_path_factory):
     (w / "t.txt").write_text("".join(TOY[i % 5] + "\n" for i in range(10)))
     (w / "ptb").mkdir()
     write_ptb_corpus(w / "ptb", {"train": 40, "valid": 40, "test": 40}, TOY)
-    assert _rnnlm("train", *TRAIN, "--path", w / "t.txt", "--nepoch", 1,
-                  "--out-dir", w / "run") == 0
+    assert _rnnlm("train", *TRAIN, "--path", w / "t.txt", "--epochs", 1,
+                  "--out", w / "run") == 0
     arrays, state = checkpoint.load(str(w / "run" / "checkpoint.npz"))
     (w / "vocab.txt").write_text("\n".join(state["index_to_word"]) + "\n")
     np.savez(w / "tut.npz", U=arrays["U"], V=arrays["V"], W=arrays["W"])
-    assert _rnnlm("ptb-rnnlm", *RNNLM, "--max-epochs", 1, "--data-dir", w / "ptb",
+    assert _rnnlm("ptb-rnnlm", *RNNLM, "--epochs", 1, "--data-dir", w / "ptb",
                   "--out", w / "rr") == 0
     from rnnlm.ptb_lstm import model as lstm, reader
     vocab = reader.ptb_raw_data(str(w / "ptb"))[3]
@@ -97,7 +97,7 @@ def _drop_state(name):
 PARSE_CASES = [  # (argv, needles): refused by argparse, one line naming the option
     (["train", "--seed", "-1"], ["--seed", "-1 is less than 0"]),
     (["train", "--seed", str(2 ** 32)], ["--seed", "4294967296"]),
-    (["train", "--nepoch", "0"], ["--nepoch", "0 is less than 1"]),
+    (["train", "--epochs", "0"], ["--epochs", "0 is less than 1"]),
     (["train", "--decay", "nan"], ["--decay", "nan"]),
     (["train", "--published", "nan"], ["--published", "nan"]),  # run.json refused it at the end
     (["generate", "c.npz", "--seed", "-1"], ["--seed"]),
@@ -138,19 +138,19 @@ OPTION_CASES = {  # name -> (argv (w: the inputs), needles)
     "score empty file": (lambda w: ["score", _run_ckpt(w), "--file", w / "empty.txt"],
                          ["empty.txt", "empty"]),
     "train batch numpy": (lambda w: ["train", *TRAIN, "--path", w / "t.txt", "--batch-size", 2,
-                                     "--out-dir", w / "new"], ["--batch-size 2", "rnn-numpy"]),
+                                     "--out", w / "new"], ["--batch-size 2", "rnn-numpy"]),
     "train decay above 1": (lambda w: ["train", *TRAIN, "--model", "gru-theano", "--path",
-                                       w / "t.txt", "--decay", 2, "--out-dir", w / "new"],
+                                       w / "t.txt", "--decay", 2, "--out", w / "new"],
                             ["--decay 2.0"]),
     "gru vocabulary 1": (lambda w: ["train", *TRAIN, "--path", w / "t.txt", "--style", "gru",
-                                    "--vocabulary-size", 1, "--out-dir", w / "new"],
+                                    "--vocabulary-size", 1, "--out", w / "new"],
                          ["--vocabulary-size 1"]),
     "score unknown word, no <unk>": (lambda w: ["score", w / "rr" / "checkpoint.npz", "the zebra"],
                                      ["'zebra' is not in the model's vocabulary", "<unk>"]),
     "generate unknown prefix": (lambda w: ["generate", w / "lstm.npz", "--prefix", "zebra"],
                                 ["--prefix", "'zebra'"]),
     "train bptt-truncate below -1": (lambda w: ["train", *TRAIN, "--path", w / "t.txt",
-                                                "--bptt-truncate", -2, "--out-dir", w / "new"],
+                                                "--bptt-truncate", -2, "--out", w / "new"],
                                      ["--bptt-truncate", "-2 is less than -1"]),
 }
 
@@ -249,9 +249,9 @@ def _ckpt_command(command, w, path):
     return {"score": ["score", path, "--whitespace", "the cat sat"],
             "generate": ["generate", path, "-n", 1, "--min-length", 1],
             "ptb-eval": ["ptb-eval", path, "--data-dir", w / "ptb"],
-            "train": ["train", *TRAIN, "--path", w / "t.txt", "--nepoch", 2, "--out-dir",
+            "train": ["train", *TRAIN, "--path", w / "t.txt", "--epochs", 2, "--out",
                       w / "run", "--resume"],
-            "ptb-rnnlm": ["ptb-rnnlm", *RNNLM, "--max-epochs", 2, "--data-dir", w / "ptb",
+            "ptb-rnnlm": ["ptb-rnnlm", *RNNLM, "--epochs", 2, "--data-dir", w / "ptb",
                           "--out", w / "rr", "--resume"]}[command]
 
 
@@ -339,7 +339,7 @@ def test_a_byte_order_mark_is_not_a_word(tmp, capsys):
 
 def test_non_utf8_text_names_the_file(tmp, capsys):
     (tmp / "latin.txt").write_bytes(b"caf\xe9 sat\n")
-    for argv in (["train", *TRAIN, "--path", tmp / "latin.txt", "--nepoch", 1, "--out-dir",
+    for argv in (["train", *TRAIN, "--path", tmp / "latin.txt", "--epochs", 1, "--out",
                   tmp / "new"], ["score", _run_ckpt(tmp), "--file", tmp / "latin.txt"],
                  ["import-npz", tmp / "tut.npz", "--vocab", tmp / "latin.txt", "-o",
                   tmp / "x.npz"]):

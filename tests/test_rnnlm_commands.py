@@ -34,9 +34,9 @@ def test_preprocess_command(ptb_dir, tmp_path, capsys):
 def test_train_command_numbers_come_from_the_model(ptb_dir, tmp_path):
     out = tmp_path / "run"
     args = ["train", "--model", "rnn-numpy", "--corpus", "ptb", "--data-dir", ptb_dir,
-            "--vocabulary-size", "8", "--no-cache", "--hidden-dim", "4", "--nepoch", "2",
+            "--vocabulary-size", "8", "--no-cache", "--hidden-dim", "4", "--epochs", "2",
             "--evaluate-loss-after", "1", "--evaluate-at-end", "--learning-rate", "0.05",
-            "--out-dir", str(out), "--quiet"]
+            "--out", str(out), "--quiet"]
     assert main(args) == 0
     run = json.load(open(out / "run.json"))
     recs = [json.loads(line) for line in open(out / "log.jsonl")]

@@ -109,8 +109,8 @@ def test_diverging_wildml_run_exits_nonzero_without_a_nan_record(tmp_path, capsy
     with np.errstate(all="ignore"):
         rc = _rnnlm("train", "--corpus", "ptb", "--path", text, "--no-cache", "--quiet",
                     "--model", "rnn-numpy", "--hidden-dim", 4, "--vocabulary-size", 12,
-                    "--nepoch", 3, "--evaluate-loss-after", 1, "--learning-rate", 1e6,
-                    "--out-dir", out)
+                    "--epochs", 3, "--evaluate-loss-after", 1, "--learning-rate", 1e6,
+                    "--out", out)
     err = capsys.readouterr().err
     assert rc == 2 and "diverged at epoch 1: the training-data loss is inf" in err, err
     assert not (out / "run.json").exists()
@@ -170,17 +170,17 @@ def test_wildml_resume_refuses_another_vocabulary_or_corpus(tmp_path, capsys):
     other.write_text("\n".join(reversed(SENTENCES * 4)) + "\n")
     out = tmp_path / "run"
     base = ["train", "--corpus", "ptb", "--no-cache", "--quiet", "--model", "rnn-numpy",
-            "--hidden-dim", 4, "--evaluate-loss-after", 1, "--out-dir", out]
-    assert _rnnlm(*base, "--path", text, "--vocabulary-size", 12, "--nepoch", 1) == 0
+            "--hidden-dim", 4, "--evaluate-loss-after", 1, "--out", out]
+    assert _rnnlm(*base, "--path", text, "--vocabulary-size", 12, "--epochs", 1) == 0
     ckpt = (out / "checkpoint.npz").read_bytes()
     capsys.readouterr()
-    assert _rnnlm(*base, "--path", text, "--vocabulary-size", 10, "--nepoch", 2, "--resume") == 2
+    assert _rnnlm(*base, "--path", text, "--vocabulary-size", 10, "--epochs", 2, "--resume") == 2
     err = capsys.readouterr().err
     assert "vocabulary_size" in err and len(err.splitlines()) == 1, err
-    assert _rnnlm(*base, "--path", other, "--vocabulary-size", 12, "--nepoch", 2, "--resume") == 2
+    assert _rnnlm(*base, "--path", other, "--vocabulary-size", 12, "--epochs", 2, "--resume") == 2
     assert "data " in capsys.readouterr().err
     assert (out / "checkpoint.npz").read_bytes() == ckpt
-    assert _rnnlm(*base, "--path", text, "--vocabulary-size", 12, "--nepoch", 2, "--resume") == 0
+    assert _rnnlm(*base, "--path", text, "--vocabulary-size", 12, "--epochs", 2, "--resume") == 0
     assert len(_log(out)) == 2
 
 
@@ -232,12 +232,12 @@ def test_a_second_concurrent_run_is_refused(tmp_path, capsys):
     out = tmp_path / "run"
     with runsafe.claim(str(out)):
         assert _rnnlm("ptb-rnnlm", "--data-dir", data, "--out", out, "--hidden", 4,
-                      "--class", 3, "--max-epochs", 1, "--quiet", "--no-test") == 2
+                      "--class", 3, "--epochs", 1, "--quiet", "--no-test") == 2
         assert f"process {os.getpid()}" in capsys.readouterr().err
     assert not (out / "log.jsonl").exists() and not (out / runsafe.LOCK_NAME).exists()
     # the lock is gone with its holder: now the run goes ahead
     assert _rnnlm("ptb-rnnlm", "--data-dir", data, "--out", out, "--hidden", 4,
-                  "--class", 3, "--max-epochs", 1, "--quiet", "--no-test") == 0
+                  "--class", 3, "--epochs", 1, "--quiet", "--no-test") == 0
 
 
 def test_orphan_temp_files_removed_and_checkpoints_0644(tmp_path):
@@ -298,7 +298,7 @@ def test_error_path_one_line_for_os_errors_traceback_only_for_bugs(capsys):
     ["rnnslu", "train", "--fold", "abc"], ["rnnslu", "train", "--win", "4"],
     ["rnnslu", "train", "--bs", "0"], ["rnnslu", "neighbors", "r", "w", "-k", "-1"],
     ["rnnlm", "train", "--evaluate-loss-after", "0"], ["rnnlm", "ptb-rnnlm", "--class", "0"],
-    ["rnnlm", "train", "--learning-rate", "nan"], ["rnnlm", "ptb-lstm", "--max-epochs", "0"],
+    ["rnnlm", "train", "--learning-rate", "nan"], ["rnnlm", "ptb-lstm", "--epochs", "0"],
 ])
 def test_bad_arguments_refused_at_parse_time(argv, capsys):
     with pytest.raises(SystemExit) as e:
@@ -347,7 +347,7 @@ def test_header_only_csv_and_empty_validation_split_refused(tmp_path, capsys):
     csv = tmp_path / "r.csv"
     csv.write_text("body\n")
     assert _rnnlm("train", "--path", csv, "--no-cache", "--quiet", "--model", "rnn-numpy",
-                  "--out-dir", tmp_path / "run") == 2
+                  "--out", tmp_path / "run") == 2
     _one_error_line(capsys, "r.csv", "no sentences")
     split = ([np.array([0, 1], dtype="int32")], [np.zeros(2, dtype="int32")],
              [np.array([0, 0], dtype="int32")])
@@ -379,8 +379,8 @@ def test_score_uses_the_tokenizer_the_model_was_trained_with(tmp_path, capsys):
     text.write_text("\n".join(s.replace("cat", "<unk>") for s in SENTENCES * 3) + "\n")
     out = tmp_path / "run"
     assert _rnnlm("train", "--corpus", "ptb", "--path", text, "--no-cache", "--quiet",
-                  "--model", "rnn-numpy", "--hidden-dim", 4, "--nepoch", 1,
-                  "--evaluate-loss-after", 1, "--out-dir", out) == 0
+                  "--model", "rnn-numpy", "--hidden-dim", 4, "--epochs", 1,
+                  "--evaluate-loss-after", 1, "--out", out) == 0
     _, state = checkpoint.load(str(out / "checkpoint.npz"))
     assert state["tokenizer"] == "whitespace"
     capsys.readouterr()
@@ -426,8 +426,8 @@ def test_rnnlm_train_engine_flag_selects_the_engine(tmp_path):
     env = dict(_env(), RNN_ENGINE="aesara")
     r = subprocess.run([sys.executable, "-m", "rnnlm.cli", "train", "--engine", "pytensor",
                         "--corpus", "ptb", "--path", str(text), "--no-cache", "--quiet",
-                        "--model", "rnn-numpy", "--hidden-dim", "2", "--nepoch", "1",
-                        "--out-dir", str(tmp_path / "run")], capture_output=True, text=True,
+                        "--model", "rnn-numpy", "--hidden-dim", "2", "--epochs", "1",
+                        "--out", str(tmp_path / "run")], capture_output=True, text=True,
                        env=env, cwd=ROOT, timeout=300)
     assert r.returncode == 0, r.stderr[-2000:]
     _, state = checkpoint.load(str(tmp_path / "run" / "checkpoint.npz"))

@@ -217,10 +217,10 @@ def _sigterm_inside(monkeypatch, module, name):
 
 LM_OVERWRITES = {
     "train (wildml)": ("rnnlm.wildml.train", "train_with_sgd", "run",
-                       lambda w, out: ["train", *TRAIN, "--path", w / "t.txt", "--nepoch", 1,
-                                       "--out-dir", out]),
+                       lambda w, out: ["train", *TRAIN, "--path", w / "t.txt", "--epochs", 1,
+                                       "--out", out]),
     "ptb-rnnlm": ("rnnlm.toolkit.trainnet", "train_net", "rr",
-                  lambda w, out: ["ptb-rnnlm", *RNNLM, "--max-epochs", 1, "--data-dir",
+                  lambda w, out: ["ptb-rnnlm", *RNNLM, "--epochs", 1, "--data-dir",
                                   w / "ptb", "--out", out]),
 }
 

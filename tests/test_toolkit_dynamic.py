@@ -77,7 +77,7 @@ def trained(tmp_path_factory):
     w = tmp_path_factory.mktemp("dyn")
     (w / "ptb").mkdir()
     write_ptb_corpus(w / "ptb", {"train": 60, "valid": 20, "test": 20})
-    assert rnnlm_main(["ptb-rnnlm", "--hidden", "6", "--class", "3", "--max-epochs", "2",
+    assert rnnlm_main(["ptb-rnnlm", "--hidden", "6", "--class", "3", "--epochs", "2",
                        "--quiet", "--data-dir", str(w / "ptb"), "--out", str(w / "rr")]) == 0
     return w
 

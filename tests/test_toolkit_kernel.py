@@ -169,7 +169,7 @@ def test_per_word_loops_run_with_one_blas_thread(corpus, tmp_path, monkeypatch):
         monkeypatch.delenv(v, raising=False)
     with threadpoolctl.threadpool_limits(2, user_api="blas"):
         assert main(["ptb-rnnlm", "--data-dir", corpus, "--out", str(tmp_path / "r"),
-                     "--hidden", "4", "--class", "3", "--max-epochs", "1", "--quiet",
+                     "--hidden", "4", "--class", "3", "--epochs", "1", "--quiet",
                      "--kernel", "python"]) == 0
         assert blas_threads() == 2  # restored afterwards
     # epoch, validation, test pass, and the test pass over valid (valid.probs.txt)

@@ -268,7 +268,7 @@ def start_run(run, flags, config, raw_data, job):
              f"resuming {name} from epoch {state['epochs_done']}", flags.quiet)
     if job.start and state["epochs_done"] >= flags.epochs(config):  # weights from inside
         raise runsafe.RunError(f"{run.ckpt_path}: the checkpoint is inside epoch "
-                               f"{state['epochs_done'] + 1}; resume with --max-epochs above "
+                               f"{state['epochs_done'] + 1}; resume with --epochs above "
                                f"{state['epochs_done']} to finish it")
     state["commands"] = state["commands"] + [flags.command or " ".join(sys.argv)]
     with runlog.compiling(flags.quiet):  # eagerly: keeps compilation out of the epoch times

@@ -248,7 +248,7 @@ DEFAULT_LR = {"rnn-numpy": 0.005, "rnn-theano": 0.005, "gru-theano": 0.001}
 
 
 def default_out_dir(kind):
-    """``runs/rnnlm-<model>-<date>-<time>``: where a run goes without ``--out-dir``."""
+    """``runs/rnnlm-<model>-<date>-<time>``: where a run goes without ``--out``."""
     return os.path.join("runs", f"rnnlm-{kind}-{time.strftime('%Y%m%d-%H%M%S')}")
 
 
