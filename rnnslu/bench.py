@@ -3,14 +3,13 @@ either trainer) and the peak memory.
 
 ``main`` is the worker, run in one subprocess per configuration (``python -m
 rnnslu.bench``); the epoch is the same code path as ``rnnslu train``
-(``train_epoch``), on ATIS fold 3 when available, else the toy corpus (labelled as such).
+(``set_up``, ``train_epoch``), on ATIS fold 3 when available, else the toy corpus (labelled as such).
 ``compare_dlt`` (``scripts/bench_rnnslu.py``) and ``compare_is13`` (``scripts/bench_is13.py``)
 run the matrix and write ``bench.json``/``bench.md``.
 """
 import argparse
 import json
 import os
-import random
 import sys
 import time
 
@@ -18,26 +17,19 @@ from rnnrepro.bench import (best_of, installed_engines, markdown_table, report, 
                             run_matrix, write_bench)
 
 
-def epoch_setup(data_dir, preset, model, is13_trainer):
+def epoch_setup(data_dir, preset, model, is13_trainer, bi_combine=None):
     """(rnn, settings, lex, y, data name) for timing one training epoch: ATIS fold 3 where it
-    is found, else the toy corpus; the model built and compiled as a run builds it."""
-    from rnnslu.data import data_dir as resolve, load_atis
-    from rnnslu.model import MODELS
-    from rnnslu.toy import toy_corpus
-    from rnnslu.train import PRESETS
-    d = resolve(data_dir)
-    if os.path.exists(os.path.join(d, "atis.fold3.pkl.gz")):
-        (lex, _, y), _, _, dic = load_atis(3, d)
-        data = "ATIS fold 3"
-    else:
-        (lex, _, y), _, _, dic = toy_corpus()
-        data = "toy corpus"
-    s = dict(PRESETS[preset], verbose=0, is13_trainer=is13_trainer)
-    random.seed(s["seed"])
-    rnn = MODELS[model](s["nhidden"], len(dic["labels2idx"]), len(dic["words2idx"]),
-                        s["emb_dimension"], s["win"], seed=s["seed"])
+    is found, else the toy corpus; the model set up as a run sets it up (``rnnslu.train.set_up``:
+    a bidirectional model with its ``bi_combine``, default ``shifted``) and compiled."""
+    from rnnslu.data import atis_path
+    from rnnslu.train import make_config, set_up
+    atis = os.path.exists(atis_path(3, data_dir))
+    s = make_config(preset, model=model, is13_trainer=is13_trainer, bi_combine=bi_combine,
+                    data="atis" if atis else "toy", fold=3, data_dir=data_dir, verbose=0)
+    corpus, rnn, _ = set_up(s)
     rnn.compile_training(s["regime"], s["is13_trainer"], s["bs"])  # Numba: its first call too
-    return rnn, s, lex, y, data
+    return rnn, s, corpus.lex["train"], corpus.y["train"], \
+        "ATIS fold 3" if atis else "toy corpus"
 
 
 def main(argv=None):
