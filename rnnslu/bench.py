@@ -2,19 +2,49 @@
 either trainer) and the peak memory.
 
 ``main`` is the worker, run in one subprocess per configuration (``python -m
-rnnslu.bench``); the epoch is the same code path as ``rnnslu train``
-(``set_up``, ``train_epoch``), on ATIS fold 3 when available, else the toy corpus (labelled as such).
+rnnslu.bench``); the epoch is the same code path as ``rnnslu train`` (``set_up``,
+``train_epoch``), on ATIS fold 3 when available, else the toy corpus (labelled as such).
 ``compare_dlt`` (``scripts/bench_rnnslu.py``) and ``compare_is13`` (``scripts/bench_is13.py``)
-run the matrix and write ``bench.json``/``bench.md``.
+run the matrix and write ``bench.json``/``bench.md``; ``render_dlt`` writes the table again
+from an earlier ``bench.json``. The scripts parse their options and call these with an
+``Epoch`` (what each worker times) and a ``Record`` (where the result goes).
 """
 import argparse
 import json
 import os
-import sys
 import time
+from dataclasses import dataclass
+from typing import Optional
 
 from rnnrepro.bench import (best_of, installed_engines, markdown_table, report, run_config,
                             run_matrix, write_bench)
+
+
+@dataclass
+class Epoch:
+    """What each worker times (its command line, ``worker_args``): one training epoch over the
+    first ``sentences`` (0: all) of ATIS fold 3 in ``data_dir`` (default ``$ATISDATA`` or
+    ``data/atis``; the toy corpus where the fold is not there)."""
+    data_dir: Optional[str] = None
+    sentences: int = 0
+
+    def worker_args(self, *more):
+        return (["--data-dir", self.data_dir] if self.data_dir else []) \
+            + ["--sentences", str(self.sentences), *more]
+
+
+@dataclass
+class Record:
+    """Where a comparison writes ``bench.json``/``bench.md`` (``out``), the command line that
+    ran it (``argv``, recorded as ``python ...``) and a ``note`` on the conditions (stored,
+    shown)."""
+    out: str
+    argv: list
+    note: Optional[str] = None
+
+    @property
+    def command(self):
+        return " ".join(["python"] + list(self.argv))
 
 
 def epoch_setup(data_dir, preset, model, is13_trainer, bi_combine=None):
@@ -63,24 +93,29 @@ def main(argv=None):
                 engine=engine.NAME, linker=engine.linker("rnnslu")))
 
 
-
-def compare_is13(a, argv):
-    """``scripts/bench_is13.py``: is13's per-word loop against the fast trainer, per model and
-    linker, interleaved over ``a.repeats``; writes ``a.out``/bench.{json,md}. ``a``: the
-    script's options, ``argv`` its command line (recorded)."""
+def _started():
+    """(commit, hardware) of a comparison about to run, printed."""
     from rnnrepro.runlog import git_commit, hardware
-    command, commit, hw = " ".join(["python"] + list(argv)), git_commit(), hardware()
+    commit, hw = git_commit(), hardware()
     print(f"hardware: {hw}  commit: {commit}", flush=True)
+    return commit, hw
+
+
+def compare_is13(record, epoch, engine="aesara", floatX="float64", models=("elman",),
+                 linkers=(None,), repeats=1):
+    """``scripts/bench_is13.py``: is13's per-word loop against the fast trainer, per model of
+    ``models`` and linker of ``linkers`` (None: the model's default), interleaved over
+    ``repeats``; each worker times ``epoch`` (an ``Epoch``) under ``engine``/``floatX``;
+    writes ``record.out``/bench.{json,md} (``record``: a ``Record``)."""
+    commit, hw = _started()
     rows = []
-    for r in range(a.repeats):
-        for model in a.models.split(","):
-            for linker in a.linkers.split(",") if a.linkers else [None]:
+    for r in range(repeats):
+        for model in models:
+            for linker in linkers:
                 for trainer in ("word", "fast"):
-                    args = (["--data-dir", a.data_dir] if a.data_dir else []) + [
-                        "--sentences", str(a.sentences), "--preset", "is13", "--model", model,
-                        "--is13-trainer", trainer]
-                    res = dict(run_config("rnnslu.bench", args, a.engine, a.floatX,
-                                          linker=linker),
+                    args = epoch.worker_args("--preset", "is13", "--model", model,
+                                             "--is13-trainer", trainer)
+                    res = dict(run_config("rnnslu.bench", args, engine, floatX, linker=linker),
                                repeat=r, load_after=os.getloadavg()[0])
                     print(f"  {model} {res['linker']} {trainer} repeat {r}: "
                           f"{res['seconds_per_epoch']} s, load {res['load_average']:.2f}",
@@ -91,49 +126,64 @@ def compare_is13(a, argv):
         k = (res["model"], res["linker"], res["trainer"])
         if k not in best or res["seconds_per_epoch"] < best[k]["seconds_per_epoch"]:
             best[k] = res
-    ref = {(m, lk): best[(m, lk, "word")]["seconds_per_epoch"] for m, lk, _ in best}
+    table = _is13_table(list(best.values()))
+    print(table)
+    write_bench(record.out, dict(command=record.command, commit=commit, hardware=hw,
+                                 repeats=repeats, note=record.note, rows=rows),
+                [f"Command: `{record.command}`", f"Commit: {commit}",
+                 f"Hardware: {hw} ({os.cpu_count()} cores, shared)",
+                 f"Data: {rows[0]['data']}, {rows[0]['sentences']} sentences ({rows[0]['words']} "
+                 f"words) per epoch; {engine}, {floatX}, 1 BLAS thread; best of {repeats} "
+                 f"interleaved repeat(s)."], table, record.note)
+
+
+def _is13_table(best):
+    """The markdown table of ``compare_is13``'s best rows, each timed against the word loop
+    of its model and linker."""
+    ref = {(r["model"], r["linker"]): r["seconds_per_epoch"] for r in best
+           if r["trainer"] == "word"}
 
     def vs_word(r):
         return f"{r['seconds_per_epoch'] / ref[r['model'], r['linker']]:.2f}x"
 
     def load(r):
         return f"{r['load_average']:.2f} / {r['load_after']:.2f}"
-    table = markdown_table(list(best.values()), [
+    return markdown_table(best, [
         ("model", lambda r: r["model"]), ("linker", lambda r: r["linker"]),
         ("trainer", lambda r: r["trainer"]),
         ("s / epoch", lambda r: f"{r['seconds_per_epoch']:.2f}"),
         ("ms / word", lambda r: f"{1e3 * r['seconds_per_epoch'] / r['words']:.3f}"),
         ("time vs word loop", vs_word), ("load avg (1 min) at start / end", load),
         ("peak RSS MB", lambda r: f"{r['peak_rss_mb']:.0f}")])
-    print(table)
-    write_bench(a.out, dict(command=command, commit=commit, hardware=hw, repeats=a.repeats,
-                            note=a.note, rows=rows),
-                [f"Command: `{command}`", f"Commit: {commit}",
-                 f"Hardware: {hw} ({os.cpu_count()} cores, shared)",
-                 f"Data: {rows[0]['data']}, {rows[0]['sentences']} sentences ({rows[0]['words']} "
-                 f"words) per epoch; {a.engine}, {a.floatX}, 1 BLAS thread; best of {a.repeats} "
-                 f"interleaved repeat(s)."], table, a.note)
 
 
-def compare_dlt(a, argv):
-    """``scripts/bench_rnnslu.py``: one ``dlt`` epoch per engine x floatX x BLAS x linker
-    (or, with ``a.render``, only the table again from an earlier ``bench.json``)."""
-    from rnnrepro.runlog import git_commit, hardware
-    if a.render:
-        with open(os.path.join(a.out, "bench.json")) as f:
-            old = json.load(f)
-        rows, command, commit, hw, a.repeats = (old["rows"], old["command"], old["commit"],
-                                                old["hardware"], old["repeats"])
-        a.note = a.note or old.get("note")
-    else:
-        args = (["--data-dir", a.data_dir] if a.data_dir else []) + ["--sentences", str(a.sentences)]
-        command, commit, hw = " ".join(["python"] + list(argv)), git_commit(), hardware()
-        print(f"hardware: {hw}  commit: {commit}", flush=True)
-        configs = [(e, f, b, lk) for b in a.blas.split(",")
-                   for e in installed_engines(tuple(a.engines.split(",")))
-                   for f in a.floatX.split(",") for lk in a.linker.split(",")
-                   if lk == "c" or e == "pytensor"]
-        rows = best_of(run_matrix("rnnslu.bench", args, configs, a.repeats), "seconds_per_epoch")
+def compare_dlt(record, epoch, engines=("aesara", "pytensor"), floatXs=("float64", "float32"),
+                blas=("auto", "none"), linkers=("c",), repeats=2):
+    """``scripts/bench_rnnslu.py``: one ``dlt`` epoch (``epoch``, an ``Epoch``) per engine x
+    floatX x BLAS x linker (the installed ``engines``; a linker other than C on PyTensor
+    only), best of ``repeats`` interleaved; writes ``record.out``/bench.{json,md}."""
+    commit, hw = _started()
+    configs = [(e, f, b, lk) for b in blas for e in installed_engines(tuple(engines))
+               for f in floatXs for lk in linkers if lk == "c" or e == "pytensor"]
+    rows = best_of(run_matrix("rnnslu.bench", epoch.worker_args(), configs, repeats),
+                   "seconds_per_epoch")
+    _write_dlt(record.out, dict(command=record.command, commit=commit, hardware=hw,
+                                repeats=repeats, note=record.note, rows=rows))
+
+
+def render_dlt(out, note=None):
+    """``scripts/bench_rnnslu.py --render``: ``out``/bench.md again from ``out``/bench.json
+    (that file untouched), with ``note`` if given, else the one stored."""
+    with open(os.path.join(out, "bench.json")) as f:
+        old = json.load(f)
+    _write_dlt(out, dict(old, note=note or old.get("note")), rendering=True)
+
+
+def _write_dlt(out, rec, rendering=False):
+    """``compare_dlt``'s table of ``rec["rows"]``, timed against aesara float64 C with
+    OpenBLAS where there (else the first row) and against the published epoch; written with
+    ``rec`` to ``out``/bench.{json,md} (bench.json left as it is when ``rendering``)."""
+    rows = rec["rows"]
     ref = next((r for r in rows if r["floatX"] == "float64" and r["blas"] == "auto"
                 and r.get("linker") in ("c", None)), rows[0])  # aesara f64 C when there
     base, base_name = ref["seconds_per_epoch"], f"{ref['engine']} {ref['floatX']}"
@@ -148,11 +198,11 @@ def compare_dlt(a, argv):
         ("vs published", lambda r: f"{34.5 / 3983 / (r['seconds_per_epoch'] / r['sentences']):.1f}x faster"),
         ("peak RSS MB", lambda r: f"{r['peak_rss_mb']:.0f}")])
     print(table)
-    write_bench(a.out, None if a.render else dict(command=command, commit=commit, hardware=hw,
-                                                  repeats=a.repeats, note=a.note, rows=rows),
-                [f"Command: `{command}`", f"Commit: {commit}", f"Hardware: {hw}",
+    write_bench(out, None if rendering else rec,
+                [f"Command: `{rec['command']}`", f"Commit: {rec['commit']}",
+                 f"Hardware: {rec['hardware']}",
                  f"Data: {rows[0]['data']}, {rows[0]['sentences']} sentences per epoch, best of "
-                 f"{a.repeats} interleaved repeats, 1 BLAS thread.\n"], table, a.note)
+                 f"{rec['repeats']} interleaved repeats, 1 BLAS thread.\n"], table, rec["note"])
 
 
 if __name__ == "__main__":

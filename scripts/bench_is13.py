@@ -13,7 +13,7 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__)))) 
 
 from rnnrepro.bench import add_output_options, check_output  # noqa: E402
 from rnnrepro.cli import run_script  # noqa: E402
-from rnnslu.bench import compare_is13  # noqa: E402
+from rnnslu.bench import Epoch, Record, compare_is13  # noqa: E402
 
 if __name__ == "__main__":
     ap = argparse.ArgumentParser(description=__doc__)
@@ -32,5 +32,8 @@ if __name__ == "__main__":
 
     def main():
         check_output(a.out, a.overwrite)
-        compare_is13(a, sys.argv)
+        compare_is13(Record(a.out, sys.argv, a.note), Epoch(a.data_dir, a.sentences),
+                     engine=a.engine, floatX=a.floatX, models=a.models.split(","),
+                     linkers=a.linkers.split(",") if a.linkers else [None],
+                     repeats=a.repeats)
     run_script("bench_is13.py", main)

@@ -12,7 +12,7 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__)))) 
 
 from rnnrepro.bench import add_output_options, check_output  # noqa: E402
 from rnnrepro.cli import run_script  # noqa: E402
-from rnnslu.bench import compare_dlt  # noqa: E402
+from rnnslu.bench import Epoch, Record, compare_dlt, render_dlt  # noqa: E402
 
 if __name__ == "__main__":
     ap = argparse.ArgumentParser(description=__doc__)
@@ -31,7 +31,10 @@ if __name__ == "__main__":
     a = ap.parse_args()
 
     def main():
-        if not a.render:   # a re-render rewrites bench.md from the folder's own bench.json
-            check_output(a.out, a.overwrite)
-        compare_dlt(a, sys.argv)
+        if a.render:   # a re-render rewrites bench.md from the folder's own bench.json
+            return render_dlt(a.out, a.note)
+        check_output(a.out, a.overwrite)
+        compare_dlt(Record(a.out, sys.argv, a.note), Epoch(a.data_dir, a.sentences),
+                    engines=a.engines.split(","), floatXs=a.floatX.split(","),
+                    blas=a.blas.split(","), linkers=a.linker.split(","), repeats=a.repeats)
     run_script("bench_rnnslu.py", main)
