@@ -17,7 +17,7 @@ PUBLISHED_SOURCE = ("Mikolov, Joulin, Chopra, Mathieu, Ranzato, 'Learning Longer
 class Config:
     """``options.lua`` defaults; ``n_slow = 0`` is the plain SRN (``srnn_sm``).
 
-    ``semb_scale`` is set by ``main.lua:40`` for SCRN: the slow embedding is scaled by it and
+    ``semb_scale`` is set by ``main.lua:46`` for SCRN: the slow embedding is scaled by it and
     the fixed slow recurrence is ``1 - semb_scale`` times the identity (``util.lua``
     ``initSCRNN``): c_t = 0.05 B x_t + 0.95 c_{t-1}."""
     n_hidden: int = 100             # -nhid
