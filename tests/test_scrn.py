@@ -239,3 +239,10 @@ def test_dry_run_writes_nothing(ptb, tmp_path, capsys, monkeypatch):
     out = capsys.readouterr().out
     assert "dry run, nothing written: SCRN 3+2" in out and "runs/scrn-h3-s2/" in out
     assert not (tmp_path / "runs").exists()
+
+
+def test_a_window_shorter_than_the_update_interval_is_refused_in_one_line(ptb, capsys):
+    assert _cli("--data-dir", ptb, "--bptt", "3", "--dry-run") == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err == ["rnnlm: error: --bptt 3: must be at least the backprop frequency 5 "
+                   "(options.lua: blen >= bfreq)"]

@@ -5,6 +5,8 @@ The field names are the original's (``g_params.model.*`` and ``g_params.trainer.
 """
 import dataclasses
 
+from rnnrepro.cli import OptionError
+
 # Published PTB numbers could not be read from the paper here (see rnnlm/scrn/__init__.py):
 # the records carry None and say so.
 PUBLISHED = {}
@@ -37,8 +39,8 @@ class Config:
 
     def __post_init__(self):
         if self.backprop_len < self.backprop_freq:
-            raise ValueError(f"--bptt {self.backprop_len} must be at least the backprop "
-                             f"frequency {self.backprop_freq} (options.lua: blen >= bfreq)")
+            raise OptionError(f"--bptt {self.backprop_len}: must be at least the backprop "
+                              f"frequency {self.backprop_freq} (options.lua: blen >= bfreq)")
 
     def model_fields(self):
         """What fixes the parameters' shapes and the graph (a resumed run must match)."""
