@@ -9,6 +9,7 @@ Examples::
         --head 100 --nepoch 10 --evaluate-loss-after 1 --out-dir runs/part2
     rnnlm generate runs/part2/checkpoint.npz -n 5
     rnnlm score runs/part2/checkpoint.npz "the company said it expects"
+    rnnlm scrn --hidden 100 --slow 40 --data-dir ../shared/data      # SCRN; --slow 0: SRN
     rnnlm ngram --order 5 --min-count 3=1 4=1 --data-dir ../shared/data --out runs/kn5
     rnnlm mix runs/kn5 runs/rnn-h100 --out runs/mix-rnn-h100-kn5
 """

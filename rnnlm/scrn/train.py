@@ -200,7 +200,8 @@ def test_and_record(model, shards, folder, data_dir, how, quiet):
     runsafe.check_finite("the test perplexity", test_ppl)
     runlog.say(f"{model_name(cfg)}: valid perplexity {valid_ppl:.2f}, test perplexity "
                f"{test_ppl:.2f}", quiet)
-    cut = [f"{len(records)} of 100 epochs"] if len(records) < 100 else []
+    full = Config().n_epochs   # the original's 100
+    cut = [f"{len(records)} of {full} epochs"] if len(records) < full else []
     if how["train_words"]:
         cut.append(f"first {how['train_words']} training words")
     label = "smaller: " + "; ".join(cut) if cut else "full"
