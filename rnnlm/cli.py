@@ -1,4 +1,4 @@
-"""``rnnlm``: preprocess, train, generate, score (WildML RNN LM), ptb-lstm, ptb-eval, ptb-rnnlm, ngram, mix.
+"""``rnnlm``: preprocess, train, generate, score (WildML RNN LM), ptb-lstm, scrn, ptb-eval, ptb-rnnlm, ngram, mix.
 
 Each subcommand parses its options, calls one library function and prints.
 
@@ -9,6 +9,7 @@ Examples::
         --head 100 --epochs 10 --evaluate-loss-after 1 --out runs/part2
     rnnlm generate runs/part2/checkpoint.npz -n 5
     rnnlm score runs/part2/checkpoint.npz "the company said it expects"
+    rnnlm scrn --hidden 100 --slow 40 --data-dir ../shared/data      # SCRN; --slow 0: SRN
     rnnlm ngram --order 5 --min-count 3=1 4=1 --data-dir ../shared/data --out runs/kn5
     rnnlm mix runs/kn5 runs/rnn-h100 --out runs/mix-rnn-h100-kn5
 """
@@ -271,6 +272,30 @@ def add_subcommands(subparsers):
     _ptb_common(p)
     p.set_defaults(func=cmd_ptb_lstm)
 
+    p = subparsers.add_parser("scrn", help="SCRN (slow features, Mikolov et al. 2015) or the "
+                                           "same-size SRN on PTB, as facebookarchive/SCRNNs")
+    p.add_argument("--hidden", type=positive_int, default=100, help="fast hidden units (-nhid)")
+    p.add_argument("--slow", type=nonnegative_int, default=0,
+                   help="slow context units (-nslow; 0: the plain SRN)")
+    p.add_argument("--epochs", type=positive_int, default=100, help="epochs (-nepochs)")
+    p.add_argument("--batch-size", type=positive_int, default=32, help="columns (-batchsz)")
+    p.add_argument("--bptt", type=positive_int, default=10,
+                   help="steps unfolded back in time (-blen; updates every 5 steps, -bfreq)")
+    p.add_argument("--lr", type=positive_float, default=0.05, help="initial learning rate (-eta)")
+    p.add_argument("--train-words", type=positive_int, default=None,
+                   help="train on the first N training words only (a shorter run, labelled)")
+    p.add_argument("--seed", type=seed_int, default=1,
+                   help="initial weights N(0, 0.05) (default 1, as main.lua's manualSeed)")
+    p.add_argument("--linker", choices=("c", "numba", "jax"), default=None, help=LINKER_HELP)
+    p.add_argument("--data-dir", default=None, help="PTB folder (as for ptb-lstm)")
+    p.add_argument("--out", default=None, help="run folder (default runs/scrn-h<H>-s<S>)")
+    p.add_argument("--resume", action="store_true", help="continue from the last checkpoint")
+    p.add_argument("--overwrite", action="store_true",
+                   help="replace the run already in --out (default: refuse)")
+    p.add_argument("--quiet", action="store_true", help="no progress bars or per-epoch lines")
+    p.add_argument("--dry-run", action="store_true", help=DRY_RUN_HELP)
+    p.set_defaults(func=cmd_scrn)
+
     p = subparsers.add_parser("ptb-eval", help="perplexity of a saved PTB LSTM checkpoint on "
                                                "one split (cross-check engines and linkers)")
     p.add_argument("checkpoint", help="a checkpoint.npz written by rnnlm ptb-lstm")
@@ -401,6 +426,23 @@ def cmd_ptb_lstm(args):
         return 0
     s = ptb_word_lm.train_lstm(flags)
     return 0 if s["epochs"] or s["stopped"] else 1
+
+
+def cmd_scrn(args):
+    use_linker("rnnlm", args.linker, "scrn")
+    from rnnrepro.engine import set_floatx
+    set_floatx(os.environ.get("RNN_FLOATX") or "float32")
+    from rnnlm.scrn.train import Config, dry_run, train_scrn
+    cfg = Config(n_hidden=args.hidden, n_slow=args.slow, n_epochs=args.epochs,
+                 batch_size=args.batch_size, backprop_len=args.bptt,
+                 initial_learning_rate=args.lr, seed=args.seed)
+    if args.dry_run:
+        print(dry_run(cfg, data_dir=args.data_dir, out=args.out, train_words=args.train_words))
+        return 0
+    train_scrn(cfg, data_dir=args.data_dir, out=args.out, train_words=args.train_words,
+               resume=args.resume, overwrite=args.overwrite, quiet=args.quiet,
+               command=_command_line(args.argv))
+    return 0
 
 
 def cmd_ptb_eval(args):
