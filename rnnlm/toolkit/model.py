@@ -247,18 +247,25 @@ class ClassRNNLM:
         if self.kernel == "numba":
             from rnnlm.toolkit import kernel
             return kernel.train_epoch(self, words, alpha, progress, logp_out)
-        nb = self.bptt + self.bptt_block
-        bptt_history = [0] * nb  # trainNet: bptt_history[a]=0 at each epoch start
-        history = [0] * MAX_NGRAM_ORDER
         prev = np.full(self.hidden, self.flush_value)  # netFlush
+        return self._online_sgd(words, alpha, prev, progress, logp_out)
+
+    def _online_sgd(self, words, alpha, prev, progress=None, logp_out=None, counter=None):
+        """The per-word loop of ``trainNet`` (and of ``testNet -dynamic``) from the hidden state
+        ``prev``: ``computeNet``, score, shift the BPTT memory, ``learnNet``, next word.
+        ``counter``: the value learnNet sees at every word (testNet's, never advanced); None:
+        the running word count, as in training. Returns (log10 prob sum, words scored, final
+        n-gram history)."""
+        bptt_history = [0] * (self.bptt + self.bptt_block)  # bptt_history[a]=0 at the start
+        history = [0] * MAX_NGRAM_ORDER
         last_word = 0
-        counter = 0
+        n = 0
         logp, wordcn = 0.0, 0
         dU = {}
         for word in words:
-            counter += 1
-            if progress is not None and counter % 10000 == 0:
-                progress(counter)
+            n += 1
+            if progress is not None and n % 10000 == 0:
+                progress(n)
             word = int(word)
             net = self.compute_net(prev, last_word, history, word)
             if word != -1:
@@ -266,11 +273,12 @@ class ClassRNNLM:
                 logp += lp
                 wordcn += 1
             if logp_out is not None:
-                logp_out[counter - 1] = lp if word != -1 else math.nan
+                logp_out[n - 1] = lp if word != -1 else math.nan
             if self.bptt > 0:
                 self._shift_bptt_memory(bptt_history, last_word)
-            if word != -1:
-                self.learn_net(net, word, prev, last_word, alpha, counter, bptt_history, dU)
+            if word != -1:   # learnNet returns at once for an OOV word
+                self.learn_net(net, word, prev, last_word, alpha, n if counter is None
+                               else counter, bptt_history, dU)
             # ---- next word
             prev = net.h
             last_word = word
@@ -454,31 +462,10 @@ class ClassRNNLM:
         and ``trainNet`` leaves it at 0, so every word's ``learnNet`` sees counter 0: the L2
         decay (``counter % 10 == 0``) and the BPTT block (``counter % bptt_block == 0``) at
         every word."""
-        nb = self.bptt + self.bptt_block
-        bptt_history = [0] * nb
         self.bptt_hidden_ac[...] = 0
         self.bptt_hidden_er[...] = 0
-        history = [0] * MAX_NGRAM_ORDER
         prev = np.full(self.hidden, 1.0 if self.independent else self.flush_value)
-        last_word, logp, wordcn, dU = 0, 0.0, 0, {}
-        for i, word in enumerate(words):
-            word = int(word)
-            net = self.compute_net(prev, last_word, history, word)
-            if word != -1:
-                lp = math.log10(net.pc[net.c] * net.pw[word - net.s])
-                logp += lp
-                wordcn += 1
-            if logp_out is not None:
-                logp_out[i] = lp if word != -1 else math.nan
-            if self.bptt > 0:
-                self._shift_bptt_memory(bptt_history, last_word)
-            if word != -1:   # learnNet returns at once for an OOV word
-                self.learn_net(net, word, prev, last_word, alpha, 0, bptt_history, dU)
-            prev, last_word = net.h, word
-            history.insert(0, word)
-            history.pop()
-            if self.independent and word == 0:
-                prev, history = self._net_reset(bptt_history)
+        logp, wordcn, _ = self._online_sgd(words, alpha, prev, logp_out=logp_out, counter=0)
         return logp, wordcn
 
     def sequence_logprob(self, words):
