@@ -12,6 +12,7 @@ Examples::
     rnnlm scrn --hidden 100 --slow 40 --data-dir ../shared/data      # SCRN; --slow 0: SRN
     rnnlm ngram --order 5 --min-count 3=1 4=1 --data-dir ../shared/data --out runs/kn5
     rnnlm mix runs/kn5 runs/rnn-h100 --out runs/mix-rnn-h100-kn5
+    rnnlm cache runs/kn5 --length 100 500 2000 --out runs/kn5-cache    # KN5 + cache
 """
 import json
 import os
@@ -389,6 +390,20 @@ def add_subcommands(subparsers):
                    help="replace the run already in --out (default: refuse)")
     p.set_defaults(func=cmd_mix)
 
+    p = subparsers.add_parser("cache", help="a run's per-word probabilities interpolated with a "
+                                            "unigram cache of the recent words (SRILM -cache)")
+    p.add_argument("base", help="run folder holding valid.probs.txt and test.probs.txt (rnnlm "
+                                "ngram, rnnlm ptb-rnnlm, rnnlm mix --out)")
+    p.add_argument("--length", type=positive_int, nargs="+", default=[500], metavar="N",
+                   help="cache length in tokens (SRILM -cache); several: the best on valid "
+                        "(default 500)")
+    p.add_argument("--data-dir", default=None, help="PTB folder (as for ptb-lstm)")
+    p.add_argument("--out", required=True,
+                   help="run folder: run.json, valid.probs.txt, test.probs.txt (for rnnlm mix)")
+    p.add_argument("--overwrite", action="store_true",
+                   help="replace the run already in --out (default: refuse)")
+    p.set_defaults(func=cmd_cache)
+
     p = subparsers.add_parser("ptb-rnnlm-test", help="the toolkit's -test (optionally "
                                                      "-dynamic) on a saved ptb-rnnlm model")
     p.add_argument("checkpoint", help="a checkpoint.npz written by rnnlm ptb-rnnlm")
@@ -531,6 +546,17 @@ def cmd_mix(args):
     print(f"mixture: valid {r['valid_perplexity']:.2f}, test {r['test_perplexity']:.2f} "
           f"({r['tokens']['test']} test tokens, {r['em_iterations']} EM iterations)"
           + (f"; wrote {args.out}/run.json" if args.out else ""))
+    return 0
+
+
+def cmd_cache(args):
+    from rnnlm.ngram.cache import cache_run
+    rec = cache_run(args.base, args.out, args.length, data_dir=args.data_dir,
+                    overwrite=args.overwrite, command=_command_line(sys.argv[1:]))
+    for r in rec["tuning"]:
+        print(f"cache {r['length']}: lambda {r['lambda']:.4f}, valid {r['valid_perplexity']:.2f}")
+    print(f"best cache {rec['cache_length']}: valid {rec['valid_perplexity']:.2f}, test "
+          f"{rec['value']:.2f} (base alone: test {rec['base']['value']}); wrote {args.out}/run.json")
     return 0
 
 
