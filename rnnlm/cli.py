@@ -310,7 +310,9 @@ def add_subcommands(subparsers):
     p.set_defaults(func=cmd_ptb_eval)
 
     p = subparsers.add_parser("ptb-rnnlm", help="RNNLM toolkit recipe on PTB (class RNN / RNNME)")
-    p.add_argument("--hidden", type=positive_int, default=100, help="hidden units (-hidden)")
+    p.add_argument("--hidden", type=nonnegative_int, default=100,
+                   help="hidden units (-hidden); 0, with --direct: a maximum-entropy n-gram "
+                        "model on the hashed direct connections alone")
     p.add_argument("--class", dest="class_size", type=positive_int, default=100,
                    help="number of word classes (-class)")
     p.add_argument("--old-classes", action="store_true",
@@ -476,6 +478,9 @@ def cmd_ptb_eval(args):
 
 
 def cmd_ptb_rnnlm(args):
+    if args.hidden == 0 and not args.direct:
+        raise OptionError("--hidden 0: needs --direct (with neither, the model has nothing "
+                          "to learn)")
     _set_floatx(args, "float64")
     from rnnlm.toolkit import trainnet
     config = trainnet.ToolkitConfig(

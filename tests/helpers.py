@@ -44,13 +44,14 @@ def central_differences(f, params, eps=1e-6):
 
 
 def toy_class_rnn(direct=0, **kw):
-    """A 12-word toolkit class RNN (hidden 5, 3 classes, direct order 3) with fixed counts."""
+    """A 12-word toolkit class RNN (hidden 5 unless given, 3 classes, direct order 3 unless
+    given) with fixed counts."""
     from rnnlm.toolkit import model as class_rnn
     rng = np.random.RandomState(0)
     vocab = [f"w{i}" for i in range(12)]
     counts = np.array([50] + sorted(rng.randint(1, 40, 11).tolist(), reverse=True))
-    return class_rnn.ClassRNNLM(vocab, counts, hidden=5, class_size=3, direct_size=direct,
-                                direct_order=3, **kw)
+    kw = dict(dict(hidden=5, direct_order=3), **kw)
+    return class_rnn.ClassRNNLM(vocab, counts, class_size=3, direct_size=direct, **kw)
 
 
 @contextlib.contextmanager

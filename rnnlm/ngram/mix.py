@@ -31,9 +31,10 @@ SPLITS = ("valid", "test")
 # Mikolov 2012 PhD thesis, Table 4.1, column "+KN5": each model linearly interpolated with the
 # KN5 baseline. The RNN row is the 124.7 model (its setting: rnnlm.toolkit's docstring); the
 # dynamically evaluated RNN row the same model evaluated with -dynamic (123.2 alone).
-PUBLISHED_PLUS_KN5 = {"rnn": 105.7, "dynamic rnn": 102.7}
+PUBLISHED_PLUS_KN5 = {"rnn": 105.7, "dynamic rnn": 102.7, "me": 138.7}
 PUBLISHED_PLUS_KN5_SOURCE = ("Mikolov 2012 PhD thesis, Table 4.1 (+KN5 column: RNN + KN5 105.7, "
-                             "for the RNN of 124.7 alone; dynamically evaluated RNN + KN5 102.7)")
+                             "for the RNN of 124.7 alone; dynamically evaluated RNN + KN5 102.7; "
+                             "maximum entropy 5-gram + KN5 138.7)")
 
 
 def read_probs(path):
@@ -137,7 +138,8 @@ def _input_record(run):
 
 def _kind(rec):
     """``"kn5"``, ``"rnn"`` (the toolkit RNN without direct connections), ``"dynamic rnn"``
-    (that RNN dynamically evaluated: ``rnnlm ptb-rnnlm-test --dynamic``) or None."""
+    (that RNN dynamically evaluated: ``rnnlm ptb-rnnlm-test --dynamic``), ``"me"`` (the
+    toolkit's hidden-0 maximum-entropy 5-gram) or None."""
     if not rec:
         return None
     if rec.get("smoothing") == "kn" and rec.get("order") == 5:
@@ -145,6 +147,9 @@ def _kind(rec):
     hyper = rec.get("hyper")
     if isinstance(hyper, dict) and "hidden" in hyper and not hyper.get("direct_size"):
         return "dynamic rnn" if rec.get("dynamic") else "rnn"
+    if (isinstance(hyper, dict) and hyper.get("hidden") == 0 and hyper.get("direct_order") == 5
+            and not rec.get("dynamic")):
+        return "me"
     return None
 
 

@@ -14,6 +14,9 @@ binning, ``old_classes``); each class is a contiguous block of the vocabulary.
 Maxent part (RNNME, ``direct_size > 0``): hashed n-gram features of order 0..direct_order-1
 (a bias, then the last 1, 2, ... words) connected straight to the class outputs (first half of
 the ``syn_d`` hash) and to the word outputs of the predicted class (second half), learnt jointly.
+With ``hidden=0`` the same loops run with an empty hidden layer: a class-factored
+maximum-entropy n-gram model on the hashed features alone, trained by the same online SGD and
+schedule (the thesis's maximum-entropy row; how the thesis trained its own is not established).
 
 Learning (``learnNet``): per-word online SGD of the output weights and ``syn_d`` with error
 ``onehot - p``; hidden errors clipped to +-``gradient_cutoff``; every ``bptt_block`` words the
@@ -62,10 +65,22 @@ try:
 except ImportError:  # numpy < 1.26
     _clip = np.core.umath.clip
 KERNELS = ("numba", "python")
-PUBLISHED = {"rnn": 124.7}
+PUBLISHED = {"rnn": 124.7, "me": 142.1}
 # the thesis's RNN row is a 300-hidden model: a run of another size is not compared with it
 PUBLISHED_HIDDEN = 300
 PUBLISHED_SOURCE = "Mikolov 2012 PhD thesis (PTB, RNN with 300 hidden units 124.7, KN5 141.2)"
+PUBLISHED_ME_SOURCE = "Mikolov 2012 PhD thesis, Table 4.1 (maximum entropy 5-gram 142.1)"
+
+
+def published(hidden, direct_size, direct_order):
+    """The thesis's figure for a model of this shape, and its source (None, None if none): the
+    RNN row for the 300-hidden RNN without direct connections, the maximum-entropy 5-gram row
+    for hidden 0 with direct connections of order 5."""
+    if not direct_size and hidden == PUBLISHED_HIDDEN:
+        return PUBLISHED["rnn"], PUBLISHED_SOURCE
+    if direct_size and not hidden and direct_order == 5:
+        return PUBLISHED["me"], PUBLISHED_ME_SOURCE
+    return None, None
 
 
 # FAST_EXP(y): high 32 bits of a double set to EXP_A*y + (1072693248 - EXP_C), low bits 0.

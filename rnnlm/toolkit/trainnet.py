@@ -307,11 +307,13 @@ def record_result(folder, config, model, sched, data, commands, summary):
             f"{direct / 1e6:g}M order {model.direct_order})" if direct else
             f"RNNLM toolkit recipe (hidden {hidden}, class {class_size}, bptt {config.bptt}, "
             f"bptt-block {config.bptt_block})")
-    published = (class_rnn.PUBLISHED["rnn"]
-                 if not direct and hidden == class_rnn.PUBLISHED_HIDDEN else None)
+    published, source = class_rnn.published(hidden, direct, model.direct_order)
+    if not hidden:
+        what = (f"maximum-entropy {model.direct_order}-gram on the toolkit's hashed direct "
+                f"connections (hidden 0, class {class_size}, direct {direct / 1e6:g}M)")
     wps = [r["words_per_second"] for r in records]
     write_result(out, os.path.basename(os.path.normpath(out)), what, summary["test_perplexity"],
-                 published, class_rnn.PUBLISHED_SOURCE if published else None, label,
+                 published, source, label,
                  " ; ".join(commands), f"PTB simple-examples ({data.dir})",
                  len(records), round(sched.seconds, 1), round(float(np.median(wps)), 1),
                  extra={"valid_perplexity": records[-1]["valid_perplexity"],
