@@ -8,7 +8,17 @@ repeats (a noisy neighbour slows both alike); each measurement records the load 
 and after it and the BLAS threads in use. The two kernels' log-probabilities of the slice are
 compared as well (relative difference in the record). Weights are drawn with ``init="numpy"``
 (the toolkit's glibc draw costs seconds of pure Python at hidden 500; speed does not depend on
-it). The C toolkit is not run here: its figure on this machine (issue 33) is a reference.
+it).
+
+``--c-rnnlm BINARY`` adds the C toolkit itself as a third row, interleaved with the others: the
+binary trains one iteration of the whole ptb.train.txt (``-one-iter``, so its vocabulary and
+classes are the full data's, as ours) with the same hidden / class / bptt 4 / bptt-block 10,
+``-debug 2``; it is stopped once its progress line passes the same number of words. Its own
+figure (``Words/sec``: words over the CPU time since training began) is its words per CPU
+second; its wall-clock words/s is measured between its first progress line and that one. Build
+the toolkit from rnnlm-0.4b (www.fit.vutbr.cz/~imikolov/rnnlm/rnnlm-0.4b.tgz) or, offline,
+from the copy of 0.4a in the ``rnnlm-python`` sdist on PyPI, with its makefile's flags and
+float64 weights: ``g++ -D WEIGHTTYPE=double -O2 -funroll-loops -ffast-math -Wno-narrowing``.
 """
 import os
 import sys
@@ -19,6 +29,7 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__)))) 
 C_TOOLKIT = {"value": 38000, "what": "rnnlm-0.4b (the C toolkit), -O2, float64, hidden 100 / "
              "class 100, one core of this machine: 37-38.6k words/s", "source": "issue 33 (a "
              "side-by-side run in an earlier session; not re-measured by this script)"}
+KERNELS = ("numba", "python", "c")
 
 
 def _blas_threads():
@@ -51,7 +62,54 @@ def measure(model_args, words, kernel, alpha=0.1):
             "load_after": [round(x, 2) for x in os.getloadavg()]}
 
 
-def run(data_dir, hiddens, class_size, n_words, kernels, repeats, say=print):
+def measure_c(binary, train_path, hidden, class_size, n_words):
+    """The C toolkit's ``-one-iter`` training on ``train_path``, stopped once its progress line
+    passes ``n_words``: its words per CPU second (its own ``Words/sec``) and wall-clock words/s
+    between its first progress line and that one."""
+    import re
+    import subprocess
+    import tempfile
+    import time
+    load0 = os.getloadavg()
+    with tempfile.TemporaryDirectory() as tmp:
+        cmd = [binary, "-train", train_path, "-rnnlm", os.path.join(tmp, "model"), "-hidden",
+               str(hidden), "-class", str(class_size), "-bptt", "4", "-bptt-block", "10",
+               "-rand-seed", "1", "-one-iter", "-debug", "2"]
+        proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+        total, first, last, buf = None, None, None, b""
+        try:
+            while last is None or last[0] < n_words:
+                chunk = proc.stdout.read1(4096) if hasattr(proc.stdout, "read1") else \
+                    proc.stdout.read(256)
+                if not chunk:
+                    from rnnrepro.files import InputError
+                    tail = buf[-200:].decode(errors="replace").replace("\r", " ").split()
+                    raise InputError(f"--c-rnnlm {binary}: ended before {n_words} words "
+                                     f"(status {proc.wait()}): {' '.join(tail)}")
+                buf += chunk
+                text = buf.decode(errors="replace")
+                m = re.search(r"Words in train file: (\d+)", text)
+                total = int(m.group(1)) if m else total
+                hits = re.findall(r"Progress: ([\d.]+)%\s+Words/sec: ([\d.]+)", text)
+                if hits and total:
+                    words = round(float(hits[-1][0]) * total / 100 / 10000) * 10000
+                    if first is None:
+                        first = (words, time.perf_counter())
+                    if last is None or words > last[0]:
+                        last = (words, time.perf_counter(), float(hits[-1][1]))
+        finally:
+            proc.kill()
+            proc.wait()
+    wall = (last[0] - first[0]) / (last[1] - first[1]) if last[0] > first[0] else None
+    return {"kernel": "c", "hidden": hidden, "class_size": class_size, "words": last[0],
+            "seconds": None, "words_per_second": round(wall, 1) if wall else None,
+            "cpu_seconds": None, "words_per_cpu_second": last[2], "logp": None, "scored": None,
+            "blas_threads": None, "command": " ".join(cmd[:1] + ["-train", train_path] + cmd[5:]),
+            "load_before": [round(x, 2) for x in load0],
+            "load_after": [round(x, 2) for x in os.getloadavg()]}
+
+
+def run(data_dir, hiddens, class_size, n_words, kernels, repeats, say=print, c_rnnlm=None):
     import numpy as np
     from rnnlm.toolkit.model import ClassRNNLM
     from rnnlm.toolkit.vocab import toolkit_data
@@ -64,8 +122,13 @@ def run(data_dir, hiddens, class_size, n_words, kernels, repeats, say=print):
     for r in range(repeats):
         for h in hiddens:
             for k in kernels:
-                row = measure(dict(vocab=vocab, counts=counts, hidden=h, class_size=class_size,
-                                   init="numpy"), words, k)
+                if k == "c":
+                    from rnnlm.ptb_text import split_path
+                    row = measure_c(c_rnnlm, split_path(data_dir, "train"), h, class_size,
+                                    n_words)
+                else:
+                    row = measure(dict(vocab=vocab, counts=counts, hidden=h,
+                                       class_size=class_size, init="numpy"), words, k)
                 row["repeat"] = r
                 say(f"  hidden {h:4d} {k:6s} repeat {r}: {row['words_per_second']:9.0f} words/s"
                     f", {row['words_per_cpu_second']:9.0f} per CPU second  (load "
@@ -77,37 +140,47 @@ def run(data_dir, hiddens, class_size, n_words, kernels, repeats, say=print):
 def summarise(rows, hiddens, kernels):
     """Per (hidden, kernel): median and best words/s (wall clock) and median words per CPU
     second of the process (what the loop itself gets done on the core it ran on, less
-    sensitive to a loaded machine); per hidden: the speed-up (wall-clock medians) and the
-    relative difference of the two kernels' summed log-probabilities."""
+    sensitive to a loaded machine); per hidden: numba's speed-up over the numpy loop
+    (wall-clock medians) and the relative difference of their summed log-probabilities, and
+    numba over the C toolkit (wall clock and per CPU second)."""
     import numpy as np
     out = []
     for h in hiddens:
         line = {"hidden": h}
         for k in kernels:
-            wps = [r["words_per_second"] for r in rows if r["hidden"] == h and r["kernel"] == k]
-            cps = [r["words_per_cpu_second"] for r in rows
-                   if r["hidden"] == h and r["kernel"] == k]
+            mine = [r for r in rows if r["hidden"] == h and r["kernel"] == k]
+            wps = [r["words_per_second"] for r in mine if r["words_per_second"]]
+            cps = [r["words_per_cpu_second"] for r in mine]
             line[k] = {"median": float(np.median(wps)), "best": max(wps), "runs": len(wps),
                        "per_cpu_second_median": float(np.median(cps))}
-        if len(kernels) == 2:
+        if "numba" in kernels and "python" in kernels:
             a, b = (next(r["logp"] for r in rows if r["hidden"] == h and r["kernel"] == k)
-                    for k in kernels)
-            line["speedup"] = round(line[kernels[0]]["median"] / line[kernels[1]]["median"], 2)
+                    for k in ("numba", "python"))
+            line["speedup"] = round(line["numba"]["median"] / line["python"]["median"], 2)
             line["logp_rel_diff"] = abs(a - b) / abs(b)
+        if "numba" in kernels and "c" in kernels:
+            line["numba_over_c"] = round(line["numba"]["median"] / line["c"]["median"], 2)
+            line["numba_over_c_per_cpu_second"] = round(
+                line["numba"]["per_cpu_second_median"] / line["c"]["per_cpu_second_median"], 2)
         out.append(line)
     return out
 
 
 def table(summary, kernels):
+    both = "numba" in kernels and "python" in kernels
+    with_c = "numba" in kernels and "c" in kernels
     head = "| hidden | " + " | ".join(f"{k} words/s (median, best; per CPU s)" for k in kernels)
-    head += " | speed-up | log-prob rel. diff |" if len(kernels) == 2 else " |"
+    head += " |" + (" numba / python | log-prob rel. diff |" if both else "")
+    head += " numba / C (wall; per CPU s) |" if with_c else ""
     lines = [head, "|" + "---|" * (head.count("|") - 1)]
     for s in summary:
         cells = [str(s["hidden"])] + [
             f"{s[k]['median']:.0f} ({s[k]['best']:.0f}; {s[k]['per_cpu_second_median']:.0f})"
             for k in kernels]
-        if len(kernels) == 2:
+        if both:
             cells += [f"{s['speedup']:.2f}x", f"{s['logp_rel_diff']:.1e}"]
+        if with_c:
+            cells += [f"{s['numba_over_c']:.2f}x; {s['numba_over_c_per_cpu_second']:.2f}x"]
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines)
 
@@ -123,8 +196,12 @@ def main(argv=None):
                    help="number of word classes (default 100)")
     p.add_argument("--words", type=positive_int, default=20000,
                    help="training words timed per measurement (the first N of ptb.train.txt)")
-    p.add_argument("--kernels", default="numba,python",
-                   help="kernels, comma-separated: numba, python (default both)")
+    p.add_argument("--kernels", default=None,
+                   help="kernels, comma-separated: numba, python, c (default numba,python, "
+                        "and c with --c-rnnlm)")
+    p.add_argument("--c-rnnlm", default=None, metavar="BINARY",
+                   help="a built C toolkit (rnnlm) to time beside the kernels (see the script's "
+                        "docstring for how it was built)")
     p.add_argument("--repeats", type=positive_int, default=2,
                    help="measurements per (hidden, kernel), interleaved (default 2)")
     from rnnrepro.bench import add_output_options
@@ -135,10 +212,14 @@ def main(argv=None):
     a = p.parse_args(argv)
     from rnnrepro.bench import check_output
     check_output(a.results_dir, a.overwrite, option="--results-dir")
-    kernels = tuple(a.kernels.split(","))
-    bad = [k for k in kernels if k not in ("numba", "python")]
+    kernels = tuple((a.kernels or "numba,python" + (",c" if a.c_rnnlm else "")).split(","))
+    bad = [k for k in kernels if k not in KERNELS]
     if bad or len(set(kernels)) != len(kernels):
-        p.error(f"--kernels: {a.kernels!r} is not a list of distinct numba, python")
+        p.error(f"--kernels: {a.kernels!r} is not a list of distinct numba, python, c")
+    if ("c" in kernels) != bool(a.c_rnnlm):
+        p.error("--kernels c and --c-rnnlm BINARY: one needs the other")
+    if a.c_rnnlm and not (os.path.isfile(a.c_rnnlm) and os.access(a.c_rnnlm, os.X_OK)):
+        p.error(f"--c-rnnlm: {a.c_rnnlm} is not an executable file")
     try:
         hiddens = tuple(int(x) for x in a.hidden.split(","))
     except ValueError:
@@ -148,15 +229,25 @@ def main(argv=None):
     from rnnlm.ptb_text import resolve_data_dir
     from rnnlm.toolkit.model import check_kernel
     for k in kernels:
-        check_kernel(k)
+        if k != "c":
+            check_kernel(k)
     data_dir = resolve_data_dir(a.data_dir)
     load_start = [round(x, 2) for x in os.getloadavg()]
-    rows = run(data_dir, hiddens, a.class_size, a.words, kernels, a.repeats)
+    rows = run(data_dir, hiddens, a.class_size, a.words, kernels, a.repeats, c_rnnlm=a.c_rnnlm)
     summary = summarise(rows, hiddens, kernels)
     text = table(summary, kernels)
     print(text)
     write(a, data_dir, kernels, hiddens, rows, summary, text, load_start, argv)
     return 0
+
+
+def _binary(path):
+    """The C toolkit binary timed (None if none): its path and sha256."""
+    if not path:
+        return None
+    import hashlib
+    with open(path, "rb") as f:
+        return {"path": os.path.abspath(path), "sha256": hashlib.sha256(f.read()).hexdigest()}
 
 
 def write(a, data_dir, kernels, hiddens, rows, summary, text, load_start, argv):
@@ -177,7 +268,9 @@ def write(a, data_dir, kernels, hiddens, rows, summary, text, load_start, argv):
                  f"{first['hidden']} / class {a.class_size}, one thread; all rows in 'rows'"),
         "metric": "training words per second (median)",
         "value": first[k0]["median"], "published": None, "published_source": None,
-        "references": [C_TOOLKIT] if first["hidden"] == 100 and a.class_size == 100 else [],
+        "references": [C_TOOLKIT] if (first["hidden"] == 100 and a.class_size == 100
+                                      and "c" not in kernels) else [],
+        "c_rnnlm": _binary(a.c_rnnlm),
         "label": f"proxy: the first {a.words} PTB training words per measurement, alpha 0.1, "
                  f"weights from init=numpy; {a.repeats} interleaved repeats",
         "command": "python scripts/bench_toolkit.py " + " ".join(
@@ -187,7 +280,8 @@ def write(a, data_dir, kernels, hiddens, rows, summary, text, load_start, argv):
             f" + numba {numba_version}" if "numba" in kernels else ""),
         "engine_version": np.__version__, "linker": None, "floatX": "float64",
         "threads": {"OMP_NUM_THREADS": os.environ.get("OMP_NUM_THREADS"),
-                    "blas_threads_in_loop": sorted({r["blas_threads"] for r in rows},
+                    "blas_threads_in_loop": sorted({r["blas_threads"] for r in rows
+                                                    if r["kernel"] != "c"},
                                                    key=str),
                     "cpu_count": os.cpu_count(), "niceness": os.nice(0)},
         "load_average_start": load_start,

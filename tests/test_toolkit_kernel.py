@@ -230,3 +230,55 @@ def test_bench_script_records_both_kernels_side_by_side(corpus, tmp_path):
     assert rec["value"] == rec["summary"][0][kernels[0]]["median"]
     md = (out / "bench.md").read_text()
     assert md.count("\n| 3 | ") == 1 and md.count("\n| 5 | ") == 1 and "niceness" in md
+
+
+FAKE_C = r'''#!PYTHON
+"""Stands in for the C toolkit: its -debug 2 progress lines (carriage returns, every 10000
+words), 10000 words per 0.05 s, CPU figure 1000 * hidden; runs until killed."""
+import sys, time
+a = sys.argv
+hidden = int(a[a.index("-hidden") + 1])
+assert a[a.index("-class") + 1] == "3" and "-one-iter" in a
+print("Vocab size: 12\nWords in train file: 1000000", flush=True)
+sys.stdout.write("\rIter:   0\tAlpha: 0.100000\t   ")
+for k in range(1, 101):
+    time.sleep(0.05)
+    sys.stdout.write(f"\rIter:   0\tAlpha: 0.100000\t   TRAIN entropy: 9.0    "
+                     f"Progress: {k:.2f}%   Words/sec: {1000.0 * hidden + k:.1f} ")
+    sys.stdout.flush()
+'''
+
+
+def test_bench_script_times_the_c_toolkit_until_it_passes_the_words(corpus, tmp_path):
+    """--c-rnnlm: the C toolkit's row is its own Words/sec (per CPU second) at the progress
+    line that passes --words, and a wall-clock rate between its first progress line and
+    that one; the binary is stopped there (the stand-in would run 5 s)."""
+    import importlib.util
+    import os
+    import sys
+    import time
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    spec = importlib.util.spec_from_file_location("bench_toolkit",
+                                                  os.path.join(root, "scripts", "bench_toolkit.py"))
+    bench = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bench)
+    fake = tmp_path / "rnnlm"
+    fake.write_text(FAKE_C.replace("PYTHON", sys.executable))
+    fake.chmod(0o755)
+    out = tmp_path / "results" / "bench-c"
+    t0 = time.perf_counter()
+    assert bench.main(["--data-dir", corpus, "--hidden", "3,5", "--class", "3", "--words",
+                       "35000", "--repeats", "1", "--kernels", "python,c", "--c-rnnlm",
+                       str(fake), "--results-dir", str(out)]) == 0
+    assert time.perf_counter() - t0 < 4
+    rec = json.loads((out / "run.json").read_text())
+    c = [r for r in rec["rows"] if r["kernel"] == "c"]
+    assert [(r["hidden"], r["words"]) for r in c] == [(3, 40000), (5, 40000)]
+    assert [r["words_per_cpu_second"] for r in c] == [3004.0, 5004.0]   # 4% = 40000 words
+    for r in c:   # 30000 words in about 3 x 0.05 s
+        assert 30000 / 0.4 < r["words_per_second"] < 30000 / 0.1
+    assert rec["c_rnnlm"]["path"] == str(fake) and len(rec["c_rnnlm"]["sha256"]) == 64
+    assert rec["references"] == []     # measured, not quoted
+    with pytest.raises(SystemExit):
+        bench.main(["--data-dir", corpus, "--kernels", "python,c", "--results-dir",
+                    str(tmp_path / "r2")])
