@@ -297,6 +297,39 @@ def add_subcommands(subparsers):
     p.add_argument("--dry-run", action="store_true", help=DRY_RUN_HELP)
     p.set_defaults(func=cmd_scrn)
 
+    p = subparsers.add_parser("fnn", help="feedforward NNLM (Bengio et al. 2003) on PTB with "
+                                          "the RNNLM toolkit's schedule (thesis Table 4.1)")
+    p.add_argument("--order", type=positive_int, default=5,
+                   help="n: the model sees the n-1 previous words (default 5, as KN5)")
+    p.add_argument("--projection", type=positive_int, default=100,
+                   help="m: size of each word's feature vector C(w)")
+    p.add_argument("--hidden", type=positive_int, default=200, help="h: tanh hidden units")
+    p.add_argument("--direct", action="store_true",
+                   help="direct connections W from the projections to the output")
+    p.add_argument("--batch-size", type=positive_int, default=64,
+                   help="windows per SGD step (the per-example mean; our choice)")
+    p.add_argument("--lr", type=positive_float, default=0.1,
+                   help="initial learning rate (halved by the toolkit schedule)")
+    p.add_argument("--weight-decay", type=nonnegative_float, default=0.0,
+                   help="L2 weight decay on C, H, U, W, not the biases (Bengio: 1e-4)")
+    p.add_argument("--epochs", type=positive_int, default=50,
+                   help="most epochs (the schedule normally stops first)")
+    p.add_argument("--seed", type=seed_int, default=1,
+                   help="initial weights and the shuffle of each epoch")
+    p.add_argument("--train-words", type=positive_int, default=None,
+                   help="train on the first N training words only (a shorter run, labelled)")
+    p.add_argument("--linker", choices=("c", "numba", "jax"), default=None, help=LINKER_HELP)
+    p.add_argument("--floatX", choices=("float32", "float64"), default=None,
+                   help="float type of the graphs (default $RNN_FLOATX, else float32)")
+    p.add_argument("--data-dir", default=None, help="PTB folder (as for ptb-lstm)")
+    p.add_argument("--out", default=None, help="run folder (default runs/fnn-n<N>-m<M>-h<H>)")
+    p.add_argument("--resume", action="store_true", help="continue from the last checkpoint")
+    p.add_argument("--overwrite", action="store_true",
+                   help="replace the run already in --out (default: refuse)")
+    p.add_argument("--quiet", action="store_true", help="no progress bars or per-epoch lines")
+    p.add_argument("--dry-run", action="store_true", help=DRY_RUN_HELP)
+    p.set_defaults(func=cmd_fnn)
+
     p = subparsers.add_parser("ptb-eval", help="perplexity of a saved PTB LSTM checkpoint on "
                                                "one split (cross-check engines and linkers)")
     p.add_argument("checkpoint", help="a checkpoint.npz written by rnnlm ptb-lstm")
@@ -459,6 +492,22 @@ def cmd_scrn(args):
     train_scrn(cfg, data_dir=args.data_dir, out=args.out, train_words=args.train_words,
                resume=args.resume, overwrite=args.overwrite, quiet=args.quiet,
                command=_command_line(args.argv))
+    return 0
+
+
+def cmd_fnn(args):
+    use_linker("rnnlm", args.linker, "fnn")
+    _set_floatx(args, "float32")
+    from rnnlm.fnn.train import Config, dry_run, train_fnn
+    cfg = Config(order=args.order, projection=args.projection, hidden=args.hidden,
+                 direct=args.direct, batch_size=args.batch_size, learning_rate=args.lr,
+                 weight_decay=args.weight_decay, max_epochs=args.epochs, seed=args.seed)
+    if args.dry_run:
+        print(dry_run(cfg, data_dir=args.data_dir, out=args.out, train_words=args.train_words))
+        return 0
+    train_fnn(cfg, data_dir=args.data_dir, out=args.out, train_words=args.train_words,
+              resume=args.resume, overwrite=args.overwrite, quiet=args.quiet,
+              command=_command_line(args.argv))
     return 0
 
 
