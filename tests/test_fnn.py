@@ -174,6 +174,12 @@ def test_probabilities_cover_the_ngram_stream_and_give_the_perplexity(ptb, tmp_p
     assert rec["test_words"] == len(kn) and rec["published"] == 140.2
     mixed = mix_runs([str(tmp_path / "f"), str(tmp_path / "kn")])
     assert np.isclose(mixed["model_test_perplexity"][0], rec["value"])
+    # beside KN5, the mixture's record carries the thesis's FNN + KN5 figure
+    from rnnlm.ngram.mix import write_mix_run
+    kn = json.loads((tmp_path / "kn" / "run.json").read_text())
+    (tmp_path / "kn" / "run.json").write_text(json.dumps(dict(kn, order=5, smoothing="kn")))
+    assert write_mix_run([str(tmp_path / "f"), str(tmp_path / "kn")],
+                         str(tmp_path / "mix"))["published"] == 116.7
 
 
 def test_the_scored_stream_is_the_ngram_one_with_unk_for_unseen_words(tmp_path):

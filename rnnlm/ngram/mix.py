@@ -31,10 +31,10 @@ SPLITS = ("valid", "test")
 # Mikolov 2012 PhD thesis, Table 4.1, column "+KN5": each model linearly interpolated with the
 # KN5 baseline. The RNN row is the 124.7 model (its setting: rnnlm.toolkit's docstring); the
 # dynamically evaluated RNN row the same model evaluated with -dynamic (123.2 alone).
-PUBLISHED_PLUS_KN5 = {"rnn": 105.7, "dynamic rnn": 102.7, "me": 138.7}
+PUBLISHED_PLUS_KN5 = {"rnn": 105.7, "dynamic rnn": 102.7, "me": 138.7, "fnn": 116.7}
 PUBLISHED_PLUS_KN5_SOURCE = ("Mikolov 2012 PhD thesis, Table 4.1 (+KN5 column: RNN + KN5 105.7, "
                              "for the RNN of 124.7 alone; dynamically evaluated RNN + KN5 102.7; "
-                             "maximum entropy 5-gram + KN5 138.7)")
+                             "maximum entropy 5-gram + KN5 138.7; feedforward NNLM [50] + KN5 116.7)")
 
 
 def read_probs(path):
@@ -139,11 +139,13 @@ def _input_record(run):
 def _kind(rec):
     """``"kn5"``, ``"rnn"`` (the toolkit RNN without direct connections), ``"dynamic rnn"``
     (that RNN dynamically evaluated: ``rnnlm ptb-rnnlm-test --dynamic``), ``"me"`` (the
-    toolkit's hidden-0 maximum-entropy 5-gram) or None."""
+    toolkit's hidden-0 maximum-entropy 5-gram), ``"fnn"`` (``rnnlm fnn``) or None."""
     if not rec:
         return None
     if rec.get("smoothing") == "kn" and rec.get("order") == 5:
         return "kn5"
+    if rec.get("model_type") == "fnn":
+        return "fnn"
     hyper = rec.get("hyper")
     if isinstance(hyper, dict) and "hidden" in hyper and not hyper.get("direct_size"):
         return "dynamic rnn" if rec.get("dynamic") else "rnn"
