@@ -172,6 +172,8 @@ def test_probabilities_cover_the_ngram_stream_and_give_the_perplexity(ptb, tmp_p
         assert len(p) == len(kn) == sum(len(ln.split()) + 1 for ln in lines)
         assert np.isclose(np.exp(-np.log(p).mean()), rec[key], rtol=1e-9)
     assert rec["test_words"] == len(kn) and rec["published"] == 140.2
+    assert rec["label"] == "smaller: stopped by the epoch cap at 3 epochs, before the schedule " \
+        "ended" and "setting not established" in rec["what"]
     mixed = mix_runs([str(tmp_path / "f"), str(tmp_path / "kn")])
     assert np.isclose(mixed["model_test_perplexity"][0], rec["value"])
     # beside KN5, the mixture's record carries the thesis's FNN + KN5 figure

@@ -209,10 +209,11 @@ def finish(folder, model, data, sched, cfg, train_words, command, quiet):
     setting = (f"Bengio 2003 at n={cfg.order}, m={cfg.projection}, h={cfg.hidden}"
                f"{', direct' if cfg.direct else ''}, our recipe: the thesis's FNN setting not "
                f"established")
-    label = f"smaller: {'; '.join(cut)} ({setting})" if cut else f"full ({setting})"
+    label = f"smaller: {'; '.join(cut)}" if cut else "full"
     wps = [r["words_per_second"] for r in records]
     run_id = os.path.basename(os.path.normpath(folder.folder))
-    write_result(folder.folder, run_id, f"Feedforward NNLM (Bengio et al. 2003), {cfg.name()}",
+    write_result(folder.folder, run_id, f"Feedforward NNLM (Bengio et al. 2003), {cfg.name()}; "
+                 f"{setting}",
                  res["test"], PUBLISHED, PUBLISHED_SOURCE, label, command,
                  f"PTB simple-examples ({data.dir})", len(records), round(sched.seconds, 1),
                  round(float(np.median(wps)), 1) if wps else None, model="fnn",
