@@ -339,11 +339,13 @@ def _raise_terminated(signum, frame):
 @contextlib.contextmanager
 def unwind_on_sigterm():
     """While inside: SIGTERM and SIGHUP raise ``Terminated`` (main thread only; elsewhere a
-    no-op)."""
+    no-op). A signal the process was started ignoring stays ignored: under ``nohup`` a closed
+    terminal does not end the run."""
     if threading.current_thread() is not threading.main_thread():
         yield
         return
-    old = {s: signal.signal(s, _raise_terminated) for s in UNWOUND}
+    old = {s: signal.signal(s, _raise_terminated) for s in UNWOUND
+           if signal.getsignal(s) is not signal.SIG_IGN}
     try:
         yield
     finally:

@@ -108,6 +108,17 @@ def test_schedule_restores_halves_and_stops_as_train_net():
     assert sched.epoch == 5
 
 
+@pytest.fixture(autouse=True)
+def _float64_for_this_file_only(monkeypatch):
+    """``_cli``'s ``--floatX float64`` sets $RNN_FLOATX and the engine's floatX for the whole
+    process; both go back after each test, so later test files see their own defaults."""
+    from rnnrepro import engine
+    old = engine.floatx()
+    monkeypatch.setenv("RNN_FLOATX", "float64")
+    yield
+    engine.set_floatx(old)
+
+
 @pytest.fixture()
 def ptb(tmp_path):
     (tmp_path / "ptb").mkdir()

@@ -256,8 +256,19 @@ def test_rnnlm_readers_put_a_killed_overwrite_back(w, tmp_path, capsys):
     assert snapshot(out) == before
 
 
+@pytest.fixture
+def default_handlers():
+    """SIGHUP and SIGTERM at their defaults for the test (pytest itself may run under nohup,
+    which ignores SIGHUP), put back after."""
+    old = {s: signal.signal(s, signal.SIG_DFL) for s in (signal.SIGHUP, signal.SIGTERM)}
+    yield
+    for s, h in old.items():
+        signal.signal(s, h)
+
+
 @pytest.mark.parametrize("signum", [signal.SIGHUP, signal.SIGTERM])
-def test_a_closed_terminal_unwinds_like_sigterm(signum, w, tmp_path, capsys, monkeypatch):
+def test_a_closed_terminal_unwinds_like_sigterm(signum, w, tmp_path, capsys, monkeypatch,
+                                                default_handlers):
     """SIGHUP (the terminal of a run started without nohup closes) ends a command as SIGTERM
     does: one line, status 128 + 1, the run an ``--overwrite`` was replacing put back."""
     from rnnlm.ngram import run as ngram
@@ -278,4 +289,25 @@ def test_a_closed_terminal_unwinds_like_sigterm(signum, w, tmp_path, capsys, mon
     assert f"terminated ({signum.name})" in err and "is restored" in err, err
     assert snapshot(out) == before
     assert signal.getsignal(signal.SIGHUP) == signal.SIG_DFL   # the handlers are put back
+    assert signal.getsignal(signal.SIGTERM) == signal.SIG_DFL
+
+
+def test_under_nohup_a_closed_terminal_does_not_end_the_run(w, tmp_path, capsys, monkeypatch,
+                                                            default_handlers):
+    """A command started with SIGHUP ignored (``nohup``) keeps ignoring it: the run goes on to
+    the end; SIGTERM still unwinds it."""
+    from rnnlm.ngram import run as ngram
+    signal.signal(signal.SIGHUP, signal.SIG_IGN)
+    estimate = ngram.estimate
+
+    def hup(*a, **k):
+        os.kill(os.getpid(), signal.SIGHUP)
+        return estimate(*a, **k)
+    monkeypatch.setattr(ngram, "estimate", hup)
+    out = tmp_path / "ng"
+    capsys.readouterr()
+    assert _rnnlm("ngram", "--order", 2, "--discount", "gt", "--data-dir", w / "ptb", "--out",
+                  out, "--quiet") == 0, capsys.readouterr().err
+    assert (out / "run.json").exists()
+    assert signal.getsignal(signal.SIGHUP) == signal.SIG_IGN
     assert signal.getsignal(signal.SIGTERM) == signal.SIG_DFL
