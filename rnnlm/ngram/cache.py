@@ -95,8 +95,7 @@ def cache_run(base, out, lengths, data_dir=None, overwrite=False, command=None):
     lam = np.array([1 - best["lambda"], best["lambda"]])
     mixed = {s: lam @ np.vstack([data[s][1], cache_probs(data[s][0], best["length"])])
              for s in SPLITS}
-    base_rec = _base_record(base)
-    rec = _record(out, base, base_rec, best, rows, mixed, data, command, data_dir)
+    rec = _record(out, base, rows, mixed, data, command, data_dir)
     rec["seconds"] = round(time.perf_counter() - t0, 1)
     rec["commit"] = runlog.git_commit()
     with runsafe.claim(out, overwrite=overwrite, markers=("run.json",)):
@@ -112,8 +111,11 @@ def _base_record(base):
     return read_json(path, "run record") if os.path.isfile(path) else {}
 
 
-def _record(out, base, base_rec, best, rows, mixed, data, command, data_dir):
+def _record(out, base, rows, mixed, data, command, data_dir):
+    """The run's record: ``rows`` as ``tune`` (the best first), ``mixed`` the written
+    probabilities by split, ``data`` as ``read_base``."""
     from rnnrepro import runlog
+    best, base_rec = rows[0], _base_record(base)
     kn5 = base_rec.get("smoothing") == "kn" and base_rec.get("order") == 5
     what = base_rec.get("what") or os.path.basename(os.path.normpath(base))
     label = base_rec.get("label", "full")
