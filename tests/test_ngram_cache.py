@@ -106,6 +106,19 @@ def test_the_thesis_figure_only_beside_a_kn5_base(data, tmp_path, capsys):
     assert rec["published"] == 125.7 and "Table 4.1" in rec["published_source"]
 
 
+def test_a_mixture_is_a_base_too(data, tmp_path, capsys):
+    """``rnnlm mix --out`` writes its own per-word probabilities, so "RNN + KN5 + cache" is a
+    cache run on a mixture."""
+    d, base = data
+    assert _run(capsys, "mix", base, base, "--out", tmp_path / "mix")[0] == 0
+    status, text, err = _run(capsys, "cache", tmp_path / "mix", "--data-dir", d, "--out",
+                             tmp_path / "c")
+    assert status == 0, err
+    alone = _run(capsys, "cache", base, "--data-dir", d, "--out", tmp_path / "c1")
+    a, b = (json.loads((tmp_path / x / "run.json").read_text())["value"] for x in ("c", "c1"))
+    assert a == pytest.approx(b, rel=1e-9)   # a run mixed with itself is that run
+
+
 def test_equal_lengths_keep_the_first_given(data):
     from rnnlm.ngram.cache import read_base
     d, base = data

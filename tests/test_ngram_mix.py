@@ -178,6 +178,13 @@ def test_mix_out_records_the_mixture_and_its_inputs(runs, tmp_path, capsys):
     assert rec["weights"] == pytest.approx(expect["weights"], abs=1e-15)
     assert rec["value"] == pytest.approx(expect["test_perplexity"], rel=1e-15)
     assert rec["valid_perplexity"] == pytest.approx(expect["valid_perplexity"], rel=1e-15)
+    # the mixture's own per-word probabilities: the weights applied to the inputs' files
+    for split, key in (("valid", "valid_perplexity"), ("test", "value")):
+        got = read_probs(str(out / f"{split}.probs.txt"))
+        want = np.asarray(rec["weights"]) @ np.vstack(
+            [read_probs(str(r / f"{split}.probs.txt")) for r in ins])
+        assert got == pytest.approx(want, rel=1e-11)
+        assert perplexity(got) == pytest.approx(rec[key], rel=1e-9)
     assert f"test {rec['value']:.2f}" in text
     for entry, run in zip(rec["inputs"], ins):
         own = json.loads((run / "run.json").read_text())
@@ -207,7 +214,8 @@ def test_mix_out_refuses_to_replace_a_run(runs, tmp_path, capsys):
     before = (out / "run.json").read_bytes()
     status, text, err = _run(capsys, "mix", runs / "rnn", runs / "kn3", "--out", out)
     assert status == 2 and err.count("\n") == 1 and "--overwrite" in err
-    assert (out / "run.json").read_bytes() == before and os.listdir(out) == ["run.json"]
+    assert (out / "run.json").read_bytes() == before
+    assert sorted(os.listdir(out)) == ["run.json", "test.probs.txt", "valid.probs.txt"]
     status, text, err = _run(capsys, "mix", runs / "rnn", runs / "kn3", "--out", out,
                              "--overwrite")
     assert status == 0, err

@@ -17,7 +17,7 @@ folder; ``rnnlm ptb-rnnlm`` does too): the files of one split must have equal le
 
 ``write_mix_run`` keeps a mixture as a run folder of its own (``run.json``: the weights, the
 valid and test perplexities, and each input's run folder, id, command and commit read from
-its ``run.json``), beside the thesis's "+KN5" figure where the inputs are the pair it names.
+its ``run.json``; and the mixture's own ``valid.probs.txt`` / ``test.probs.txt``), beside the thesis's "+KN5" figure where the inputs are the pair it names.
 """
 import os
 import time
@@ -92,12 +92,11 @@ def perplexity(probs, weights=None):
     return float(np.exp(-np.mean(np.log(p))))
 
 
-def mix_runs(runs, names=None):
-    """Tune on the runs' valid files, score their test files: a dict of the weights and the
-    perplexities of each model and of the mixture."""
+def read_runs(runs):
+    """{split: the runs' per-word probabilities, runs x tokens}; one line naming the file for
+    a missing file or a different token count."""
     if len(runs) < 2:
         raise InputError("give two or more run folders to mix")
-    names = names or [os.path.basename(os.path.normpath(r)) for r in runs]
     data = {}
     for split in SPLITS:
         arrs = []
@@ -113,6 +112,14 @@ def mix_runs(runs, names=None):
                              + ", ".join(f"{r}: {len(a)}" for r, a in zip(runs, arrs))
                              + "); per-word probabilities must cover the same tokens")
         data[split] = np.vstack(arrs)
+    return data
+
+
+def mix_runs(runs, names=None, data=None):
+    """Tune on the runs' valid files, score their test files: a dict of the weights and the
+    perplexities of each model and of the mixture (``data``: ``read_runs(runs)``, if read)."""
+    data = data or read_runs(runs)
+    names = names or [os.path.basename(os.path.normpath(r)) for r in runs]
     lam, iters = em_weights(data["valid"])
     return {"models": names, "weights": lam.tolist(), "em_iterations": iters,
             "valid_perplexity": perplexity(data["valid"], lam),
@@ -175,7 +182,9 @@ def write_mix_run(runs, out, overwrite=False, command=None):
     if any(os.path.abspath(r) == outs for r in runs):
         raise InputError(f"--out {out}: is one of the runs being mixed; give another folder")
     t0 = time.perf_counter()
-    res = mix_runs(runs)
+    data = read_runs(runs)
+    res = mix_runs(runs, data=data)
+    probs = {s: np.asarray(res["weights"]) @ data[s] for s in SPLITS}
     inputs, recs = zip(*(_input_record(r) for r in runs))
     published, source = published_mix(recs)
     whats = [e.get("what") or e.get("id") or os.path.basename(os.path.normpath(e["run"]))
@@ -200,8 +209,10 @@ def write_mix_run(runs, out, overwrite=False, command=None):
         "model_valid_perplexity": res["model_valid_perplexity"],
         "model_test_perplexity": res["model_test_perplexity"],
         "em_iterations": res["em_iterations"], "tokens": res["tokens"],
-        "inputs": list(inputs),
+        "inputs": list(inputs), "per_word_probs": [f"{s}.probs.txt" for s in SPLITS],
     }
     with runsafe.claim(out, overwrite=overwrite, markers=("run.json",)):
+        for split in SPLITS:   # the mixture is a model too: rnnlm mix / rnnlm cache read it
+            write_probs(os.path.join(out, f"{split}.probs.txt"), probs[split])
         write_record(out, rec)
     return rec
