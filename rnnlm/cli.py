@@ -308,7 +308,7 @@ def add_subcommands(subparsers):
                    help="direct connections W from the projections to the output")
     p.add_argument("--batch-size", type=positive_int, default=64,
                    help="windows per SGD step (the per-example mean; our choice)")
-    p.add_argument("--lr", type=positive_float, default=0.1,
+    p.add_argument("--lr", type=positive_float, default=1.0,
                    help="initial learning rate (halved by the toolkit schedule)")
     p.add_argument("--weight-decay", type=nonnegative_float, default=0.0,
                    help="L2 weight decay on C, H, U, W, not the biases (Bengio: 1e-4)")

@@ -21,7 +21,7 @@ Our choices, where Bengio's paper or the thesis do not fix them for PTB:
 
 * n = 5 (4 words of context, to compare with the KN5 rows), m = 100, h = 200, direct
   connections off (``--direct`` turns them on; Bengio found them to speed convergence).
-* Training: minibatch SGD on the per-example mean log-likelihood, batch 64, lr 0.1 (Bengio
+* Training: minibatch SGD on the per-example mean log-likelihood, batch 64, lr 1.0 (Bengio
   used per-example SGD with eps_t = eps_0 / (1 + r t), eps_0 = 1e-3, r = 1e-8, on AP News and
   Brown; not reproduced). Optional L2 ``--weight-decay`` (Bengio: 1e-4 on the weights and C,
   not the biases; we apply it as w -= lr * wd * w on C, H, U, W; default 0).
