@@ -1,4 +1,5 @@
-"""``rnnlm``: preprocess, train, generate, score (WildML RNN LM), ptb-lstm, scrn, ptb-eval, ptb-rnnlm, ngram, mix.
+"""``rnnlm``: preprocess, train, generate, score (WildML RNN LM), ptb-lstm, ptb-eval, scrn, fnn,
+ptb-rnnlm, ptb-rnnlm-test, ngram, mix, cache.
 
 Each subcommand parses its options, calls one library function and prints.
 
@@ -468,7 +469,7 @@ def cmd_ptb_lstm(args):
         config_name=args.config, data_dir=args.data_dir, out=args.out,
         max_epochs=args.max_epochs, seed=0 if args.seed is None else args.seed,
         resume=args.resume, overwrite=args.overwrite, quiet=args.quiet,
-        command=_command_line(sys.argv[1:]), evaluate_test=not args.no_test,
+        command=_command_line(args.argv), evaluate_test=not args.no_test,
         checkpoint_every=args.checkpoint_every, time_limit=args.time_limit,
         masks=args.dropout_masks, unroll=args.unroll)
     if args.dry_run:
@@ -547,7 +548,7 @@ def cmd_ptb_rnnlm(args):
             return 0
         s = trainnet.train_class_rnn(config, data_dir=args.data_dir, out=args.out,
                                      resume=args.resume, overwrite=args.overwrite,
-                                     quiet=args.quiet, command=_command_line(sys.argv[1:]),
+                                     quiet=args.quiet, command=_command_line(args.argv),
                                      evaluate_test=not args.no_test)
     return 0 if s["epochs"] else 1
 
@@ -575,7 +576,7 @@ def cmd_ngram(args):
         print(run.dry_run(config, **kw))
         return 0
     run.train_ngram(config, **kw, overwrite=args.overwrite, quiet=args.quiet,
-                    command=_command_line(sys.argv[1:]), evaluate_test=not args.no_test)
+                    command=_command_line(args.argv), evaluate_test=not args.no_test)
     return 0
 
 
@@ -585,7 +586,7 @@ def cmd_mix(args):
         raise OptionError("--overwrite: only with --out")
     if args.out:
         rec = write_mix_run(args.runs, args.out, overwrite=args.overwrite,
-                            command=_command_line(sys.argv[1:]))
+                            command=_command_line(args.argv))
         r = {k: rec[k] for k in ("models", "weights", "em_iterations", "valid_perplexity",
                                  "model_valid_perplexity", "model_test_perplexity", "tokens")}
         r["test_perplexity"] = rec["value"]
@@ -606,7 +607,7 @@ def cmd_mix(args):
 def cmd_cache(args):
     from rnnlm.ngram.cache import cache_run
     rec = cache_run(args.base, args.out, args.length, data_dir=args.data_dir,
-                    overwrite=args.overwrite, command=_command_line(sys.argv[1:]))
+                    overwrite=args.overwrite, command=_command_line(args.argv))
     for r in rec["tuning"]:
         print(f"cache {r['length']}: lambda {r['lambda']:.4f}, valid {r['valid_perplexity']:.2f}")
     print(f"best cache {rec['cache_length']}: valid {rec['valid_perplexity']:.2f}, test "
@@ -618,7 +619,7 @@ def cmd_ptb_rnnlm_test(args):
     from rnnlm.toolkit.testnet import evaluate_checkpoint
     ppl = evaluate_checkpoint(args.checkpoint, args.out, data_dir=args.data_dir,
                               dynamic=args.dynamic, overwrite=args.overwrite, quiet=args.quiet,
-                              command=_command_line(sys.argv[1:]))
+                              command=_command_line(args.argv))
     print(f"valid {ppl['valid']:.3f}, test {ppl['test']:.3f}; wrote {args.out}/run.json")
     return 0
 

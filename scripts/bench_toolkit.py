@@ -79,8 +79,7 @@ def measure_c(binary, train_path, hidden, class_size, n_words):
         total, first, last, buf = None, None, None, b""
         try:
             while last is None or last[0] < n_words:
-                chunk = proc.stdout.read1(4096) if hasattr(proc.stdout, "read1") else \
-                    proc.stdout.read(256)
+                chunk = proc.stdout.read1(4096)   # what has arrived, without waiting for more
                 if not chunk:
                     from rnnrepro.files import InputError
                     tail = buf[-200:].decode(errors="replace").replace("\r", " ").split()

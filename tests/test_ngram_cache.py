@@ -88,6 +88,7 @@ def test_cache_run_tunes_on_valid_and_records_what_it_wrote(data, tmp_path, caps
     assert rec["value"] == pytest.approx(perplexity(got), rel=1e-9)
     assert rec["value"] < json.loads((base / "run.json").read_text())["value"]
     assert rec["published"] is None and rec["label"] == "full"
+    assert rec["command"] == f"rnnlm cache {base} --length 5 50 1000 --data-dir {d} --out {out}"
     assert f"test {rec['value']:.2f}" in text
     # its files are a run rnnlm mix reads, beside the base
     assert mix_runs([str(base), str(out)])["tokens"] == {"valid": len(toks["valid"]),

@@ -15,9 +15,10 @@ Inputs are per-word probability files, one probability per scored token in the s
 for every model (``rnnlm ngram`` writes ``valid.probs.txt`` / ``test.probs.txt`` in its run
 folder; ``rnnlm ptb-rnnlm`` does too): the files of one split must have equal lengths.
 
-``write_mix_run`` keeps a mixture as a run folder of its own (``run.json``: the weights, the
+``write_mix_run`` keeps a mixture as a run folder of its own: ``run.json`` (the weights, the
 valid and test perplexities, and each input's run folder, id, command and commit read from
-its ``run.json``; and the mixture's own ``valid.probs.txt`` / ``test.probs.txt``), beside the thesis's "+KN5" figure where the inputs are the pair it names.
+its ``run.json``, beside the thesis's "+KN5" figure where the inputs are the pair it names) and
+the mixture's own ``valid.probs.txt`` / ``test.probs.txt`` (a model for ``mix`` or ``cache``).
 """
 import os
 import time

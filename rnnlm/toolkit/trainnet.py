@@ -303,14 +303,16 @@ def record_result(folder, config, model, sched, data, commands, summary):
         parts.append(f"{len(records)} epochs, schedule not finished")
     label = "full" if not parts else "smaller: " + ", ".join(parts)
     hidden, class_size, direct = config.hidden, config.class_size, config.direct_size
-    what = (f"RNNME toolkit recipe (hidden {hidden}, class {class_size}, direct "
-            f"{direct / 1e6:g}M order {model.direct_order})" if direct else
-            f"RNNLM toolkit recipe (hidden {hidden}, class {class_size}, bptt {config.bptt}, "
-            f"bptt-block {config.bptt_block})")
-    published, source = class_rnn.published(hidden, direct, model.direct_order)
     if not hidden:
         what = (f"maximum-entropy {model.direct_order}-gram on the toolkit's hashed direct "
                 f"connections (hidden 0, class {class_size}, direct {direct / 1e6:g}M)")
+    elif direct:
+        what = (f"RNNME toolkit recipe (hidden {hidden}, class {class_size}, direct "
+                f"{direct / 1e6:g}M order {model.direct_order})")
+    else:
+        what = (f"RNNLM toolkit recipe (hidden {hidden}, class {class_size}, bptt {config.bptt}, "
+                f"bptt-block {config.bptt_block})")
+    published, source = class_rnn.published(hidden, direct, model.direct_order)
     wps = [r["words_per_second"] for r in records]
     write_result(out, os.path.basename(os.path.normpath(out)), what, summary["test_perplexity"],
                  published, source, label,
