@@ -61,8 +61,13 @@ LOCK_NAME = ".lock"
 # temporary files a killed run can leave behind: checkpoint.save, JsonlLog, results.write_record,
 # rnnrepro.files
 ORPHAN_PATTERNS = (".ckpt-*.npz", "*.tmp", ".*.tmp")
-# where --overwrite keeps the old run until the new one has its first checkpoint
+# where --overwrite keeps the old run until the new one has its first checkpoint; the old files
+# are moved into MOVING first and the folder renamed ASIDE once all are there, and ASIDE is
+# renamed DISCARD before it is deleted, so a run killed at any point of either (SIGKILL
+# included) leaves a state that is undone without guessing which files are whose
 ASIDE = ".overwritten"
+MOVING = ".overwritten.moving"
+DISCARD = ".overwritten.discard"
 # the files and folders a run writes into its folder (every trainer): what --overwrite moves
 # aside and what shows that a folder holds a run; anything else in the folder is left alone
 RUN_FILES = ("checkpoint.npz", "log.jsonl", "config.json", "result.json", "run.json", "best",
@@ -279,9 +284,29 @@ def _remove(path):
         os.remove(path)
 
 
+def _move_aside(folder, names):
+    """Move the old run's files ``names`` aside: into MOVING, then MOVING renamed ASIDE (one
+    atomic step), so ASIDE always holds a whole run."""
+    moving = os.path.join(folder, MOVING)
+    os.makedirs(moving)
+    for name in names:
+        os.replace(os.path.join(folder, name), os.path.join(moving, name))
+    os.replace(moving, os.path.join(folder, ASIDE))
+
+
 def _restore_aside(folder, markers):
     """Put back the old run of an --overwrite whose new run never reached a checkpoint:
-    the new run's files go, the old ones come back. Returns True if there was one."""
+    the new run's files go, the old ones come back. Returns True if there was one.
+    A move aside that was cut short (MOVING) is undone: the new run had not begun, so
+    the files still in the folder are the old run's. A DISCARD left by a run killed while
+    deleting it is deleted: the new run had its checkpoint."""
+    _remove(os.path.join(folder, DISCARD))
+    moving = os.path.join(folder, MOVING)
+    if os.path.isdir(moving):
+        for name in os.listdir(moving):
+            os.replace(os.path.join(moving, name), os.path.join(folder, name))
+        os.rmdir(moving)
+        return True
     aside = os.path.join(folder, ASIDE)
     if not os.path.isdir(aside):
         return False
@@ -300,7 +325,7 @@ def recover(folder, say=None):
     first checkpoint, so the reader sees the old run, whole. A folder whose run is still
     going (locked) is refused: its ``--overwrite`` may yet finish. Returns True if a run was
     put back."""
-    if not os.path.isdir(os.path.join(folder, ASIDE)):
+    if not any(os.path.isdir(os.path.join(folder, n)) for n in (ASIDE, MOVING, DISCARD)):
         return False
     lock = _Lock(folder).acquire()
     try:
@@ -357,8 +382,15 @@ _PENDING = {}  # run folder (absolute) -> its markers, while an --overwrite awai
 
 
 def _finish_overwrite(folder):
-    if _PENDING.pop(os.path.abspath(folder), None) is not None:
-        _remove(os.path.join(folder, ASIDE))
+    """The new run has its first checkpoint (or finished): the old run goes. Renamed DISCARD
+    before it is no longer pending, so that no signal between the two leaves it to be put back
+    over the new run."""
+    key = os.path.abspath(folder)
+    if key in _PENDING:
+        with contextlib.suppress(FileNotFoundError):
+            os.replace(os.path.join(folder, ASIDE), os.path.join(folder, DISCARD))
+        del _PENDING[key]
+        _remove(os.path.join(folder, DISCARD))
 
 
 def _checkpoint_written(path):
@@ -436,18 +468,14 @@ def _claim(folder, resume, overwrite, markers, say):
             raise RunError(f"{folder}: holds a run already ({', '.join(present)}); pass --resume "
                            f"to continue it, --overwrite to replace it, or another --out")
         old = run_files(folder, markers) if overwrite else []
-        if old:
-            aside = os.path.join(folder, ASIDE)
-            os.makedirs(aside)
-            for name in old:
-                os.replace(os.path.join(folder, name), os.path.join(aside, name))
-            _PENDING[key] = markers
         try:
+            if old:   # pending first: a signal during the move puts back what was moved
+                _PENDING[key] = markers
+                _move_aside(folder, old)
             yield folder
         except BaseException as exc:
             failed = True
-            if _PENDING.pop(key, None) is not None:
-                _restore_aside(folder, markers)
+            if _PENDING.pop(key, None) is not None and _restore_aside(folder, markers):
                 _note(exc, f" (the run it was to replace in {folder} is restored)")
             raise
         _finish_overwrite(folder)   # finished without writing a checkpoint

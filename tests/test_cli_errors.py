@@ -278,6 +278,75 @@ def test_killed_overwrite_restored_at_the_next_claim(tmp_path):
                                 "notes.txt": b"not a run file"}
 
 
+def _old_run(folder):
+    (folder / "best").mkdir(parents=True)
+    for name, text in (("checkpoint.npz", "old ckpt"), ("log.jsonl", "old log"),
+                       ("result.json", "old result"), ("best/w.npy", "old best")):
+        (folder / name).write_text(text)
+    return snapshot(folder)
+
+
+def test_signal_during_the_move_aside_puts_every_old_file_back(tmp_path, monkeypatch):
+    """A SIGTERM that landed while --overwrite was still moving the old files aside (CI, under
+    load) was raised outside the part that restores: the old run stayed split between the
+    folder and the aside folder, and the next claim deleted the files not yet moved."""
+    folder = tmp_path / "run"
+    before = _old_run(folder)
+    real, moved = os.replace, []
+
+    def replace(src, dst):
+        moved.append(src)
+        if len(moved) == 3:   # once: the restore's own moves go through
+            raise runsafe.Terminated()
+        real(src, dst)
+    monkeypatch.setattr(runsafe.os, "replace", replace)
+    with pytest.raises(runsafe.Terminated, match="is restored"):
+        with runsafe.claim(str(folder), overwrite=True):
+            pytest.fail("the run began before the old one was aside")
+    monkeypatch.setattr(runsafe.os, "replace", real)
+    assert snapshot(folder) == before
+
+
+def test_a_move_aside_killed_midway_is_undone_at_the_next_claim(tmp_path):
+    """(SIGKILL during the move): the next claim puts the moved files back and deletes none
+    of those still in the folder, which are the old run's too."""
+    folder = tmp_path / "run"
+    before = _old_run(folder)
+    (folder / runsafe.MOVING).mkdir()
+    for name in ("checkpoint.npz", "best"):
+        os.replace(folder / name, folder / runsafe.MOVING / name)
+    with pytest.raises(runsafe.RunError, match="holds a run already"):
+        with runsafe.claim(str(folder)):
+            pass
+    assert snapshot(folder) == before
+
+
+def test_a_run_killed_while_deleting_the_old_one_keeps_the_new_one(tmp_path, monkeypatch):
+    """A signal while the old run was being deleted after the new run's first checkpoint left
+    it aside, no longer pending, half deleted: the next command put it back over the new run."""
+    folder = tmp_path / "run"
+    _old_run(folder)
+    real = runsafe._remove
+
+    def remove(path):
+        if os.path.basename(path).startswith(runsafe.ASIDE) and os.path.isdir(path):
+            os.remove(os.path.join(path, "log.jsonl"))   # cut short midway
+            raise runsafe.Terminated()
+        real(path)
+    monkeypatch.setattr(runsafe, "_remove", remove)
+    with pytest.raises(runsafe.Terminated) as raised:
+        with runsafe.claim(str(folder), overwrite=True):
+            (folder / "log.jsonl").write_text("new log")
+            checkpoint.save(str(folder / "checkpoint.npz"), {"w": np.ones(2)}, {"epoch": 1})
+    assert "restored" not in str(raised.value)
+    monkeypatch.setattr(runsafe, "_remove", real)
+    new = snapshot(folder)
+    assert runsafe.recover(str(folder)) is False   # no run put back; the leftover deleted
+    assert snapshot(folder) == {k: v for k, v in new.items()
+                                if not k.startswith(runsafe.DISCARD)}
+    assert (folder / "log.jsonl").read_text() == "new log" and not (folder / "result.json").exists()
+
+
 # ----------------------------------------------------------------- checkpoints
 def _save_npy_as(path, array):
     with open(path, "wb") as f:  # np.save(path) would append .npy to the name
