@@ -71,7 +71,8 @@ DISCARD = ".overwritten.discard"
 # the files and folders a run writes into its folder (every trainer): what --overwrite moves
 # aside and what shows that a folder holds a run; anything else in the folder is left alone
 RUN_FILES = ("checkpoint.npz", "log.jsonl", "config.json", "result.json", "run.json", "best",
-             "best.*.txt", "current.*.txt", "curves.png", "loss.png", "ptb_curves.png")
+             "best.*.txt", "current.*.txt", "curves.png", "loss.png", "ptb_curves.png",
+             "*.probs.txt")
 
 
 class RunError(RuntimeError):

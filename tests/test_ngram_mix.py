@@ -240,3 +240,25 @@ def test_a_dynamically_evaluated_rnn_gets_the_dynamic_rows_figure(runs, data, tm
                     tmp_path / f"mix-{name}")[0] == 0
         rec = json.loads((tmp_path / f"mix-{name}" / "run.json").read_text())
         assert rec["published"] == published, name
+
+
+def test_a_failed_overwrite_of_an_ngram_run_leaves_the_old_run_whole(data, tmp_path, capsys,
+                                                                     monkeypatch):
+    """The probability files were not among the files --overwrite moves aside: a new run that
+    failed after scoring valid left its valid.probs.txt beside the old run's record."""
+    from helpers import snapshot
+    from rnnlm.ngram import run as ngram_run
+    out = tmp_path / "kn3"
+    assert _run(capsys, "ngram", "--order", 3, "--data-dir", data, "--out", out, "--quiet")[0] == 0
+    before = snapshot(out)
+    real = ngram_run.runsafe.check_finite
+
+    def fail_on_test(what, value, *a, **k):
+        if "test" in what:
+            raise ngram_run.runsafe.NonFiniteError(f"{what} is nan")
+        return real(what, value, *a, **k)
+    monkeypatch.setattr(ngram_run.runsafe, "check_finite", fail_on_test)
+    status, _, err = _run(capsys, "ngram", "--order", 2, "--data-dir", data, "--out", out,
+                          "--quiet", "--overwrite")
+    assert status == 2 and "is restored" in err, err
+    assert snapshot(out) == before
