@@ -24,13 +24,18 @@ from rnnrepro.bench import (best_of, installed_engines, markdown_table, report, 
 class Epoch:
     """What each worker times (its command line, ``worker_args``): one training epoch over the
     first ``sentences`` (0: all) of ATIS fold 3 in ``data_dir`` (default ``$ATISDATA`` or
-    ``data/atis``; the toy corpus where the fold is not there)."""
+    ``data/atis``; the toy corpus where the fold is not there); a bidirectional model combines
+    its two states as ``bi_combine`` (None: the run's default, ``shifted``)."""
     data_dir: Optional[str] = None
     sentences: int = 0
+    bi_combine: Optional[str] = None
 
-    def worker_args(self, *more):
+    def worker_args(self, *more, model=None):
+        """The worker's options; ``model`` (a bidirectional one) gets ``--bi-combine``."""
+        bi = ["--bi-combine", self.bi_combine] \
+            if self.bi_combine and model and model.startswith("bi-") else []
         return (["--data-dir", self.data_dir] if self.data_dir else []) \
-            + ["--sentences", str(self.sentences), *more]
+            + ["--sentences", str(self.sentences), *more, *bi]
 
 
 @dataclass
@@ -63,26 +68,32 @@ def epoch_setup(data_dir, preset, model, is13_trainer, bi_combine=None):
 
 
 def main(argv=None):
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--data-dir")
+    ap = argparse.ArgumentParser(description="time one training epoch (a benchmark's worker)")
+    ap.add_argument("--data-dir", help="ATIS folder (default $ATISDATA or data/atis; the toy "
+                                       "corpus where fold 3 is not there)")
     ap.add_argument("--sentences", type=int, default=0, help="0 = the whole training set")
-    ap.add_argument("--preset", choices=["dlt", "is13"], default="dlt")
+    ap.add_argument("--preset", choices=["dlt", "is13"], default="dlt",
+                    help="the settings a run of that preset trains with")
     from rnnslu.cli import MODEL_NAMES
     ap.add_argument("--model", choices=MODEL_NAMES, default="elman", help="rnnslu.model.MODELS")
-    ap.add_argument("--is13-trainer", choices=["fast", "word"], default="fast")
+    ap.add_argument("--is13-trainer", choices=["fast", "word"], default="fast",
+                    help="is13: the fast trainer or is13's per-word loop")
+    ap.add_argument("--bi-combine", choices=["shifted", "aligned"],
+                    help="bi-*: how the two states combine (as rnnslu train; default shifted)")
     a = ap.parse_args(argv)
     from rnnrepro import engine
     from rnnrepro.runlog import peak_rss_mb
     from rnnslu.train import train_epoch
 
     t0 = time.perf_counter()
-    rnn, s, lex, y, data = epoch_setup(a.data_dir, a.preset, a.model, a.is13_trainer)
+    rnn, s, lex, y, data = epoch_setup(a.data_dir, a.preset, a.model, a.is13_trainer,
+                                       a.bi_combine)
     setup = time.perf_counter() - t0
     order = list(range(a.sentences or len(lex)))
     t = time.perf_counter()
     train_epoch(rnn, s, [rnn.windows(x) for x in lex], y, order, s["lr"], "bench")
     secs = time.perf_counter() - t
-    report(dict(data=data, preset=a.preset, model=a.model,
+    report(dict(data=data, preset=a.preset, model=a.model, bi_combine=s.get("bi_combine"),
                 trainer=a.is13_trainer if a.preset == "is13" else "sentence",
                 words=int(sum(len(y[i]) for i in order)),
                 load_average=os.getloadavg()[0], sentences=len(order),
@@ -114,7 +125,7 @@ def compare_is13(record, epoch, engine="aesara", floatX="float64", models=("elma
             for linker in linkers:
                 for trainer in ("word", "fast"):
                     args = epoch.worker_args("--preset", "is13", "--model", model,
-                                             "--is13-trainer", trainer)
+                                             "--is13-trainer", trainer, model=model)
                     res = dict(run_config("rnnslu.bench", args, engine, floatX, linker=linker),
                                repeat=r, load_after=os.getloadavg()[0])
                     print(f"  {model} {res['linker']} {trainer} repeat {r}: "
@@ -149,7 +160,9 @@ def _is13_table(best):
     def load(r):
         return f"{r['load_average']:.2f} / {r['load_after']:.2f}"
     return markdown_table(best, [
-        ("model", lambda r: r["model"]), ("linker", lambda r: r["linker"]),
+        ("model", lambda r: r["model"] + (f" ({r['bi_combine']})" if r.get("bi_combine")
+                                          else "")),
+        ("linker", lambda r: r["linker"]),
         ("trainer", lambda r: r["trainer"]),
         ("s / epoch", lambda r: f"{r['seconds_per_epoch']:.2f}"),
         ("ms / word", lambda r: f"{1e3 * r['seconds_per_epoch'] / r['words']:.3f}"),

@@ -18,13 +18,17 @@ from rnnslu.bench import Epoch, Record, compare_is13  # noqa: E402
 if __name__ == "__main__":
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--data-dir", help="ATIS folder (default $ATISDATA or data/atis)")
-    ap.add_argument("--models", default="elman", help="comma-separated: elman,jordan")
-    ap.add_argument("--engine", default="aesara")
-    ap.add_argument("--floatX", default="float64")
+    ap.add_argument("--models", default="elman",
+                    help="comma-separated models (rnnslu.model.MODELS): elman,jordan,bi-elman")
+    ap.add_argument("--bi-combine", choices=["shifted", "aligned"],
+                    help="the bidirectional models' combination (default shifted)")
+    ap.add_argument("--engine", default="aesara", help="aesara or pytensor")
+    ap.add_argument("--floatX", default="float64", help="float64 or float32")
     ap.add_argument("--linkers", default="",
                     help="comma-separated linkers to compare (c,numba; PyTensor only); "
                          "default: the model's default linker")
-    ap.add_argument("--repeats", type=int, default=1)
+    ap.add_argument("--repeats", type=int, default=1,
+                    help="rounds, interleaved; the least disturbed of each row is kept")
     ap.add_argument("--sentences", type=int, default=0, help="0 = full epoch (3983)")
     add_output_options(ap, "bench_is13")
     ap.add_argument("--note", default=None, help="conditions worth reporting (stored, shown)")
@@ -32,7 +36,7 @@ if __name__ == "__main__":
 
     def main():
         check_output(a.out, a.overwrite)
-        compare_is13(Record(a.out, sys.argv, a.note), Epoch(a.data_dir, a.sentences),
+        compare_is13(Record(a.out, sys.argv, a.note), Epoch(a.data_dir, a.sentences, a.bi_combine),
                      engine=a.engine, floatX=a.floatX, models=a.models.split(","),
                      linkers=a.linkers.split(",") if a.linkers else [None],
                      repeats=a.repeats)

@@ -69,3 +69,37 @@ def test_comparisons_write_their_records(tmp_path, monkeypatch):
     md = (out / "bench.md").read_text()
     assert "Note: a later note" in md and "best of 3 interleaved" in md
     assert "Command: `python scripts/bench_rnnslu.py`" in md
+
+
+def test_bi_combine_reaches_the_bidirectional_workers_only(monkeypatch):
+    """The benchmarks could time a bidirectional model only as 'shifted': the worker had no
+    --bi-combine. The comparison gives it to the bi-* workers (elman's would refuse it) and
+    the worker sets the model up with it."""
+    monkeypatch.setattr(bench, "_started", lambda: ("abc123", "some cpu"))
+    calls = []
+
+    def run_config(module, args, engine, floatx, linker=None):
+        calls.append(args)
+        return _fake_row(engine, floatx, "auto", linker, model=args[args.index("--model") + 1],
+                         trainer=args[args.index("--is13-trainer") + 1],
+                         bi_combine="aligned" if "--bi-combine" in args else None, load_after=1)
+    monkeypatch.setattr(bench, "run_config", run_config)
+    monkeypatch.setattr(bench, "write_bench", lambda *a: None)
+    bench.compare_is13(bench.Record("unused", ["x"]), bench.Epoch(None, 5, "aligned"),
+                       models=["elman", "bi-elman"])
+    given = {(c[c.index("--model") + 1], "--bi-combine" in c and c[c.index("--bi-combine") + 1])
+             for c in calls}
+    assert given == {("elman", False), ("bi-elman", "aligned")}
+
+    class Built(Exception):
+        pass
+
+    def epoch_setup(*args):
+        raise Built(args)
+    monkeypatch.setattr(bench, "epoch_setup", epoch_setup)
+    try:
+        bench.main(["--preset", "is13", "--model", "bi-elman", "--bi-combine", "aligned"])
+    except Built as built:
+        assert built.args[0] == (None, "is13", "bi-elman", "fast", "aligned")
+    else:
+        raise AssertionError("the worker set up no model")
