@@ -262,3 +262,23 @@ def test_a_failed_overwrite_of_an_ngram_run_leaves_the_old_run_whole(data, tmp_p
                           "--quiet", "--overwrite")
     assert status == 2 and "is restored" in err, err
     assert snapshot(out) == before
+
+
+def test_mix_reads_the_old_run_of_an_overwrite_killed_past_all_cleanup(runs, tmp_path, capsys):
+    """A run killed (SIGKILL) during an --overwrite leaves the old run aside and the new run's
+    first files in the folder: mix read those as the run's."""
+    import shutil
+    from helpers import snapshot
+    from rnnrepro import runsafe
+    kn3 = tmp_path / "kn3"
+    shutil.copytree(runs / "kn3", kn3)
+    before = snapshot(kn3)
+    expected = mix_runs([str(runs / "kn5"), str(kn3)])
+    (kn3 / runsafe.ASIDE).mkdir()
+    for name in ("run.json", "valid.probs.txt", "test.probs.txt"):
+        os.replace(kn3 / name, kn3 / runsafe.ASIDE / name)
+    (kn3 / "valid.probs.txt").write_text("0.5\n0.25\n")   # the killed run's first lines
+    status, text, err = _run(capsys, "mix", runs / "kn5", kn3, "--json")
+    assert status == 0, err
+    assert "the run it replaced is restored" in err and json.loads(text) == expected
+    assert snapshot(kn3) == before

@@ -98,6 +98,9 @@ def read_runs(runs):
     a missing file or a different token count."""
     if len(runs) < 2:
         raise InputError("give two or more run folders to mix")
+    from rnnrepro.runsafe import recover
+    for r in runs:
+        recover(r)   # a killed --overwrite in the folder: its old run first
     data = {}
     for split in SPLITS:
         arrs = []
