@@ -1,8 +1,14 @@
 """Small things several test files share: a tiny PTB-layout corpus, a toy toolkit model,
-central differences, graphs built in float64, a file on a full disk, and the checks of a
-refused command (one line, exit status 2, folder unchanged)."""
+central differences, graphs built in float64, a file on a full disk, the checks of a
+refused command (one line, exit status 2, folder unchanged), the in-process ``rnnslu`` and
+``rnnlm`` commands with their tiny options, and small made-up data (sweep rows, an ATIS fold,
+Markov-chain sentences, a wildml corpus).
+
+The fixtures several test files share are in ``conftest.py`` (pytest finds them by name);
+test files import nothing from one another."""
 import contextlib
 import errno
+import json
 import os
 import subprocess
 import sys
@@ -140,3 +146,93 @@ def script_refused(folder, written, argv, needles):
     for n in needles:
         assert n in lines[0], (n, lines[0])
     assert snapshot(folder) == before
+
+
+# ----------------------------------------------------------------- the commands, in process
+# The toy rnnslu run (8 units, window 3) of the rnnslu command tests (conftest.finished_run).
+SLU = ["--data", "toy", "--nhidden", "8", "--emb", "8", "--win", "3", "--quiet"]
+# ``rnnlm train`` (wildml, rnn-numpy, hidden 4), ``ptb-rnnlm`` (hidden 4, 3 classes) and
+# ``ptb-lstm`` (the test config, 1 epoch) options of the rnnlm command tests (conftest.w).
+TRAIN = ["--corpus", "ptb", "--no-cache", "--quiet", "--model", "rnn-numpy", "--hidden-dim", 4,
+         "--evaluate-loss-after", 1]
+RNNLM = ["--hidden", 4, "--class", 3, "--quiet"]
+LSTM = ["--config", "test", "--epochs", 1, "--quiet"]
+
+
+def slu_cmd(*argv):
+    """``rnnslu argv...`` in this process (``main(argv)``, every argument as a string): its
+    exit status."""
+    from rnnslu.cli import main
+    return main([str(a) for a in argv])
+
+
+def rnnlm_cmd(*argv):
+    """``rnnlm argv...`` in this process (``main(argv)``, every argument as a string): its exit
+    status."""
+    from rnnlm.cli import main
+    return main([str(a) for a in argv])
+
+
+def rewrite(path, change):
+    """The checkpoint at ``path`` rewritten as ``change(arrays, state)`` returns them."""
+    from rnnrepro import checkpoint
+    arrays, state = checkpoint.load(str(path))
+    arrays, state = change(dict(arrays), dict(state))
+    checkpoint.save(str(path), arrays, state)
+
+
+# ----------------------------------------------------------------- small made-up data
+def sweep_row(**kw):
+    """One line of a ``sweep.jsonl`` (a finished run), with ``kw`` changed."""
+    row = dict(preset="dlt", model="elman", data="atis", fold=0, seed=345, valid_f1=1.0,
+               test_f1=1.0, best_epoch=1, epochs_run=2, seconds_per_epoch=1.0, out="x",
+               trainer="sentence", commit="c", hardware="h", engine="aesara",
+               engine_version="2.9.4", linker="c", floatX="float64")
+    row.update(kw)
+    return json.dumps(row) + "\n"
+
+
+def _atis_split(rng, n, n_words=6, n_labels=3):
+    lex = [rng.randint(0, n_words, size=4).astype("int32") for _ in range(n)]
+    y = [rng.randint(0, n_labels, size=4).astype("int32") for _ in range(n)]
+    return [lex, [np.zeros(4, "int32")] * n, y]
+
+
+def atis_fold(full=False):
+    """A small well-formed ATIS pickle's content (as lists, to change): a fold ``[train,
+    valid, test, dicts]`` of 6 words and 3 labels, or (``full``) the full split ``[train,
+    test, dicts]``."""
+    rng = np.random.RandomState(0)
+    dicts = {"words2idx": {f"w{i}": i for i in range(6)},
+             "labels2idx": {"O": 0, "B-city": 1, "I-city": 2}, "tables2idx": {"O": 0}}
+    if full:
+        return [_atis_split(rng, 20), _atis_split(rng, 3), dicts]
+    return [_atis_split(rng, 5), _atis_split(rng, 2), _atis_split(rng, 2), dicts]
+
+
+def markov_corpus(n, seed, vocab=120, min_len=2, max_len=9):
+    """Sentences from a sparse Markov chain (three likely successors per word, Zipf first
+    words), so that 3- and 4-grams repeat: every order has n1..n4 > 0 for seed 1."""
+    rng = np.random.RandomState(seed)
+    words = [f"w{i}" for i in range(vocab - 1)] + ["<unk>"]
+    succ = rng.randint(0, vocab, (vocab, 3))
+    out = []
+    for _ in range(n):
+        w = min(int(rng.zipf(1.3)) - 1, vocab - 1)
+        s = [w]
+        for _ in range(rng.randint(min_len, max_len) - 1):
+            w = (succ[w, rng.choice(3, p=[0.6, 0.25, 0.15])] if rng.rand() < 0.8
+                 else rng.randint(vocab))
+            s.append(w)
+        out.append([words[i] for i in s])
+    return out
+
+
+def tiny_corpus(n_sentences=12, vocabulary_size=30):
+    """A wildml corpus (``rnnlm.wildml.data.build_corpus``) of ``n_sentences`` random
+    sentences of 3 to 7 words drawn from 13."""
+    from rnnlm.wildml import data as D
+    rng = np.random.RandomState(3)
+    words = "the cat dog sat ran on a mat big small red fast slow".split()
+    sents = [" ".join(rng.choice(words, size=rng.randint(3, 8))) for _ in range(n_sentences)]
+    return D.build_corpus(sents, vocabulary_size, tokenizer=str.split, verbose=False)

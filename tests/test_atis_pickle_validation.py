@@ -7,26 +7,9 @@ valid split and is cut in two after loading) and runs ``rnnslu train`` on it.
 import gzip
 import pickle
 
-import numpy as np
 import pytest
 
-from helpers import refused
-from test_cli_errors import _slu
-
-
-def _split(rng, n, n_words=6, n_labels=3):
-    lex = [rng.randint(0, n_words, size=4).astype("int32") for _ in range(n)]
-    y = [rng.randint(0, n_labels, size=4).astype("int32") for _ in range(n)]
-    return [lex, [np.zeros(4, "int32")] * n, y]
-
-
-def _fold(full=False):
-    rng = np.random.RandomState(0)
-    dicts = {"words2idx": {f"w{i}": i for i in range(6)},
-             "labels2idx": {"O": 0, "B-city": 1, "I-city": 2}, "tables2idx": {"O": 0}}
-    if full:
-        return [_split(rng, 20), _split(rng, 3), dicts]
-    return [_split(rng, 5), _split(rng, 2), _split(rng, 2), dicts]
+from helpers import atis_fold, refused, slu_cmd
 
 
 def _set(*where, value):
@@ -64,23 +47,23 @@ CASES = {
 def test_wrong_types_in_an_atis_pickle(case, tmp_path, capsys):
     change, needle, *full = CASES[case]
     full = bool(full)
-    obj = _fold(full)
+    obj = atis_fold(full)
     change(obj)
     name = "atis.pkl.gz" if full else "atis.fold0.pkl.gz"
     with gzip.open(tmp_path / name, "wb") as f:
         pickle.dump(tuple(tuple(x) if isinstance(x, list) else x for x in obj), f, protocol=2)
-    refused(capsys, lambda: _slu("train", "--data-dir", tmp_path, "--fold",
-                                 "full" if full else "0", "--epochs", "1", "--nhidden", "4",
-                                 "--emb", "4", "--quiet", "--out", tmp_path / "run"),
+    refused(capsys, lambda: slu_cmd("train", "--data-dir", tmp_path, "--fold",
+                                    "full" if full else "0", "--epochs", "1", "--nhidden", "4",
+                                    "--emb", "4", "--quiet", "--out", tmp_path / "run"),
             str(tmp_path / name), needle, folder=tmp_path)
 
 
 def test_the_wellformed_fold_of_the_table_trains(tmp_path, capsys):
     """The rows above fail for their change, not for the fold they start from."""
-    for name, obj in (("atis.fold0.pkl.gz", _fold()), ("atis.pkl.gz", _fold(True))):
+    for name, obj in (("atis.fold0.pkl.gz", atis_fold()), ("atis.pkl.gz", atis_fold(True))):
         with gzip.open(tmp_path / name, "wb") as f:
             pickle.dump(tuple(tuple(x) if isinstance(x, list) else x for x in obj), f, protocol=2)
     for fold in ("0", "full"):
-        assert _slu("train", "--data-dir", tmp_path, "--fold", fold, "--epochs", "1",
-                    "--nhidden", "4", "--emb", "4", "--win", "3", "--quiet",
-                    "--out", tmp_path / f"run{fold}") == 0
+        assert slu_cmd("train", "--data-dir", tmp_path, "--fold", fold, "--epochs", "1",
+                       "--nhidden", "4", "--emb", "4", "--win", "3", "--quiet",
+                       "--out", tmp_path / f"run{fold}") == 0

@@ -5,7 +5,7 @@ Table-driven: each row runs a command (in process, ``main(argv)``; the scripts a
 subprocesses) with one bad input and checks exit status 2, exactly one line on stderr naming
 the option or file, no traceback, and the run folder byte-identical before and after.
 Tiny shapes: the toy corpus with 8 hidden units; one finished 2-epoch run is shared by the
-module and copied per test.
+module and copied per test (``conftest.finished_run`` and ``run``).
 """
 import errno
 import gc
@@ -15,41 +15,14 @@ import io
 import json
 import os
 import pkgutil
-import shutil
 import sys
 
 import numpy as np
 import pytest
 
-from helpers import FullDisk, refused, script_refused, snapshot
+from helpers import (SLU, FullDisk, refused, rewrite, rnnlm_cmd, script_refused, slu_cmd, snapshot,
+                     sweep_row)
 from rnnrepro import checkpoint, cli, files, runsafe, settings
-
-SLU = ["--data", "toy", "--nhidden", "8", "--emb", "8", "--win", "3", "--quiet"]
-
-
-def _slu(*argv):
-    from rnnslu.cli import main
-    return main([str(a) for a in argv])
-
-
-def _rnnlm(*argv):
-    from rnnlm.cli import main
-    return main([str(a) for a in argv])
-
-
-@pytest.fixture(scope="module")
-def finished_run(tmp_path_factory):
-    """A finished 2-epoch toy run (its folder; copy it before changing anything)."""
-    out = tmp_path_factory.mktemp("slu") / "run"
-    assert _slu("train", *SLU, "--epochs", "2", "--out", out) == 0
-    return out
-
-
-@pytest.fixture
-def run(finished_run, tmp_path):
-    out = tmp_path / "run"
-    shutil.copytree(finished_run, out)
-    return out
 
 
 # ----------------------------------------------------------------- the list of expected errors
@@ -128,7 +101,7 @@ OPTION_CASES = [
 
 @pytest.mark.parametrize("argv,needle", OPTION_CASES, ids=[" ".join(c[0]) for c in OPTION_CASES])
 def test_option_domains_refused_at_parse_time(argv, needle, capsys):
-    refused(capsys, lambda: _slu(*argv, "--data", "toy"), "error: argument", needle)
+    refused(capsys, lambda: slu_cmd(*argv, "--data", "toy"), "error: argument", needle)
 
 
 ENV_CASES = [  # (variable, value, command)
@@ -146,10 +119,10 @@ def test_bad_environment_is_one_line_like_its_option(var, value, command, tmp_pa
     monkeypatch.setenv(var, value)
     out = tmp_path / "run"
     if command == "rnnslu":
-        call = lambda: _slu("train", *SLU, "--epochs", "1", "--out", out)  # noqa: E731
+        call = lambda: slu_cmd("train", *SLU, "--epochs", "1", "--out", out)  # noqa: E731
     else:
-        call = lambda: _rnnlm("ptb-rnnlm", "--data-dir", tmp_path, "--out", out,  # noqa: E731
-                              "--quiet")
+        call = lambda: rnnlm_cmd("ptb-rnnlm", "--data-dir", tmp_path, "--out", out,  # noqa: E731
+                                 "--quiet")
     refused(capsys, call, f"{var}={value}", folder=tmp_path)
 
 
@@ -180,7 +153,7 @@ def test_conlleval_subcommand_takes_what_the_module_takes(argv, monkeypatch):
         sys.stdout.flush()
         return rc, out.getvalue(), err.getvalue()
     want = call(lambda: conlleval.main(list(argv)))
-    assert call(lambda: _slu("conlleval", *argv)) == want
+    assert call(lambda: slu_cmd("conlleval", *argv)) == want
     if argv in ([], ["-r"], ["-o", "X"]):
         assert want[0] == 0 and b"FB1" in want[1], want
     if argv in (["-d"], ["-x"], ["extra"]):  # what conlleval.pl dies with, status 255
@@ -191,14 +164,15 @@ def test_conlleval_subcommand_takes_what_the_module_takes(argv, monkeypatch):
 def test_resume_without_its_checkpoint_is_refused(run, capsys):
     """--resume where checkpoint.npz is gone started over, wiping the log and best model."""
     os.remove(run / "checkpoint.npz")
-    refused(capsys, lambda: _slu("train", *SLU, "--epochs", "3", "--out", run, "--resume"),
+    refused(capsys, lambda: slu_cmd("train", *SLU, "--epochs", "3", "--out", run, "--resume"),
             "checkpoint.npz is gone", "--overwrite", folder=run)
 
 
 def test_failed_new_run_leaves_no_empty_folder(tmp_path, capsys):
     """A new run that fails before writing anything (missing data) left an empty folder."""
-    refused(capsys, lambda: _slu("train", "--data-dir", tmp_path / "none", "--out",
-                                 tmp_path / "r", "--quiet"), "atis.fold3.pkl.gz", folder=tmp_path)
+    refused(capsys, lambda: slu_cmd("train", "--data-dir", tmp_path / "none", "--out",
+                                    tmp_path / "r", "--quiet"), "atis.fold3.pkl.gz",
+            folder=tmp_path)
 
 
 @pytest.mark.parametrize("earlier", [False, True], ids=["new folder", "a re-run's folder"])
@@ -221,8 +195,8 @@ def test_search_backend_failure_leaves_the_folder_as_it_was(earlier, tmp_path, c
         row = dict(draw_trials(1, 1234, dict(nhidden=8, emb_dimension=8, win=3))[0], trial=0,
                    best_epoch=0, valid_f1=50.0, test_f1=50.0)
         (out / "search.jsonl").write_text(json.dumps(row) + "\n")
-    refused(capsys, lambda: _slu("search", *SLU, "--epochs", "1", "--trials", "1", "--jobs", "1",
-                                 "--out", out), "--scheduler", folder=tmp_path)
+    refused(capsys, lambda: slu_cmd("search", *SLU, "--epochs", "1", "--trials", "1", "--jobs", "1",
+                                    "--out", out), "--scheduler", folder=tmp_path)
     assert out.is_dir() == earlier
 
 
@@ -241,8 +215,8 @@ def test_overwrite_keeps_the_old_run_until_the_new_one_has_a_checkpoint(run, cap
     from rnnslu import train as T
     real_epoch, real_save, seen = T.train_epoch, checkpoint.save, []
     monkeypatch.setattr(T, "train_epoch", lambda *a, **k: float("nan"))
-    line = refused(capsys, lambda: _slu("train", *SLU, "--epochs", "1", "--out", run,
-                                        "--overwrite", "--lr", "0.05"),
+    line = refused(capsys, lambda: slu_cmd("train", *SLU, "--epochs", "1", "--out", run,
+                                           "--overwrite", "--lr", "0.05"),
                    "diverged at epoch 0", "is restored", folder=run)
     assert str(run) in line
 
@@ -252,7 +226,7 @@ def test_overwrite_keeps_the_old_run_until_the_new_one_has_a_checkpoint(run, cap
         seen.append(os.path.isdir(run / runsafe.ASIDE))
     monkeypatch.setattr(T, "train_epoch", real_epoch)
     monkeypatch.setattr(T.checkpoint, "save", save)
-    assert _slu("train", *SLU, "--epochs", "1", "--out", run, "--overwrite", "--lr", "0.05") == 0
+    assert slu_cmd("train", *SLU, "--epochs", "1", "--out", run, "--overwrite", "--lr", "0.05") == 0
     assert seen == [True, False]
     assert [json.loads(l)["lr"] for l in open(run / "log.jsonl")] == [0.05]
     assert not (run / "result.json").read_text().count('"lr": 0.0970806646812754')
@@ -353,30 +327,24 @@ def _save_npy_as(path, array):
         np.save(f, array)
 
 
-def _rewrite(path, change):
-    arrays, state = checkpoint.load(str(path))
-    arrays, state = change(dict(arrays), dict(state))
-    checkpoint.save(str(path), arrays, state)
-
-
 CKPT_CASES = {
     "an .npy": (lambda p: _save_npy_as(p, np.zeros(3)), "single .npy array"),
-    "no array": (lambda p: _rewrite(p, lambda a, s: ({k: v for k, v in a.items()
-                                                      if k != "param/wh"}, s)),
+    "no array": (lambda p: rewrite(p, lambda a, s: ({k: v for k, v in a.items()
+                                                     if k != "param/wh"}, s)),
                  "'param/wh' is missing"),
-    "wrong shape": (lambda p: _rewrite(p, lambda a, s: (dict(a, **{"param/wx": np.zeros((2, 2))}),
-                                                        s)), "'param/wx' has shape (2, 2)"),
-    "best shape": (lambda p: _rewrite(p, lambda a, s: (dict(a, **{"best/b": np.zeros(3)}), s)),
+    "wrong shape": (lambda p: rewrite(p, lambda a, s: (dict(a, **{"param/wx": np.zeros((2, 2))}),
+                                                       s)), "'param/wx' has shape (2, 2)"),
+    "best shape": (lambda p: rewrite(p, lambda a, s: (dict(a, **{"best/b": np.zeros(3)}), s)),
                    "'best/b' has shape (3,)"),
     "no state": (lambda p: np.savez(p, **checkpoint.load(str(p))[0]), "no state record"),
-    "no train state": (lambda p: _rewrite(p, lambda a, s: (a, {k: v for k, v in s.items()
-                                                               if k != "train_state"})),
+    "no train state": (lambda p: rewrite(p, lambda a, s: (a, {k: v for k, v in s.items()
+                                                              if k != "train_state"})),
                        "lacks train_state"),
     "truncated": (lambda p: os.truncate(p, 200), "unreadable checkpoint"),
-    "train state lacks a key": (lambda p: _rewrite(p, lambda a, s: (a, dict(s, train_state={
+    "train state lacks a key": (lambda p: rewrite(p, lambda a, s: (a, dict(s, train_state={
         k: v for k, v in s["train_state"].items() if k != "clr"}))),
         "training state lacks clr"),
-    "another model's": (lambda p: _rewrite(p, lambda a, s: (a, dict(s, config=dict(
+    "another model's": (lambda p: rewrite(p, lambda a, s: (a, dict(s, config=dict(
         s["config"], model="jordan"), identity=dict(s["identity"], model="jordan")))),
         "written by a different configuration"),
 }
@@ -386,7 +354,7 @@ CKPT_CASES = {
 def test_malformed_checkpoint_on_resume(case, run, capsys):
     damage, needle = CKPT_CASES[case]
     damage(run / "checkpoint.npz")
-    refused(capsys, lambda: _slu("train", *SLU, "--epochs", "3", "--out", run, "--resume"),
+    refused(capsys, lambda: slu_cmd("train", *SLU, "--epochs", "3", "--out", run, "--resume"),
             "checkpoint.npz", needle, folder=run)
 
 
@@ -414,7 +382,7 @@ def test_full_disk_at_the_best_model(tmp_path, capsys, monkeypatch, unraisable):
             _enospc()
         return real(fd, data)
     monkeypatch.setattr(os, "write", write)
-    line = refused(capsys, lambda: _slu("train", *SLU, "--epochs", "1", "--out", tmp_path / "r"),
+    line = refused(capsys, lambda: slu_cmd("train", *SLU, "--epochs", "1", "--out", tmp_path / "r"),
                    "No space left on device", str(tmp_path / "r" / "best"))
     assert line.split(": No space")[0].endswith(".npy")
     gc.collect()  # nothing left to complain when collected (a BytesIO with a live view did)
@@ -426,7 +394,7 @@ def test_full_disk_at_the_checkpoint_one_line_no_zipfile_noise(tmp_path, capsys,
     real = os.fdopen
     monkeypatch.setattr(os, "fdopen", lambda fd, mode: FullDisk(real(fd, mode), 500))
     out = tmp_path / "r"
-    refused(capsys, lambda: _slu("train", *SLU, "--epochs", "1", "--out", out),
+    refused(capsys, lambda: slu_cmd("train", *SLU, "--epochs", "1", "--out", out),
             "No space left on device", str(out / "checkpoint.npz"))
     gc.collect()  # numpy's half-written ZipFile is closed when collected
     assert unraisable == [] and not glob.glob(str(out / ".ckpt-*"))
@@ -453,7 +421,7 @@ def test_truncated_result_json_in_a_sweep_folder(tmp_path, capsys):
     out = tmp_path / "sweep"
     (out / run_name("dlt", "elman", "toy", None, 345)).mkdir(parents=True)
     (out / run_name("dlt", "elman", "toy", None, 345) / "result.json").write_text('{"config": {"pr')
-    refused(capsys, lambda: _slu("sweep", *SLU, "--seeds", "345", "--jobs", "1", "--out", out),
+    refused(capsys, lambda: slu_cmd("sweep", *SLU, "--seeds", "345", "--jobs", "1", "--out", out),
             "result.json", "truncated", folder=out)
 
 
@@ -463,23 +431,14 @@ def test_sweep_plan_refuses_a_run_twice():
         plan("dlt", "elman", [3], [345, 346, 345], "out")
 
 
-def _sweep_row(**kw):
-    row = dict(preset="dlt", model="elman", data="atis", fold=0, seed=345, valid_f1=1.0,
-               test_f1=1.0, best_epoch=1, epochs_run=2, seconds_per_epoch=1.0, out="x",
-               trainer="sentence", commit="c", hardware="h", engine="aesara",
-               engine_version="2.9.4", linker="c", floatX="float64")
-    row.update(kw)
-    return json.dumps(row) + "\n"
-
-
 SCRIPT_CASES = {  # name -> (files to write, script argv, needles)
-    "sweep.jsonl truncated": ({"s/sweep.jsonl": _sweep_row() + '{"preset": "dlt", "mo'},
+    "sweep.jsonl truncated": ({"s/sweep.jsonl": sweep_row() + '{"preset": "dlt", "mo'},
                               ["record_sweep.py", "s"], ["s/sweep.jsonl:2", "truncated"]),
     "sweep.jsonl not rows": ({"s/sweep.jsonl": "[1, 2]\n"}, ["record_sweep.py", "s"],
                              ["s/sweep.jsonl:1", "not a JSON object"]),
     "sweep.jsonl lacks fields": ({"s/sweep.jsonl": '{"preset": "dlt"}\n'},
                                  ["record_sweep.py", "s"], ["s/sweep.jsonl:1", "'model'"]),
-    "record run.json truncated": ({"s/sweep.jsonl": _sweep_row(), "s/run.json": '{"engine": '},
+    "record run.json truncated": ({"s/sweep.jsonl": sweep_row(), "s/run.json": '{"engine": '},
                                   ["record_sweep.py", "s"], ["s/run.json", "truncated"]),
     "run.json truncated": ({"results/a/run.json": '{"id": "a", '}, ["make_results.py"],
                            ["results/a/run.json", "truncated"]),
@@ -505,12 +464,12 @@ def test_malformed_records_given_to_scripts(case, tmp_path):
 def test_neighbors_of_a_damaged_run(run, capsys):
     emb = (run / "best" / "embeddings.npy").read_bytes()
     np.save(run / "best" / "embeddings.npy", np.zeros(5))
-    refused(capsys, lambda: _slu("neighbors", run, "boston"), "embeddings.npy",
+    refused(capsys, lambda: slu_cmd("neighbors", run, "boston"), "embeddings.npy",
             "not an embedding matrix", folder=run)
     (run / "best" / "embeddings.npy").write_bytes(emb)
-    assert _slu("neighbors", run, "boston", "-k", "2") == 0
+    assert slu_cmd("neighbors", run, "boston", "-k", "2") == 0
     (run / "config.json").write_text('{"data": "to')
-    refused(capsys, lambda: _slu("neighbors", run, "boston"), "config.json", "truncated",
+    refused(capsys, lambda: slu_cmd("neighbors", run, "boston"), "config.json", "truncated",
             folder=run)
 
 
@@ -557,9 +516,9 @@ def test_unwritable_corpus_cache_is_a_warning_not_the_end(tmp_path, capsys, monk
         f = real(fd, mode)
         return FullDisk(f, 0) if str(cache) in os.readlink(f"/proc/self/fd/{fd}") else f
     monkeypatch.setattr(os, "fdopen", fdopen)
-    assert _rnnlm("train", "--corpus", "ptb", "--path", text, "--cache-dir", cache, "--quiet",
-                  "--model", "rnn-numpy", "--hidden-dim", 3, "--epochs", 1,
-                  "--evaluate-loss-after", 1, "--out", tmp_path / "run") == 0
+    assert rnnlm_cmd("train", "--corpus", "ptb", "--path", text, "--cache-dir", cache, "--quiet",
+                     "--model", "rnn-numpy", "--hidden-dim", 3, "--epochs", 1,
+                     "--evaluate-loss-after", 1, "--out", tmp_path / "run") == 0
     out = capsys.readouterr()
     assert "No space left on device" in out.out + out.err and "Traceback" not in out.err
     assert (tmp_path / "run" / "checkpoint.npz").exists() and os.listdir(cache) == []

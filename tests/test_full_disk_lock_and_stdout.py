@@ -12,8 +12,7 @@ import sys
 
 import pytest
 
-from helpers import refused
-from test_cli_errors import SLU, _slu, finished_run, run  # noqa: F401 (fixtures)
+from helpers import SLU, refused, slu_cmd
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -32,14 +31,14 @@ def test_full_disk_at_the_lock_of_a_new_run(tmp_path, capsys, monkeypatch):
     """Named no file ('No space left on device'); now the lock file, and no folder is left."""
     _full_at(monkeypatch, "/.lock")
     out = tmp_path / "r"
-    refused(capsys, lambda: _slu("train", *SLU, "--epochs", "1", "--out", out),
+    refused(capsys, lambda: slu_cmd("train", *SLU, "--epochs", "1", "--out", out),
             f"{out / '.lock'}: No space left on device", folder=tmp_path)
     assert not out.exists()
 
 
 def test_full_disk_at_the_lock_of_a_run_to_resume(run, capsys, monkeypatch):
     _full_at(monkeypatch, "/.lock")
-    refused(capsys, lambda: _slu("train", *SLU, "--epochs", "3", "--resume", "--out", run),
+    refused(capsys, lambda: slu_cmd("train", *SLU, "--epochs", "3", "--resume", "--out", run),
             f"{run / '.lock'}: No space left on device", folder=run)
 
 

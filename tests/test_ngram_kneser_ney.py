@@ -10,6 +10,8 @@ from rnnlm.ngram.kn import ArpaModel, GoodTuring, KneserNey, srilm_min_counts
 from rnnrepro.files import InputError
 from rnnrepro.runsafe import RunError
 
+from helpers import markov_corpus as _corpus
+
 # "a b a" and "b a":  <s> a b a </s>  and  <s> b a </s>;  |V| = 3 (a, b, </s>)
 TINY = [["a", "b", "a"], ["b", "a"]]
 D1, D2, D3 = (0.5, 1.0, 1.5), (0.4, 0.8, 1.2), (0.3, 0.6, 0.9)   # given, not estimated
@@ -62,24 +64,6 @@ def test_cutoff_sends_the_dropped_mass_to_the_lower_order():
     assert _p(m, ["a", "b"], "a") == pytest.approx(P2_B_A, abs=1e-12)
     # (b a </s>) has 2: kept, with T and gamma of all of the context's counts
     assert _p(m, ["b", "a"], "</s>") == pytest.approx(0.7 + 0.3 * P2_A["</s>"], abs=1e-12)
-
-
-def _corpus(n, seed, vocab=120, min_len=2, max_len=9):
-    """Sentences from a sparse Markov chain (three likely successors per word, Zipf first
-    words), so that 3- and 4-grams repeat: every order has n1..n4 > 0 for seed 1."""
-    rng = np.random.RandomState(seed)
-    words = [f"w{i}" for i in range(vocab - 1)] + ["<unk>"]
-    succ = rng.randint(0, vocab, (vocab, 3))
-    out = []
-    for _ in range(n):
-        w = min(int(rng.zipf(1.3)) - 1, vocab - 1)
-        s = [w]
-        for _ in range(rng.randint(min_len, max_len) - 1):
-            w = (succ[w, rng.choice(3, p=[0.6, 0.25, 0.15])] if rng.rand() < 0.8
-                 else rng.randint(vocab))
-            s.append(w)
-        out.append([words[i] for i in s])
-    return out
 
 
 @pytest.fixture(scope="module")

@@ -11,7 +11,7 @@ from rnnlm.cli import main
 from rnnlm.ngram.mix import em_weights, mix_runs, perplexity, read_probs, write_probs
 from rnnrepro.files import InputError
 
-from test_ngram_kneser_ney import _corpus
+from helpers import markov_corpus as _corpus
 
 
 def _loglik(lam, probs):

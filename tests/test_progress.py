@@ -86,7 +86,7 @@ def test_wildml_trainer_gives_each_epoch_its_place_in_the_run(monkeypatch):
     import numpy as np
     from rnnlm.wildml.rnn_numpy import RNNNumpy
     from rnnlm.wildml.train import train_with_sgd
-    from test_rnnlm_wildml import tiny_corpus
+    from helpers import tiny_corpus
     seen = []
     real = runlog.progress
 
@@ -120,7 +120,7 @@ def test_generate_and_score_say_what_they_do(tmp_path, capsys, monkeypatch):
     from rnnlm.wildml.rnn_numpy import RNNNumpy
     from rnnlm.wildml.train import TrainOptions, TrainRun, train_with_sgd
     from rnnrepro.runfolder import RunFolder
-    from test_rnnlm_wildml import tiny_corpus
+    from helpers import tiny_corpus
     c = tiny_corpus()
     np.random.seed(10)
     path = str(tmp_path / "checkpoint.npz")

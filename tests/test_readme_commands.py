@@ -20,8 +20,7 @@ import sys
 
 import pytest
 
-from test_atis_pickle_validation import _fold
-from test_ngram_kneser_ney import _corpus
+from helpers import atis_fold, markov_corpus
 
 # Once per CI run, not once per engine: the commands are the same on every engine, and under
 # aesara each dry run's cold C compile made this module take 15 minutes of a 2-core leg (against
@@ -103,14 +102,14 @@ def workspace(tmp_path_factory):
     (ws / "data" / "atis").mkdir(parents=True)
     for k in range(5):
         with gzip.open(ws / "data" / "atis" / f"atis.fold{k}.pkl.gz", "wb") as f:
-            pickle.dump(tuple(tuple(x) if isinstance(x, list) else x for x in _fold()), f,
+            pickle.dump(tuple(tuple(x) if isinstance(x, list) else x for x in atis_fold()), f,
                         protocol=2)
     (ws / "data" / "ptb").mkdir()
     # enough text for one window of the large config (20 x 36 words), from a sparse Markov
     # chain whose n-grams repeat, so Kneser-Ney finds n1..n4 above zero at every order
     for split, n, seed in (("train", 500, 1), ("valid", 200, 2), ("test", 200, 3)):
         (ws / "data" / "ptb" / f"ptb.{split}.txt").write_text(
-            "".join(f" {' '.join(s)} \n" for s in _corpus(n, seed)))
+            "".join(f" {' '.join(s)} \n" for s in markov_corpus(n, seed)))
     return ws
 
 

@@ -3,8 +3,8 @@ records, sweep rows, models and vocabularies are checked where they are read.
 
 Same table style and checks as ``test_cli_errors`` (``refused``, ``script_refused``): exit
 status 2, exactly one stderr line naming the file or option (and field), no traceback, and the
-folder byte-identical afterwards. Tiny inputs: the toy rnnslu run of ``test_cli_errors`` and
-the rnn-numpy / ptb-rnnlm runs and hand-made PTB LSTM checkpoint of ``test_rnnlm_cli_errors``.
+folder byte-identical afterwards. Tiny inputs, made by ``conftest``: the toy rnnslu run
+(``finished_run``) and the rnn-numpy / ptb-rnnlm runs and hand-made PTB LSTM checkpoint (``w``).
 """
 import json
 import os
@@ -16,9 +16,11 @@ import numpy as np
 import pytest
 
 from rnnrepro import checkpoint
-from helpers import ROOT, refused, script_refused, snapshot
-from test_cli_errors import _slu, _sweep_row, finished_run  # noqa: F401 (fixture)
-from test_rnnlm_cli_errors import RNNLM, _keep_floatx, _rewrite, _rnnlm, tmp, w  # noqa: F401
+from helpers import (RNNLM, ROOT, TRAIN, refused, rewrite, rnnlm_cmd, script_refused, slu_cmd,
+                     snapshot, sweep_row)
+
+# The rnnlm commands set the engine's floatX in this process: restored after each test.
+pytestmark = pytest.mark.usefixtures("keep_floatx")
 
 RECORD = dict(id="a", package="rnnlm", what="w", metric="m", value=1.5, published=None,
               published_source=None, label="full", command="c", commit="k", data="d",
@@ -56,29 +58,29 @@ READ_CASES = {  # name -> (files, argv, needles); each refused in one line namin
                                               "results/RESULTS.md": "# my notes\n"},
                                              ["make_results.py"],
                                              ["results/RESULTS.md", "not written by"]),
-    "compare_sweeps NaN test_f1": ({"s/sweep.jsonl": _sweep_row(test_f1=float("nan")),
-                                    "t/sweep.jsonl": _sweep_row()},
+    "compare_sweeps NaN test_f1": ({"s/sweep.jsonl": sweep_row(test_f1=float("nan")),
+                                    "t/sweep.jsonl": sweep_row()},
                                    ["compare_sweeps.py", "s", "t"],
                                    ["s/sweep.jsonl:1", "'test_f1'", "NaN"]),
-    "compare_sweeps null test_f1": ({"s/sweep.jsonl": _sweep_row(),
-                                     "t/sweep.jsonl": _sweep_row() + _sweep_row(test_f1=None)},
+    "compare_sweeps null test_f1": ({"s/sweep.jsonl": sweep_row(),
+                                     "t/sweep.jsonl": sweep_row() + sweep_row(test_f1=None)},
                                     ["compare_sweeps.py", "s", "t"],
                                     ["t/sweep.jsonl:2", "'test_f1'", "null"]),
-    "compare_sweeps string seed": ({"s/sweep.jsonl": _sweep_row(seed="345"),
-                                    "t/sweep.jsonl": _sweep_row()},
+    "compare_sweeps string seed": ({"s/sweep.jsonl": sweep_row(seed="345"),
+                                    "t/sweep.jsonl": sweep_row()},
                                    ["compare_sweeps.py", "s", "t"],
                                    ["s/sweep.jsonl:1", "'seed'", "string '345'"]),
-    "compare_sweeps missing field": ({"s/sweep.jsonl": _sweep_row(),
+    "compare_sweeps missing field": ({"s/sweep.jsonl": sweep_row(),
                                       "t/sweep.jsonl": json.dumps({"preset": "dlt"}) + "\n"},
                                      ["compare_sweeps.py", "s", "t"],
                                      ["t/sweep.jsonl:1", "'model'"]),
-    "plot_sweeps NaN valid_f1": ({"s/sweep.jsonl": _sweep_row(valid_f1=float("nan"))},
+    "plot_sweeps NaN valid_f1": ({"s/sweep.jsonl": sweep_row(valid_f1=float("nan"))},
                                  ["plot_sweeps.py", "s", "--out", "f.png"],
                                  ["s/sweep.jsonl:1", "'valid_f1'"]),
-    "plot_sweeps string best_epoch": ({"s/sweep.jsonl": _sweep_row(best_epoch="3")},
+    "plot_sweeps string best_epoch": ({"s/sweep.jsonl": sweep_row(best_epoch="3")},
                                       ["plot_sweeps.py", "s", "--out", "f.png"],
                                       ["s/sweep.jsonl:1", "'best_epoch'"]),
-    "record_sweep NaN row": ({"s/sweep.jsonl": _sweep_row(test_f1=float("-inf"))},
+    "record_sweep NaN row": ({"s/sweep.jsonl": sweep_row(test_f1=float("-inf"))},
                              ["record_sweep.py", "s", "--id", "x", "--what", "w", "--command",
                               "c"], ["s/sweep.jsonl:1", "'test_f1'", "-Infinity"]),
     "record_rnnslu NaN test_f1": ({"r/result.json": '{"config": {}, "summary": {"test_f1": NaN}}'},
@@ -118,13 +120,13 @@ def test_existing_records_and_sweep_rows_pass_the_checks():
 
 # ----------------------------------------------------------------- figure outputs
 FIGURE_CASES = {  # name -> (files, argv, needles)
-    "plot_sweeps text extension": ({"s/sweep.jsonl": _sweep_row()},
+    "plot_sweeps text extension": ({"s/sweep.jsonl": sweep_row()},
                                    ["plot_sweeps.py", "s", "--out", "s/sweep.jsonl"],
                                    ["s/sweep.jsonl", "--out", ".png"]),
-    "plot_sweeps no extension": ({"s/sweep.jsonl": _sweep_row()},
+    "plot_sweeps no extension": ({"s/sweep.jsonl": sweep_row()},
                                  ["plot_sweeps.py", "s", "--out", "figure"],
                                  ["figure", "--out", "no extension"]),
-    "plot_sweeps over a text file named .png": ({"s/sweep.jsonl": _sweep_row(),
+    "plot_sweeps over a text file named .png": ({"s/sweep.jsonl": sweep_row(),
                                                  "notes.png": "my notes\n"},
                                                 ["plot_sweeps.py", "s", "--out", "notes.png"],
                                                 ["notes.png", "not a .png picture"]),
@@ -164,7 +166,7 @@ RECORD_ARGS = ["--what", "w", "--command", "c"]
 
 
 @pytest.fixture
-def slu_run(finished_run, tmp_path):  # noqa: F811
+def slu_run(finished_run, tmp_path):
     """tmp_path holding ``run/`` (a finished toy run) and ``other/`` (the same run with another
     result), as a record script's working folder."""
     shutil.copytree(finished_run, tmp_path / "run")
@@ -210,7 +212,7 @@ def test_a_refused_record_leaves_the_old_one_byte_identical(slu_run):
 
 def _sweep(folder, rows):
     os.makedirs(folder, exist_ok=True)
-    (folder / "sweep.jsonl").write_text("".join(_sweep_row(**r) for r in rows))
+    (folder / "sweep.jsonl").write_text("".join(sweep_row(**r) for r in rows))
 
 
 def test_record_sweep_replaces_another_record_only_when_asked(tmp_path):
@@ -234,17 +236,16 @@ def test_record_sweep_replaces_another_record_only_when_asked(tmp_path):
         ["run.json", "summary.md", "sweep.jsonl"]
 
 
-def test_train_results_dir_holding_another_record(tmp, capsys):  # noqa: F811
+def test_train_results_dir_holding_another_record(tmp, capsys):
     """``rnnlm train --results-dir`` replaced the record there at the end of the run; now a
     record of another run there is refused before any work, and replaced with --overwrite."""
-    from test_rnnlm_cli_errors import TRAIN
     (tmp / "rec").mkdir()
     (tmp / "rec" / "run.json").write_text(_record())
     argv = ["train", *TRAIN, "--path", tmp / "t.txt", "--epochs", 1, "--out", tmp / "new",
             "--results-dir", tmp / "rec"]
-    refused(capsys, lambda: _rnnlm(*argv), str(tmp / "rec"), "--results-dir", "--overwrite",
+    refused(capsys, lambda: rnnlm_cmd(*argv), str(tmp / "rec"), "--results-dir", "--overwrite",
             folder=tmp)
-    assert _rnnlm(*argv, "--overwrite") == 0
+    assert rnnlm_cmd(*argv, "--overwrite") == 0
     assert sorted(os.listdir(tmp / "rec")) == ["log.jsonl", "loss.png", "run.json"]
     assert json.loads((tmp / "rec" / "run.json").read_text())["id"] == "rec"
 
@@ -316,44 +317,44 @@ NAN_CASES = {  # name -> (checkpoint, array made NaN, argv after the checkpoint)
 
 
 @pytest.mark.parametrize("case", sorted(NAN_CASES))
-def test_read_only_commands_refuse_a_diverged_model(case, tmp, capsys):  # noqa: F811
+def test_read_only_commands_refuse_a_diverged_model(case, tmp, capsys):
     """score and ptb-eval printed 'perplexity nan' with status 0 (NaN in --json), generate was
     a traceback; now the model is refused where it is loaded, naming the file and array."""
     path, name, argv = NAN_CASES[case]
     ckpt = tmp / path
     if name is None:
         name = sorted(checkpoint.load(str(ckpt))[0])[0]
-    _rewrite(ckpt, _nan(name))
+    rewrite(ckpt, _nan(name))
     cmd, rest = argv[0], argv[1:]
     extra = ["--data-dir", tmp / "ptb"] if cmd == "ptb-eval" else []
-    refused(capsys, lambda: _rnnlm(cmd, ckpt, *rest, *extra), str(ckpt), repr(name), "NaN",
+    refused(capsys, lambda: rnnlm_cmd(cmd, ckpt, *rest, *extra), str(ckpt), repr(name), "NaN",
             "diverged", folder=tmp)
 
 
-def test_score_refuses_probabilities_that_overflow(w, capsys, monkeypatch):  # noqa: F811
+def test_score_refuses_probabilities_that_overflow(w, capsys, monkeypatch):
     """Finite weights whose probabilities overflow: refused, never 'nan' in --json."""
     from rnnlm.registry import load_language_model
     scorer_cls = type(load_language_model(str(w / "run" / "checkpoint.npz")))
     monkeypatch.setattr(scorer_cls, "advance",
                         lambda self, state, i: (np.full(len(self.vocab), np.nan), state))
-    refused(capsys, lambda: _rnnlm("score", "--json", w / "run" / "checkpoint.npz", "--whitespace",
-                                   "the cat"), "checkpoint.npz", "log-probability of sentence 1",
-            "not finite")
-    refused(capsys, lambda: _rnnlm("generate", w / "run" / "checkpoint.npz", "-n", 1),
+    refused(capsys, lambda: rnnlm_cmd("score", "--json", w / "run" / "checkpoint.npz",
+                                      "--whitespace", "the cat"),
+            "checkpoint.npz", "log-probability of sentence 1", "not finite")
+    refused(capsys, lambda: rnnlm_cmd("generate", w / "run" / "checkpoint.npz", "-n", 1),
             "checkpoint.npz", "next-word distribution", "not finite")
 
 
-def test_neighbors_refuses_nan_embeddings(finished_run, tmp_path, capsys):  # noqa: F811
+def test_neighbors_refuses_nan_embeddings(finished_run, tmp_path, capsys):
     run = tmp_path / "run"
     shutil.copytree(finished_run, run)
     emb = np.load(run / "best" / "embeddings.npy")
     emb[3, 1] = np.nan
     np.save(run / "best" / "embeddings.npy", emb)
-    refused(capsys, lambda: _slu("neighbors", run, "boston"), "embeddings.npy", "NaN",
+    refused(capsys, lambda: slu_cmd("neighbors", run, "boston"), "embeddings.npy", "NaN",
             "diverged", folder=run)
 
 
-def test_a_toolkit_run_that_diverges_records_no_result(tmp, capsys, monkeypatch):  # noqa: F811
+def test_a_toolkit_run_that_diverges_records_no_result(tmp, capsys, monkeypatch):
     """A learning rate that diverges tested at a perplexity of 7.6e46, recorded as the run's
     result; a perplexity above the vocabulary size (a uniform guess's) is a diverged run: the
     command says so (exit 2), the checkpoint and log stay, no run.json is written."""
@@ -365,8 +366,8 @@ def test_a_toolkit_run_that_diverges_records_no_result(tmp, capsys, monkeypatch)
         return (-46.88 * n, n) if test else (logp, n)
     monkeypatch.setattr(class_rnn.ClassRNNLM, "evaluate", diverged)
     out = tmp / "div"
-    line = refused(capsys, lambda: _rnnlm("ptb-rnnlm", *RNNLM, "--epochs", 1, "--data-dir",
-                                          tmp / "ptb", "--out", out),
+    line = refused(capsys, lambda: rnnlm_cmd("ptb-rnnlm", *RNNLM, "--epochs", 1, "--data-dir",
+                                             tmp / "ptb", "--out", out),
                    "training diverged", "7.586e+46", "above the vocabulary size", str(out))
     assert "not recorded" in line
     assert sorted(os.listdir(out)) == ["checkpoint.npz", "log.jsonl"]
@@ -383,25 +384,25 @@ VOCAB_CASES = {  # name -> (how the vocabulary file changes, needles)
 
 
 @pytest.mark.parametrize("case", sorted(VOCAB_CASES))
-def test_import_npz_refuses_a_malformed_vocabulary(case, tmp, capsys):  # noqa: F811
+def test_import_npz_refuses_a_malformed_vocabulary(case, tmp, capsys):
     """A blank line was dropped (every later word one row off, so score gave wrong numbers
     silently) and a word listed twice was accepted; both refused naming file and line (each
     file has as many words as the npz, so the count check alone did not catch them)."""
     change, needles = VOCAB_CASES[case]
     words = (tmp / "vocab.txt").read_text().splitlines()
     (tmp / "vocab.txt").write_text("\n".join(change(words)) + "\n")
-    refused(capsys, lambda: _rnnlm("import-npz", tmp / "tut.npz", "--vocab", tmp / "vocab.txt",
-                                   "-o", tmp / "out.npz"), *needles, folder=tmp)
+    refused(capsys, lambda: rnnlm_cmd("import-npz", tmp / "tut.npz", "--vocab", tmp / "vocab.txt",
+                                      "-o", tmp / "out.npz"), *needles, folder=tmp)
 
 
 # ----------------------------------------------------------------- generate --prefix
-def test_generate_prints_the_prefix_as_given(w, capsys):  # noqa: F811
+def test_generate_prints_the_prefix_as_given(w, capsys):
     """An unknown prefix word was printed as UNKNOWN_TOKEN, which the help says is never
     emitted: the prefix is the user's words, printed as given (fed to the model as the unknown
     token); sampled words are never UNKNOWN_TOKEN."""
     capsys.readouterr()
-    assert _rnnlm("generate", w / "run" / "checkpoint.npz", "--prefix", "zebra the", "-n", 5,
-                  "--min-length", 2, "--seed", 3) == 0
+    assert rnnlm_cmd("generate", w / "run" / "checkpoint.npz", "--prefix", "zebra the", "-n", 5,
+                     "--min-length", 2, "--seed", 3) == 0
     lines = capsys.readouterr().out.splitlines()
     assert len(lines) == 5 and all(line.startswith("zebra the ") for line in lines), lines
     assert not any("UNKNOWN_TOKEN" in line for line in lines)

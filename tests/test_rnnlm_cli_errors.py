@@ -3,10 +3,10 @@ line and exit status 2, refused before any work where it can be, and nothing in 
 changes.
 
 Same table style and checks as ``test_cli_errors`` (``helpers.refused``): in-process
-``main(argv)``, tiny data made here (the toy sentences of ``helpers``), hidden sizes of 4.
-The checkpoints are one 1-epoch ``rnnlm train`` (rnn-numpy), one 1-epoch ``ptb-rnnlm``
-(numpy) and a PTB LSTM checkpoint written by hand (no graph is compiled: every refusal comes
-before it).
+``main(argv)``, tiny data made by ``conftest.w`` (the toy sentences of ``helpers``), hidden
+sizes of 4. The checkpoints are one 1-epoch ``rnnlm train`` (rnn-numpy), one 1-epoch
+``ptb-rnnlm`` (numpy) and a PTB LSTM checkpoint written by hand (no graph is compiled: every
+refusal comes before it).
 """
 import errno
 import os
@@ -15,70 +15,11 @@ import shutil
 import numpy as np
 import pytest
 
-from helpers import refused, script_refused, write_ptb_corpus
+from helpers import LSTM, RNNLM, TRAIN, refused, rewrite, rnnlm_cmd, script_refused
 from rnnrepro import checkpoint, cli, runsafe
 
-
-def _rnnlm(*argv):
-    from rnnlm.cli import main
-    return main([str(a) for a in argv])
-
-
-TOY = ["the cat sat on the mat", "the dog sat on the log", "a cat saw a dog",
-       "the dog saw the cat", "a dog sat on a mat"]
-TRAIN = ["--corpus", "ptb", "--no-cache", "--quiet", "--model", "rnn-numpy", "--hidden-dim", 4,
-         "--evaluate-loss-after", 1]
-RNNLM = ["--hidden", 4, "--class", 3, "--quiet"]
-LSTM = ["--config", "test", "--epochs", 1, "--quiet"]
-
-
-@pytest.fixture(scope="module")
-def w(tmp_path_factory):
-    """The module's inputs: ``t.txt`` (toy text), ``ptb/`` (40 lines per split), a trained
-    rnn-numpy run ``run/`` with ``vocab.txt`` and the tutorial npz ``tut.npz``, a ptb-rnnlm
-    run ``rr/``, a hand-written PTB LSTM checkpoint ``lstm.npz``. Copy before changing."""
-    w = tmp_path_factory.mktemp("lm")
-    (w / "t.txt").write_text("".join(TOY[i % 5] + "\n" for i in range(10)))
-    (w / "ptb").mkdir()
-    write_ptb_corpus(w / "ptb", {"train": 40, "valid": 40, "test": 40}, TOY)
-    assert _rnnlm("train", *TRAIN, "--path", w / "t.txt", "--epochs", 1,
-                  "--out", w / "run") == 0
-    arrays, state = checkpoint.load(str(w / "run" / "checkpoint.npz"))
-    (w / "vocab.txt").write_text("\n".join(state["index_to_word"]) + "\n")
-    np.savez(w / "tut.npz", U=arrays["U"], V=arrays["V"], W=arrays["W"])
-    assert _rnnlm("ptb-rnnlm", *RNNLM, "--epochs", 1, "--data-dir", w / "ptb",
-                  "--out", w / "rr") == 0
-    from rnnlm.ptb_lstm import model as lstm, reader
-    vocab = reader.ptb_raw_data(str(w / "ptb"))[3]
-    cfg = lstm.CONFIGS["test"]
-    params = lstm.init_params(len(vocab), cfg["hidden_size"], cfg["num_layers"], 0.1,
-                              np.random.RandomState(0))
-    checkpoint.save(str(w / "lstm.npz"), params, {
-        "model_type": "lstm", "config_name": "test", "config": cfg, "epochs_done": 1,
-        "seed": 0, "vocab": vocab, "tokenizer": "whitespace"})
-    return w
-
-
-@pytest.fixture(autouse=True)
-def _keep_floatx():
-    """ptb-eval and ptb-lstm set the engine's floatX in this process: restore it."""
-    from rnnrepro import engine
-    old = engine.floatx()
-    yield
-    engine.set_floatx(old)
-
-
-@pytest.fixture
-def tmp(w, tmp_path):
-    """A copy of the module's inputs to change."""
-    shutil.copytree(w, tmp_path / "w")
-    return tmp_path / "w"
-
-
-def _rewrite(path, change):
-    arrays, state = checkpoint.load(str(path))
-    arrays, state = change(dict(arrays), dict(state))
-    checkpoint.save(str(path), arrays, state)
+# ptb-eval and ptb-lstm set the engine's floatX in this process: restored after each test.
+pytestmark = pytest.mark.usefixtures("keep_floatx")
 
 
 def _set(**kw):
@@ -115,7 +56,7 @@ PARSE_CASES = [  # (argv, needles): refused by argparse, one line naming the opt
 
 @pytest.mark.parametrize("argv,needles", PARSE_CASES, ids=[" ".join(c[0]) for c in PARSE_CASES])
 def test_option_values_refused_at_parse_time(argv, needles, capsys, tmp_path):
-    refused(capsys, lambda: _rnnlm(*argv), "error: argument" if len(argv) > 1 else "error:",
+    refused(capsys, lambda: rnnlm_cmd(*argv), "error: argument" if len(argv) > 1 else "error:",
             *needles, folder=tmp_path)
 
 
@@ -159,7 +100,7 @@ OPTION_CASES = {  # name -> (argv (w: the inputs), needles)
 def test_options_that_cannot_be_met(case, tmp, capsys):
     (tmp / "empty.txt").write_text("\n \n")
     argv, needles = OPTION_CASES[case]
-    refused(capsys, lambda: _rnnlm(*argv(tmp)), *needles, folder=tmp)
+    refused(capsys, lambda: rnnlm_cmd(*argv(tmp)), *needles, folder=tmp)
 
 
 def test_generate_gives_up_with_the_options_named(w):
@@ -176,17 +117,17 @@ def test_import_npz_never_replaces_a_checkpoint_or_its_input(tmp, capsys):
     """`import-npz -o` over a trained checkpoint (or over its own npz) replaced it, exit 0."""
     for out, needle in ((_run_ckpt(tmp), "exists already"), (tmp / "tut.npz", "own input"),
                         (tmp / "vocab.txt", "own input")):
-        refused(capsys, lambda: _rnnlm("import-npz", tmp / "tut.npz", "--vocab",
-                                       tmp / "vocab.txt", "-o", out), str(out), needle,
+        refused(capsys, lambda: rnnlm_cmd("import-npz", tmp / "tut.npz", "--vocab",
+                                          tmp / "vocab.txt", "-o", out), str(out), needle,
                 folder=tmp)
-    assert _rnnlm("import-npz", tmp / "tut.npz", "--vocab", tmp / "vocab.txt", "-o",
-                  tmp / "new.npz") == 0
-    assert _rnnlm("score", tmp / "new.npz", "--whitespace", "the cat sat") == 0
+    assert rnnlm_cmd("import-npz", tmp / "tut.npz", "--vocab", tmp / "vocab.txt", "-o",
+                     tmp / "new.npz") == 0
+    assert rnnlm_cmd("score", tmp / "new.npz", "--whitespace", "the cat sat") == 0
 
 
 def test_preprocess_vocab_out_never_over_its_corpus(tmp, capsys):
-    refused(capsys, lambda: _rnnlm("preprocess", "--corpus", "ptb", "--no-cache", "--quiet",
-                                   "--path", tmp / "t.txt", "--vocab-out", tmp / "t.txt"),
+    refused(capsys, lambda: rnnlm_cmd("preprocess", "--corpus", "ptb", "--no-cache", "--quiet",
+                                      "--path", tmp / "t.txt", "--vocab-out", tmp / "t.txt"),
             "t.txt", "--vocab-out", "own input", folder=tmp)
 
 
@@ -203,8 +144,8 @@ def test_import_npz_of_inconsistent_shapes(case, tmp, capsys):
     change, needles = TUTORIAL_NPZ[case]
     with np.load(tmp / "tut.npz") as z:
         np.savez(tmp / "bad.npz", **dict({k: z[k] for k in z.files}, **change))
-    refused(capsys, lambda: _rnnlm("import-npz", tmp / "bad.npz", "--vocab", tmp / "vocab.txt",
-                                   "-o", tmp / "out.npz"), *needles, folder=tmp)
+    refused(capsys, lambda: rnnlm_cmd("import-npz", tmp / "bad.npz", "--vocab", tmp / "vocab.txt",
+                                      "-o", tmp / "out.npz"), *needles, folder=tmp)
 
 
 # ----------------------------------------------------------------- checkpoints
@@ -265,8 +206,8 @@ def test_malformed_checkpoints(case, tmp, capsys):
         with open(path, "wb") as f:
             np.save(f, np.zeros(3))
     else:
-        _rewrite(path, damage)
-    refused(capsys, lambda: _rnnlm(*_ckpt_command(command, tmp, path)), str(path), *needles,
+        rewrite(path, damage)
+    refused(capsys, lambda: rnnlm_cmd(*_ckpt_command(command, tmp, path)), str(path), *needles,
             folder=tmp)
 
 
@@ -282,10 +223,10 @@ def test_resume_ptb_lstm_with_a_wrong_shape(tmp, capsys):
                                     data=runsafe.fingerprint(*data), model="ptb-lstm")
     (tmp / "rl").mkdir()
     shutil.copy(tmp / "lstm.npz", tmp / "rl" / "checkpoint.npz")
-    _rewrite(tmp / "rl" / "checkpoint.npz",
-             lambda a, s: (dict(a, bias_0=np.zeros(5)), dict(s, identity=identity)))
-    refused(capsys, lambda: _rnnlm("ptb-lstm", *LSTM, "--data-dir", tmp / "ptb", "--out",
-                                   tmp / "rl", "--resume"), "checkpoint.npz",
+    rewrite(tmp / "rl" / "checkpoint.npz",
+            lambda a, s: (dict(a, bias_0=np.zeros(5)), dict(s, identity=identity)))
+    refused(capsys, lambda: rnnlm_cmd("ptb-lstm", *LSTM, "--data-dir", tmp / "ptb", "--out",
+                                      tmp / "rl", "--resume"), "checkpoint.npz",
             "'bias_0' has shape (5,)", folder=tmp)
 
 
@@ -322,7 +263,7 @@ def test_ptb_splits_checked_before_training(case, tmp, capsys):
             "ptb-eval": ["ptb-eval", tmp / "lstm.npz"]}[command]
     if command != "ptb-eval":
         argv += ["--out", tmp / "new"]
-    refused(capsys, lambda: _rnnlm(*argv, "--data-dir", tmp / "ptb"), *needles, folder=tmp)
+    refused(capsys, lambda: rnnlm_cmd(*argv, "--data-dir", tmp / "ptb"), *needles, folder=tmp)
 
 
 def test_a_byte_order_mark_is_not_a_word(tmp, capsys):
@@ -333,7 +274,7 @@ def test_a_byte_order_mark_is_not_a_word(tmp, capsys):
     assert not [w for w in reader.ptb_raw_data(str(tmp / "ptb"))[3] if "\ufeff" in w]
     (tmp / "bom.txt").write_bytes(b"\xef\xbb\xbfthe cat sat\n")
     capsys.readouterr()
-    assert _rnnlm("score", _run_ckpt(tmp), "--file", tmp / "bom.txt", "--json") == 0
+    assert rnnlm_cmd("score", _run_ckpt(tmp), "--file", tmp / "bom.txt", "--json") == 0
     assert '"oov": 0' in capsys.readouterr().out
 
 
@@ -343,15 +284,15 @@ def test_non_utf8_text_names_the_file(tmp, capsys):
                   tmp / "new"], ["score", _run_ckpt(tmp), "--file", tmp / "latin.txt"],
                  ["import-npz", tmp / "tut.npz", "--vocab", tmp / "latin.txt", "-o",
                   tmp / "x.npz"]):
-        refused(capsys, lambda: _rnnlm(*argv), "latin.txt: not valid UTF-8", "at byte 3",
+        refused(capsys, lambda: rnnlm_cmd(*argv), "latin.txt: not valid UTF-8", "at byte 3",
                 folder=tmp)
 
 
 # ----------------------------------------------------------------- run folders (shared claim)
 def test_ptb_rnnlm_resume_without_its_checkpoint(tmp, capsys):
     os.remove(tmp / "rr" / "checkpoint.npz")
-    refused(capsys, lambda: _rnnlm("ptb-rnnlm", *RNNLM, "--data-dir", tmp / "ptb", "--out",
-                                   tmp / "rr", "--resume"), "checkpoint.npz is gone",
+    refused(capsys, lambda: rnnlm_cmd("ptb-rnnlm", *RNNLM, "--data-dir", tmp / "ptb", "--out",
+                                      tmp / "rr", "--resume"), "checkpoint.npz is gone",
             folder=tmp)
 
 
@@ -359,8 +300,9 @@ def test_failed_overwrite_leaves_the_old_run_whole(tmp, capsys):
     """--overwrite whose new run is refused (a valid split with no known word) keeps the old
     run byte for byte."""
     (tmp / "ptb" / "ptb.valid.txt").write_text(" zebra \n")
-    refused(capsys, lambda: _rnnlm("ptb-rnnlm", *RNNLM, "--data-dir", tmp / "ptb", "--out",
-                                   tmp / "rr", "--overwrite"), "ptb.valid.txt", folder=tmp / "rr")
+    refused(capsys, lambda: rnnlm_cmd("ptb-rnnlm", *RNNLM, "--data-dir", tmp / "ptb", "--out",
+                                      tmp / "rr", "--overwrite"), "ptb.valid.txt",
+            folder=tmp / "rr")
 
 
 # ----------------------------------------------------------------- writes
@@ -368,8 +310,8 @@ def test_full_disk_at_vocab_out_names_the_file(tmp, capsys, monkeypatch):
     def enospc(*a, **k):
         raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
     monkeypatch.setattr(os, "write", enospc)
-    refused(capsys, lambda: _rnnlm("preprocess", "--corpus", "ptb", "--no-cache", "--quiet",
-                                   "--path", tmp / "t.txt", "--vocab-out", tmp / "v.txt"),
+    refused(capsys, lambda: rnnlm_cmd("preprocess", "--corpus", "ptb", "--no-cache", "--quiet",
+                                      "--path", tmp / "t.txt", "--vocab-out", tmp / "v.txt"),
             f"{tmp / 'v.txt'}: No space left on device", folder=tmp)
 
 
@@ -379,8 +321,8 @@ def test_unwritable_cache_warning_is_one_stderr_line_naming_it(tmp, capsys, monk
         checkpoint.CheckpointWriteError(f"{path}: cannot write the checkpoint (No space left "
                                         f"on device)")))
     capsys.readouterr()
-    assert _rnnlm("preprocess", "--corpus", "ptb", "--path", tmp / "t.txt", "--quiet",
-                  "--cache-dir", tmp / "cache") == 0
+    assert rnnlm_cmd("preprocess", "--corpus", "ptb", "--path", tmp / "t.txt", "--quiet",
+                     "--cache-dir", tmp / "cache") == 0
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and err[0].startswith("warning: the corpus cache not written ("), err
     assert err[0].count(str(tmp / "cache")) == 1 and "No space left on device" in err[0]

@@ -18,7 +18,7 @@ from rnnlm.wildml.rnn_numpy import RNNNumpy
 from rnnlm.wildml.train import TrainOptions, TrainRun, train_with_sgd
 from rnnrepro.runfolder import RunFolder
 
-from helpers import float64
+from helpers import float64, tiny_corpus
 
 REPO = Path(__file__).resolve().parent.parent
 SHARED = Path(os.environ.get("RNN_SHARED_DATA") or REPO.parent / "shared" / "data")
@@ -69,13 +69,6 @@ def punkt(monkeypatch):
     else:
         import nltk
         monkeypatch.setattr(nltk.data, "path", [str(PUNKT)] + list(nltk.data.path))
-
-
-def tiny_corpus(n_sentences=12, vocabulary_size=30):
-    rng = np.random.RandomState(3)
-    words = "the cat dog sat ran on a mat big small red fast slow".split()
-    sents = [" ".join(rng.choice(words, size=rng.randint(3, 8))) for _ in range(n_sentences)]
-    return D.build_corpus(sents, vocabulary_size, tokenizer=str.split, verbose=False)
 
 
 # ----------------------------------------------------------------------------- api

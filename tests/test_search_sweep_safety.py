@@ -12,8 +12,7 @@ import shutil
 
 import pytest
 
-from helpers import refused, snapshot
-from test_cli_errors import SLU, _slu
+from helpers import SLU, refused, slu_cmd
 
 # SLU fixes --nhidden 8 --emb 8 --win 3: options the search would otherwise draw
 FIXED = dict(nhidden=8, emb_dimension=8, win=3)
@@ -29,7 +28,7 @@ def _rows(folder):
 def searched(tmp_path_factory):
     """A finished 2-trial search (its folder; copy it before changing anything)."""
     out = tmp_path_factory.mktemp("search") / "s"
-    assert _slu(*SEARCH, "--trials", "2", "--out", out) == 0
+    assert slu_cmd(*SEARCH, "--trials", "2", "--out", out) == 0
     return out
 
 
@@ -44,7 +43,7 @@ def test_rerun_with_fewer_trials_keeps_every_row(search, capsys):
     """A re-run with --trials 1 rewrote search.jsonl with trial 0 only."""
     before = (search / "search.jsonl").read_text().splitlines()
     assert len(before) == 2
-    assert _slu(*SEARCH, "--trials", "1", "--out", search) == 0
+    assert slu_cmd(*SEARCH, "--trials", "1", "--out", search) == 0
     assert (search / "search.jsonl").read_text().splitlines() == before
     ranked = [line.split() for line in capsys.readouterr().out.splitlines()
               if line.split()[:1] in (["1"], ["2"])]
@@ -68,8 +67,8 @@ def test_user_given_sampled_options_are_in_every_trial(searched):
 def test_trainer_options_reach_the_trials(tmp_path):
     """--is13-trainer fast was dropped from the trials' configuration."""
     out = tmp_path / "s"
-    assert _slu(*SEARCH, "--preset", "is13", "--is13-trainer", "fast", "--bs", "3",
-                "--no-decay", "--trials", "1", "--out", out) == 0
+    assert slu_cmd(*SEARCH, "--preset", "is13", "--is13-trainer", "fast", "--bs", "3",
+                   "--no-decay", "--trials", "1", "--out", out) == 0
     with open(out / "trial000" / "config.json") as f:
         config = json.load(f)
     assert (config["is13_trainer"], config["bs"], config["preset"]) == ("fast", 3, "is13")
@@ -88,7 +87,7 @@ def _killed_early(folder):
 
 def test_the_same_search_killed_early_continues(search):
     _killed_early(search)
-    assert _slu(*SEARCH, "--trials", "2", "--out", search) == 0
+    assert slu_cmd(*SEARCH, "--trials", "2", "--out", search) == 0
     assert [r["trial"] for r in _rows(search)] == [0, 1]
 
 
@@ -112,7 +111,7 @@ def test_another_search_into_the_folder_is_one_line(case, search, capsys):
     prepare, extra, needles = REFUSED_SEARCH[case]
     if prepare:
         prepare(search)
-    refused(capsys, lambda: _slu(*SEARCH, "--trials", "2", *extra, "--out", search),
+    refused(capsys, lambda: slu_cmd(*SEARCH, "--trials", "2", *extra, "--out", search),
             str(search), *needles, folder=search)
 
 
@@ -125,8 +124,8 @@ def swept(tmp_path_factory):
     cwd = os.getcwd()
     os.chdir(here)
     try:
-        assert _slu("sweep", *SLU, "--epochs", "1", "--seeds", "345", "--jobs", "1",
-                    "--out", "sw") == 0
+        assert slu_cmd("sweep", *SLU, "--epochs", "1", "--seeds", "345", "--jobs", "1",
+                       "--out", "sw") == 0
     finally:
         os.chdir(cwd)
     return here / "sw"

@@ -17,8 +17,10 @@ import time
 import pytest
 
 from rnnrepro import runsafe
-from helpers import refused, snapshot
-from test_cli_errors import SLU, _slu, finished_run, run  # noqa: F401 (fixtures)
+from helpers import RNNLM, SLU, TRAIN, refused, rnnlm_cmd, slu_cmd, snapshot
+
+# The rnnlm commands set the engine's floatX in this process: restored after each test.
+pytestmark = pytest.mark.usefixtures("keep_floatx")
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -144,7 +146,7 @@ def _killed_overwrite(folder):
 
 
 def _neighbors(folder, tmp_path, capsys):
-    assert _slu("neighbors", folder, "boston", "-k", "2") == 0
+    assert slu_cmd("neighbors", folder, "boston", "-k", "2") == 0
     return capsys.readouterr().out
 
 
@@ -193,7 +195,7 @@ def test_a_reader_does_not_touch_an_overwrite_still_running(run, capsys):
     lock = runsafe._Lock(str(run)).acquire()
     try:
         before = snapshot(run)
-        refused(capsys, lambda: _slu("neighbors", run, "boston"), str(run),
+        refused(capsys, lambda: slu_cmd("neighbors", run, "boston"), str(run),
                 "another run is using this folder", folder=None)
         assert snapshot(run) == before
     finally:
@@ -201,7 +203,6 @@ def test_a_reader_does_not_touch_an_overwrite_still_running(run, capsys):
 
 
 # ----------------------------------------------------------------- the rnnlm trainers and readers
-from test_rnnlm_cli_errors import LSTM, RNNLM, TRAIN, _keep_floatx, _rnnlm, w  # noqa: E402,F401
 
 
 def _sigterm_inside(monkeypatch, module, name):
@@ -235,7 +236,7 @@ def test_sigterm_during_an_rnnlm_overwrite_puts_the_old_run_back(case, w, tmp_pa
     _sigterm_inside(monkeypatch, importlib.import_module(module), name)
     before = snapshot(out)
     capsys.readouterr()
-    rc = _rnnlm(*argv(w, out), "--overwrite")
+    rc = rnnlm_cmd(*argv(w, out), "--overwrite")
     err = capsys.readouterr().err
     assert rc == 128 + signal.SIGTERM and len(err.strip().splitlines()) == 1, (rc, err)
     assert "terminated" in err and "is restored" in err, err
@@ -252,7 +253,7 @@ def test_rnnlm_readers_put_a_killed_overwrite_back(w, tmp_path, capsys):
     for n in runsafe.run_files(str(out)):
         os.replace(out / n, aside / n)
     (out / "log.jsonl").write_text("")
-    assert _rnnlm("score", out / "checkpoint.npz", "the cat sat") == 0
+    assert rnnlm_cmd("score", out / "checkpoint.npz", "the cat sat") == 0
     assert snapshot(out) == before
 
 
@@ -274,7 +275,7 @@ def test_a_closed_terminal_unwinds_like_sigterm(signum, w, tmp_path, capsys, mon
     from rnnlm.ngram import run as ngram
     out = tmp_path / "ng"
     argv = ["ngram", "--order", 2, "--discount", "gt", "--data-dir", w / "ptb", "--out", out, "--quiet"]
-    assert _rnnlm(*argv) == 0
+    assert rnnlm_cmd(*argv) == 0
     before = snapshot(out)
 
     def killed(*a, **k):
@@ -283,7 +284,7 @@ def test_a_closed_terminal_unwinds_like_sigterm(signum, w, tmp_path, capsys, mon
         pytest.fail(f"{signum.name} did not stop the run")
     monkeypatch.setattr(ngram, "estimate", killed)
     capsys.readouterr()
-    rc = _rnnlm(*argv, "--overwrite")
+    rc = rnnlm_cmd(*argv, "--overwrite")
     err = capsys.readouterr().err
     assert rc == 128 + signum and len(err.strip().splitlines()) == 1, (rc, err)
     assert f"terminated ({signum.name})" in err and "is restored" in err, err
@@ -306,8 +307,8 @@ def test_under_nohup_a_closed_terminal_does_not_end_the_run(w, tmp_path, capsys,
     monkeypatch.setattr(ngram, "estimate", hup)
     out = tmp_path / "ng"
     capsys.readouterr()
-    assert _rnnlm("ngram", "--order", 2, "--discount", "gt", "--data-dir", w / "ptb", "--out",
-                  out, "--quiet") == 0, capsys.readouterr().err
+    assert rnnlm_cmd("ngram", "--order", 2, "--discount", "gt", "--data-dir", w / "ptb", "--out",
+                     out, "--quiet") == 0, capsys.readouterr().err
     assert (out / "run.json").exists()
     assert signal.getsignal(signal.SIGHUP) == signal.SIG_IGN
     assert signal.getsignal(signal.SIGTERM) == signal.SIG_DFL
