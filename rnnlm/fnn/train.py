@@ -3,7 +3,8 @@
     rnnlm fnn --order 5 --projection 100 --hidden 200 --data-dir data/ptb
 
 ``train_fnn`` is the loop: epochs over the training windows shuffled (seeded by --seed and the
-epoch), the validation log-probability after each, ``Schedule.step`` (trainNet's rule), a log
+epoch), the validation log-probability after each, trainNet's rule (``Schedule.end_epoch`` of
+``rnnlm.toolkit.trainnet``: its ``alpha`` is the learning rate, ``iter`` the epochs done), a log
 line and a checkpoint per epoch in the run folder (``RunFolder``: ``--resume`` equals an
 uninterrupted run, nothing random being carried between epochs but the seeded shuffles). At the
 end: valid and test perplexity, ``valid.probs.txt`` / ``test.probs.txt`` (one probability per
@@ -25,6 +26,7 @@ from rnnrepro.runfolder import RunFolder
 from rnnlm.fnn.config import PUBLISHED, PUBLISHED_PLUS_KN5, PUBLISHED_SOURCE, Config
 from rnnlm.ptb_lstm import reader
 from rnnlm.ptb_text import EOS, SPLITS, resolve_data_dir, split_path
+from rnnlm.toolkit.trainnet import Schedule
 
 NAN_CHECK = 500   # minibatches between two checks of the running training cost
 UNK = "<unk>"
@@ -72,37 +74,6 @@ def load_data(data_dir, order, train_words=None):
     return Data(data_dir, vocab, ids, {s: make_windows(ids[s], order, eos) for s in SPLITS})
 
 
-@dataclasses.dataclass
-class Schedule:
-    """trainNet's schedule (``alpha``, ``alpha_divide``, ``llogp``, ``iter``), the last
-    accepted weights (``backup``), whether it has ended, the seconds spent."""
-    lr: float
-    alpha_divide: int = 0
-    llogp: float = -1e30
-    epoch: int = 0
-    done: bool = False
-    seconds: float = 0.0
-    backup: dict = None
-
-    def step(self, logp, model, min_improvement):
-        """After an epoch with validation log-probability ``logp``: True when it is rejected
-        (the last accepted weights back). Original (trainNet): ``llogp`` becomes this epoch's
-        ``logp`` even when it was rejected, and the comparison uses 1.003 rounded to float32."""
-        rejected = logp < self.llogp
-        if rejected:
-            model.set_params(self.backup)
-        else:
-            self.backup = model.get_params()
-        if logp * float(np.float32(min_improvement)) < self.llogp:
-            if self.alpha_divide:
-                self.done = True
-            self.alpha_divide = 1
-        if self.alpha_divide and not self.done:
-            self.lr /= 2
-        self.llogp, self.epoch = logp, self.epoch + 1
-        return rejected
-
-
 def train_epoch(model, windows, lr, seed, epoch, bar):
     """One pass over the windows in a seeded shuffle: the summed training NLL (nats)."""
     ctx, target = windows
@@ -127,12 +98,13 @@ def train_fnn(cfg, data_dir=None, out=None, train_words=None, resume=False, over
     with RunFolder(out, resume=resume, overwrite=overwrite,
                    say=lambda m: runlog.say(m, quiet)) as folder:
         model = FNN(cfg, len(data.vocab))
-        sched = restore(folder, model, identity, param_shapes(cfg, len(data.vocab)), cfg)
+        sched, backup = restore(folder, model, identity, param_shapes(cfg, len(data.vocab)),
+                                cfg)
         runlog.say(f"{cfg.name()}: {len(data.vocab)} words, {len(data.ids['train'])} training "
-                   f"windows, epochs {sched.epoch + 1}..{cfg.max_epochs} into {out}/", quiet)
+                   f"windows, epochs {sched.iter + 1}..{cfg.max_epochs} into {out}/", quiet)
         n_train = len(data.ids["train"])
-        while not sched.done and sched.epoch < cfg.max_epochs:
-            epoch, lr, t0 = sched.epoch + 1, sched.lr, time.time()
+        while not sched.done and sched.iter < cfg.max_epochs:
+            epoch, lr, t0 = sched.iter + 1, sched.alpha, time.time()
             bar = lambda it: runlog.progress(it, desc=f"epoch {epoch}", quiet=quiet,  # noqa
                                              unit="batch", run=(epoch - 1, cfg.max_epochs))
             nll = train_epoch(model, data.windows["train"], lr, cfg.seed, epoch, bar)
@@ -141,7 +113,11 @@ def train_fnn(cfg, data_dir=None, out=None, train_words=None, resume=False, over
             runsafe.check_finite("the training cost", nll, epoch)
             runsafe.check_finite("the validation log-probability", logp, epoch)
             runsafe.check_finite("parameter", model.get_params(), epoch)
-            rejected = sched.step(logp, model, cfg.min_improvement)
+            rejected = sched.end_epoch(logp, cfg.min_improvement)
+            if rejected:
+                model.set_params(backup)
+            else:
+                backup = model.get_params()
             sched.seconds += sec
             rec = {"epoch": epoch, "learning_rate": lr, "train_perplexity": math.exp(nll / n_train),
                    "valid_perplexity": math.exp(-logp / len(data.ids["valid"])),
@@ -153,34 +129,33 @@ def train_fnn(cfg, data_dir=None, out=None, train_words=None, resume=False, over
                        f"{'  (rejected)' if rejected else ''}"
                        f"{'  (stop)' if sched.done else ''}  {rec['words_per_second']:.0f} w/s",
                        quiet)
-            folder.save(checkpoint_arrays(model, sched), checkpoint_state(sched))
+            folder.save(checkpoint_arrays(model, backup),
+                        dict(dataclasses.asdict(sched), has_backup=backup is not None))
         return finish(folder, model, data, sched, cfg, train_words, command, quiet)
 
 
-def checkpoint_arrays(model, sched):
+def checkpoint_arrays(model, backup):
+    """The weights, and the last accepted ones (``last_*``; trainNet's ``saveWeights``)."""
     arrays = model.get_params()
-    arrays.update({"last_" + k: v for k, v in (sched.backup or {}).items()})
+    arrays.update({"last_" + k: v for k, v in (backup or {}).items()})
     return arrays
 
 
-def checkpoint_state(sched):
-    state = dataclasses.asdict(sched)
-    state.pop("backup")
-    return dict(state, has_backup=sched.backup is not None)
-
-
 def restore(folder, model, identity, shapes, cfg):
-    """The schedule from the checkpoint (its weights into ``model``) with ``resume``, else a
-    fresh one."""
-    keys = ("lr", "alpha_divide", "llogp", "epoch", "done", "seconds")
-    saved = folder.restore(identity, expect=shapes, state_keys=keys)
+    """(schedule, last accepted weights) from the checkpoint (its weights into ``model``)
+    with ``resume``, else a fresh schedule and no backup."""
+    state_keys = ("has_backup", "done", "seconds", "alpha_divide", "llogp")
+    saved = folder.restore(identity, expect=shapes, state_keys=state_keys)
     if not saved:
-        return Schedule(cfg.learning_rate)
+        return Schedule(cfg.learning_rate), None
     arrays, state = saved
     model.set_params(arrays)
-    backup = {k: arrays["last_" + k] for k in shapes} if state.get("has_backup") else None
-    folder.log.truncate_after(state["epoch"])
-    return Schedule(**{k: state[k] for k in keys}, backup=backup)
+    if "lr" in state:   # written before the schedule was the toolkit's: its lr, epochs trained
+        state = dict(state, alpha=state["lr"], iter=state["epoch"] - state["done"])
+    sched = Schedule(**{f.name: state[f.name] for f in dataclasses.fields(Schedule)})
+    backup = {k: arrays["last_" + k] for k in shapes} if state["has_backup"] else None
+    folder.log.truncate_after(sched.iter + sched.done)   # iter stays at the stopping epoch
+    return sched, backup
 
 
 def score(model, data, split):
@@ -202,7 +177,7 @@ def finish(folder, model, data, sched, cfg, train_words, command, quiet):
     runlog.say(f"{cfg.name()}: valid perplexity {res['valid']:.2f}, test perplexity "
                f"{res['test']:.2f}", quiet)
     records = folder.log.records()
-    cut = [] if sched.done else [f"stopped by the epoch cap at {sched.epoch} epochs, before "
+    cut = [] if sched.done else [f"stopped by the epoch cap at {sched.iter} epochs, before "
                                  f"the schedule ended"]
     if train_words:
         cut.append(f"first {train_words} training words")
