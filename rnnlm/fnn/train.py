@@ -25,7 +25,7 @@ from rnnrepro.results import write_result
 from rnnrepro.runfolder import RunFolder
 from rnnlm.fnn.config import PUBLISHED, PUBLISHED_PLUS_KN5, PUBLISHED_SOURCE, Config
 from rnnlm.ptb_lstm import reader
-from rnnlm.ptb_text import EOS, SPLITS, resolve_data_dir, split_path
+from rnnlm.ptb_text import EOS, SPLITS, resolve_data_dir, scored_words, split_path
 from rnnlm.toolkit.trainnet import Schedule
 
 NAN_CHECK = 500   # minibatches between two checks of the running training cost
@@ -40,18 +40,16 @@ class Data(NamedTuple):
 
 
 def read_stream(path, word_to_id):
-    """The words ``rnnlm ngram`` scores, in its order: each non-empty line's words, then
-    ``<eos>`` (SRILM's ``</s>``); a word outside the training vocabulary is ``<unk>`` (SRILM
-    ``-unk``; PTB has none such) or, without ``<unk>`` in training, refused."""
-    from rnnlm.ptb_text import _read_text
+    """The ids of the words ``rnnlm ngram`` scores (``scored_words``: ``<eos>`` after each
+    non-empty line); a word outside the training vocabulary is ``<unk>`` (SRILM ``-unk``; PTB
+    has none such) or, without ``<unk>`` in training, refused."""
     unk, out = word_to_id.get(UNK), []
-    for line in _read_text(path).split("\n"):
-        for w in line.split() + ([EOS] if line.split() else []):
-            i = word_to_id.get(w, unk)
-            if i is None:
-                raise InputError(f"{path}: {w!r} is not a word of the training text, which has "
-                                 f"no {UNK} to stand for it")
-            out.append(i)
+    for w in scored_words(path, EOS):
+        i = word_to_id.get(w, unk)
+        if i is None:
+            raise InputError(f"{path}: {w!r} is not a word of the training text, which has "
+                             f"no {UNK} to stand for it")
+        out.append(i)
     return np.array(out, dtype=np.int32)
 
 
