@@ -197,7 +197,10 @@ def test_probabilities_cover_the_ngram_stream_and_give_the_perplexity(ptb, tmp_p
         assert np.isclose(np.exp(-np.log(p).mean()), rec[key], rtol=1e-9)
     assert rec["test_words"] == len(kn) and rec["published"] == 140.2
     assert rec["label"] == "smaller: stopped by the epoch cap at 3 epochs, before the schedule " \
-        "ended" and "setting not established" in rec["what"]
+        "ended"
+    assert rec["what"] == ("Feedforward NNLM, Bengio et al. 2003 (order 3, projection 3, hidden "
+                           "4), our recipe: the thesis's FNN setting not established")
+    assert rec["config"]["order"] == 3 and rec["config"]["hidden"] == 4   # the sizes: fields
     mixed = mix_runs([str(tmp_path / "f"), str(tmp_path / "kn")])
     assert np.isclose(mixed["model_test_perplexity"][0], rec["value"])
     # beside KN5, the mixture's record carries the thesis's FNN + KN5 figure

@@ -179,17 +179,17 @@ def finish(folder, model, data, sched, cfg, train_words, command, quiet):
                                  f"the schedule ended"]
     if train_words:
         cut.append(f"first {train_words} training words")
-    setting = (f"Bengio 2003 at n={cfg.order}, m={cfg.projection}, h={cfg.hidden}"
-               f"{', direct' if cfg.direct else ''}, our recipe: the thesis's FNN setting not "
-               f"established")
+    # the sizes once, as the toolkit's records (its ``hyper``: here ``config``)
+    what = (f"Feedforward NNLM, Bengio et al. 2003 (order {cfg.order}, projection "
+            f"{cfg.projection}, hidden {cfg.hidden}{', direct' if cfg.direct else ''}), our "
+            f"recipe: the thesis's FNN setting not established")
     label = f"smaller: {'; '.join(cut)}" if cut else "full"
     wps = [r["words_per_second"] for r in records]
     run_id = os.path.basename(os.path.normpath(folder.folder))
-    write_result(folder.folder, run_id, f"Feedforward NNLM (Bengio et al. 2003), {cfg.name()}; "
-                 f"{setting}",
-                 res["test"], PUBLISHED, PUBLISHED_SOURCE, label, command,
-                 f"PTB simple-examples ({data.dir})", len(records), round(sched.seconds, 1),
-                 round(float(np.median(wps)), 1) if wps else None, model="fnn",
+    write_result(folder.folder, run_id, what, res["test"], PUBLISHED, PUBLISHED_SOURCE, label,
+                 command, f"PTB simple-examples ({data.dir})", len(records),
+                 round(sched.seconds, 1), round(float(np.median(wps)), 1) if wps else None,
+                 model="fnn",
                  extra={"valid_perplexity": res["valid"], "model_type": "fnn",
                         "config": dataclasses.asdict(cfg),
                         "train_words": train_words, "published_plus_kn5": PUBLISHED_PLUS_KN5,
