@@ -2,7 +2,10 @@
 
 Shared by ``rnnlm.ptb_lstm`` (TF's ``reader.py``) and ``rnnlm.toolkit`` (the RNNLM toolkit's
 ``readWord``): where the files are (``resolve_data_dir``) and the token stream of one file, with
-``<eos>`` at every line end (``read_words``; the toolkit spells it ``</s>``).
+``<eos>`` at every line end (``read_words``; the toolkit spells it ``</s>``). Also the n-gram
+side's reading (SRILM's, shared by ``rnnlm ngram``, ``rnnlm cache`` and ``rnnlm fnn``): the
+non-empty lines (``read_sentences``) and the words scored, ``</s>`` after each line
+(``scored_words``).
 """
 import os
 
@@ -54,6 +57,17 @@ def read_words(path):
     return _read_text(path).replace("\n", f" {EOS} ").split()
 
 
+def read_sentences(path, limit=None):
+    """The non-empty lines of a PTB file as word lists (SRILM skips empty lines); the first
+    ``limit`` of them if given."""
+    lines = [ln.split() for ln in _read_text(path).split("\n") if ln.split()]
+    return lines[:limit] if limit else lines
+
+
+def scored_words(path, eos=EOS):
+    """The tokens an n-gram model scores (SRILM ``ngram -ppl``), in its order: each non-empty
+    line's words, then ``eos`` (SRILM's ``</s>``; ``<eos>`` in the PTB vocabulary)."""
+    return [w for line in read_sentences(path) for w in line + [eos]]
 
 
 def require_words(data_dir, split, known, tokens, need=1, why=""):

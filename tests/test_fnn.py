@@ -77,37 +77,6 @@ def test_windows_look_back_newest_first_with_eos_padding():
     assert ctx.tolist() == [[0, 0], [5, 0], [6, 5], [7, 6]] and target.tolist() == [5, 6, 7, 8]
 
 
-class _Stub:
-    def __init__(self):
-        self.w = 0
-
-    def get_params(self):
-        return {"w": self.w}
-
-    def set_params(self, a):
-        self.w = a["w"]
-
-
-def test_schedule_restores_halves_and_stops_as_train_net():
-    """Worse than the last epoch: its weights back; a gain under 1.003x (a loss included):
-    halve from then on; the second time: stop. Original: ``llogp`` becomes a rejected epoch's
-    logp too, so the next epoch is accepted against it."""
-    from rnnlm.fnn.train import Schedule
-    model, sched, seen = _Stub(), Schedule(0.1), []
-    for epoch, logp in enumerate([-500.0, -510.0, -505.0, -400.0, -399.9, -300.0], 1):
-        model.w = epoch * 10
-        rejected = sched.step(logp, model, 1.003)
-        seen.append((rejected, sched.lr, model.w, sched.done))
-        if sched.done:
-            break
-    assert seen == [(False, 0.1, 10, False),
-                    (True, 0.05, 10, False),      # worse: epoch 1's weights; halving starts
-                    (False, 0.025, 30, False),    # kept: better than the rejected -510
-                    (False, 0.0125, 40, False),
-                    (False, 0.0125, 50, True)]    # the second small gain: stop, no halving
-    assert sched.epoch == 5
-
-
 @pytest.fixture(autouse=True)
 def _float64_for_this_file_only(monkeypatch):
     """``_cli``'s ``--floatX float64`` sets $RNN_FLOATX and the engine's floatX for the whole
@@ -152,6 +121,50 @@ def test_resume_equals_an_uninterrupted_run(ptb, tmp_path):
     assert rb["label"].startswith("smaller: stopped by the epoch cap at 4 epochs")
 
 
+def test_the_schedule_is_train_nets_restoring_halving_and_stopping(ptb, tmp_path, monkeypatch):
+    """Validation log-probabilities scripted (nats): worse than the last epoch: rejected, its
+    weights replaced by the last accepted ones; a gain under 1.003x (a loss included): halve
+    from then on; the second time: stop, without halving. Original: ``llogp`` becomes a
+    rejected epoch's logp too, so epoch 3 is accepted against -510, not -500."""
+    from rnnrepro import checkpoint
+    from rnnlm.fnn import model as fnn_model
+    script, real = [-500.0, -510.0, -505.0, -400.0, -399.9], fnn_model.FNN.logprobs
+    saved = []
+
+    def logprobs(self, ctx, target):   # the loop's validation passes, then the real scoring
+        if not script:
+            return real(self, ctx, target)
+        saved.append(self.get_params())
+        return np.array([script.pop(0)] + [0.0] * (len(ctx) - 1))
+    monkeypatch.setattr(fnn_model.FNN, "logprobs", logprobs)
+    out = tmp_path / "s"
+    assert _cli("--data-dir", ptb, "--epochs", "9", "--lr", "0.1", "--out", str(out)) == 0
+    log = _log(out)
+    assert [r["learning_rate"] for r in log] == [0.1, 0.1, 0.05, 0.025, 0.0125]
+    assert [r["rejected"] for r in log] == [False, True, False, False, False]
+    assert [r["done"] for r in log] == [False] * 4 + [True]
+    arrays, state = checkpoint.load(str(out / "checkpoint.npz"))
+    assert state["iter"] == 4 and state["llogp"] == -400.0 and state["alpha"] == 0.0125
+    for k, v in saved[-1].items():   # the last epoch accepted: its weights are the backup
+        np.testing.assert_array_equal(arrays["last_" + k], v)
+    assert json.loads((out / "run.json").read_text())["label"] == "full"
+
+
+def test_a_checkpoint_of_the_older_schedule_resumes(ptb, tmp_path):
+    """A checkpoint written when the FNN had its own copy of the schedule (``lr``, ``epoch``:
+    epochs trained) resumes as the uninterrupted run."""
+    from rnnrepro import checkpoint
+    assert _cli("--data-dir", ptb, "--epochs", "3", "--out", str(tmp_path / "a")) == 0
+    assert _cli("--data-dir", ptb, "--epochs", "2", "--out", str(tmp_path / "b")) == 0
+    path = str(tmp_path / "b" / "checkpoint.npz")
+    arrays, state = checkpoint.load(path)
+    state["lr"], state["epoch"] = state.pop("alpha"), state.pop("iter")
+    checkpoint.save(path, arrays, state)
+    assert _cli("--data-dir", ptb, "--epochs", "3", "--out", str(tmp_path / "b"),
+                "--resume") == 0
+    assert _log(tmp_path / "a") == _log(tmp_path / "b") and len(_log(tmp_path / "b")) == 3
+
+
 @pytest.mark.parametrize("where", ["train", "logprobs"])
 def test_a_nan_stops_the_run_in_one_line_keeping_the_last_checkpoint(ptb, tmp_path, capsys,
                                                                       monkeypatch, where):
@@ -184,7 +197,10 @@ def test_probabilities_cover_the_ngram_stream_and_give_the_perplexity(ptb, tmp_p
         assert np.isclose(np.exp(-np.log(p).mean()), rec[key], rtol=1e-9)
     assert rec["test_words"] == len(kn) and rec["published"] == 140.2
     assert rec["label"] == "smaller: stopped by the epoch cap at 3 epochs, before the schedule " \
-        "ended" and "setting not established" in rec["what"]
+        "ended"
+    assert rec["what"] == ("Feedforward NNLM, Bengio et al. 2003 (order 3, projection 3, hidden "
+                           "4), our recipe: the thesis's FNN setting not established")
+    assert rec["config"]["order"] == 3 and rec["config"]["hidden"] == 4   # the sizes: fields
     mixed = mix_runs([str(tmp_path / "f"), str(tmp_path / "kn")])
     assert np.isclose(mixed["model_test_perplexity"][0], rec["value"])
     # beside KN5, the mixture's record carries the thesis's FNN + KN5 figure

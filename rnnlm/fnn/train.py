@@ -3,7 +3,8 @@
     rnnlm fnn --order 5 --projection 100 --hidden 200 --data-dir data/ptb
 
 ``train_fnn`` is the loop: epochs over the training windows shuffled (seeded by --seed and the
-epoch), the validation log-probability after each, ``Schedule.step`` (trainNet's rule), a log
+epoch), the validation log-probability after each, trainNet's rule (``Schedule.end_epoch`` of
+``rnnlm.toolkit.trainnet``: its ``alpha`` is the learning rate, ``iter`` the epochs done), a log
 line and a checkpoint per epoch in the run folder (``RunFolder``: ``--resume`` equals an
 uninterrupted run, nothing random being carried between epochs but the seeded shuffles). At the
 end: valid and test perplexity, ``valid.probs.txt`` / ``test.probs.txt`` (one probability per
@@ -24,7 +25,8 @@ from rnnrepro.results import write_result
 from rnnrepro.runfolder import RunFolder
 from rnnlm.fnn.config import PUBLISHED, PUBLISHED_PLUS_KN5, PUBLISHED_SOURCE, Config
 from rnnlm.ptb_lstm import reader
-from rnnlm.ptb_text import EOS, SPLITS, resolve_data_dir, split_path
+from rnnlm.ptb_text import EOS, SPLITS, resolve_data_dir, scored_words, split_path
+from rnnlm.toolkit.trainnet import Schedule
 
 NAN_CHECK = 500   # minibatches between two checks of the running training cost
 UNK = "<unk>"
@@ -38,18 +40,16 @@ class Data(NamedTuple):
 
 
 def read_stream(path, word_to_id):
-    """The words ``rnnlm ngram`` scores, in its order: each non-empty line's words, then
-    ``<eos>`` (SRILM's ``</s>``); a word outside the training vocabulary is ``<unk>`` (SRILM
-    ``-unk``; PTB has none such) or, without ``<unk>`` in training, refused."""
-    from rnnlm.ptb_text import _read_text
+    """The ids of the words ``rnnlm ngram`` scores (``scored_words``: ``<eos>`` after each
+    non-empty line); a word outside the training vocabulary is ``<unk>`` (SRILM ``-unk``; PTB
+    has none such) or, without ``<unk>`` in training, refused."""
     unk, out = word_to_id.get(UNK), []
-    for line in _read_text(path).split("\n"):
-        for w in line.split() + ([EOS] if line.split() else []):
-            i = word_to_id.get(w, unk)
-            if i is None:
-                raise InputError(f"{path}: {w!r} is not a word of the training text, which has "
-                                 f"no {UNK} to stand for it")
-            out.append(i)
+    for w in scored_words(path, EOS):
+        i = word_to_id.get(w, unk)
+        if i is None:
+            raise InputError(f"{path}: {w!r} is not a word of the training text, which has "
+                             f"no {UNK} to stand for it")
+        out.append(i)
     return np.array(out, dtype=np.int32)
 
 
@@ -70,37 +70,6 @@ def load_data(data_dir, order, train_words=None):
         ids["train"] = ids["train"][:train_words]
     eos = word_to_id[EOS]
     return Data(data_dir, vocab, ids, {s: make_windows(ids[s], order, eos) for s in SPLITS})
-
-
-@dataclasses.dataclass
-class Schedule:
-    """trainNet's schedule (``alpha``, ``alpha_divide``, ``llogp``, ``iter``), the last
-    accepted weights (``backup``), whether it has ended, the seconds spent."""
-    lr: float
-    alpha_divide: int = 0
-    llogp: float = -1e30
-    epoch: int = 0
-    done: bool = False
-    seconds: float = 0.0
-    backup: dict = None
-
-    def step(self, logp, model, min_improvement):
-        """After an epoch with validation log-probability ``logp``: True when it is rejected
-        (the last accepted weights back). Original (trainNet): ``llogp`` becomes this epoch's
-        ``logp`` even when it was rejected, and the comparison uses 1.003 rounded to float32."""
-        rejected = logp < self.llogp
-        if rejected:
-            model.set_params(self.backup)
-        else:
-            self.backup = model.get_params()
-        if logp * float(np.float32(min_improvement)) < self.llogp:
-            if self.alpha_divide:
-                self.done = True
-            self.alpha_divide = 1
-        if self.alpha_divide and not self.done:
-            self.lr /= 2
-        self.llogp, self.epoch = logp, self.epoch + 1
-        return rejected
 
 
 def train_epoch(model, windows, lr, seed, epoch, bar):
@@ -127,12 +96,13 @@ def train_fnn(cfg, data_dir=None, out=None, train_words=None, resume=False, over
     with RunFolder(out, resume=resume, overwrite=overwrite,
                    say=lambda m: runlog.say(m, quiet)) as folder:
         model = FNN(cfg, len(data.vocab))
-        sched = restore(folder, model, identity, param_shapes(cfg, len(data.vocab)), cfg)
+        sched, backup = restore(folder, model, identity, param_shapes(cfg, len(data.vocab)),
+                                cfg)
         runlog.say(f"{cfg.name()}: {len(data.vocab)} words, {len(data.ids['train'])} training "
-                   f"windows, epochs {sched.epoch + 1}..{cfg.max_epochs} into {out}/", quiet)
+                   f"windows, epochs {sched.iter + 1}..{cfg.max_epochs} into {out}/", quiet)
         n_train = len(data.ids["train"])
-        while not sched.done and sched.epoch < cfg.max_epochs:
-            epoch, lr, t0 = sched.epoch + 1, sched.lr, time.time()
+        while not sched.done and sched.iter < cfg.max_epochs:
+            epoch, lr, t0 = sched.iter + 1, sched.alpha, time.time()
             bar = lambda it: runlog.progress(it, desc=f"epoch {epoch}", quiet=quiet,  # noqa
                                              unit="batch", run=(epoch - 1, cfg.max_epochs))
             nll = train_epoch(model, data.windows["train"], lr, cfg.seed, epoch, bar)
@@ -141,7 +111,11 @@ def train_fnn(cfg, data_dir=None, out=None, train_words=None, resume=False, over
             runsafe.check_finite("the training cost", nll, epoch)
             runsafe.check_finite("the validation log-probability", logp, epoch)
             runsafe.check_finite("parameter", model.get_params(), epoch)
-            rejected = sched.step(logp, model, cfg.min_improvement)
+            rejected = sched.end_epoch(logp, cfg.min_improvement)
+            if rejected:
+                model.set_params(backup)
+            else:
+                backup = model.get_params()
             sched.seconds += sec
             rec = {"epoch": epoch, "learning_rate": lr, "train_perplexity": math.exp(nll / n_train),
                    "valid_perplexity": math.exp(-logp / len(data.ids["valid"])),
@@ -153,34 +127,33 @@ def train_fnn(cfg, data_dir=None, out=None, train_words=None, resume=False, over
                        f"{'  (rejected)' if rejected else ''}"
                        f"{'  (stop)' if sched.done else ''}  {rec['words_per_second']:.0f} w/s",
                        quiet)
-            folder.save(checkpoint_arrays(model, sched), checkpoint_state(sched))
+            folder.save(checkpoint_arrays(model, backup),
+                        dict(dataclasses.asdict(sched), has_backup=backup is not None))
         return finish(folder, model, data, sched, cfg, train_words, command, quiet)
 
 
-def checkpoint_arrays(model, sched):
+def checkpoint_arrays(model, backup):
+    """The weights, and the last accepted ones (``last_*``; trainNet's ``saveWeights``)."""
     arrays = model.get_params()
-    arrays.update({"last_" + k: v for k, v in (sched.backup or {}).items()})
+    arrays.update({"last_" + k: v for k, v in (backup or {}).items()})
     return arrays
 
 
-def checkpoint_state(sched):
-    state = dataclasses.asdict(sched)
-    state.pop("backup")
-    return dict(state, has_backup=sched.backup is not None)
-
-
 def restore(folder, model, identity, shapes, cfg):
-    """The schedule from the checkpoint (its weights into ``model``) with ``resume``, else a
-    fresh one."""
-    keys = ("lr", "alpha_divide", "llogp", "epoch", "done", "seconds")
-    saved = folder.restore(identity, expect=shapes, state_keys=keys)
+    """(schedule, last accepted weights) from the checkpoint (its weights into ``model``)
+    with ``resume``, else a fresh schedule and no backup."""
+    state_keys = ("has_backup", "done", "seconds", "alpha_divide", "llogp")
+    saved = folder.restore(identity, expect=shapes, state_keys=state_keys)
     if not saved:
-        return Schedule(cfg.learning_rate)
+        return Schedule(cfg.learning_rate), None
     arrays, state = saved
     model.set_params(arrays)
-    backup = {k: arrays["last_" + k] for k in shapes} if state.get("has_backup") else None
-    folder.log.truncate_after(state["epoch"])
-    return Schedule(**{k: state[k] for k in keys}, backup=backup)
+    if "lr" in state:   # written before the schedule was the toolkit's: its lr, epochs trained
+        state = dict(state, alpha=state["lr"], iter=state["epoch"] - state["done"])
+    sched = Schedule(**{f.name: state[f.name] for f in dataclasses.fields(Schedule)})
+    backup = {k: arrays["last_" + k] for k in shapes} if state["has_backup"] else None
+    folder.log.truncate_after(sched.iter + sched.done)   # iter stays at the stopping epoch
+    return sched, backup
 
 
 def score(model, data, split):
@@ -202,21 +175,21 @@ def finish(folder, model, data, sched, cfg, train_words, command, quiet):
     runlog.say(f"{cfg.name()}: valid perplexity {res['valid']:.2f}, test perplexity "
                f"{res['test']:.2f}", quiet)
     records = folder.log.records()
-    cut = [] if sched.done else [f"stopped by the epoch cap at {sched.epoch} epochs, before "
+    cut = [] if sched.done else [f"stopped by the epoch cap at {sched.iter} epochs, before "
                                  f"the schedule ended"]
     if train_words:
         cut.append(f"first {train_words} training words")
-    setting = (f"Bengio 2003 at n={cfg.order}, m={cfg.projection}, h={cfg.hidden}"
-               f"{', direct' if cfg.direct else ''}, our recipe: the thesis's FNN setting not "
-               f"established")
+    # the sizes once, as the toolkit's records (its ``hyper``: here ``config``)
+    what = (f"Feedforward NNLM, Bengio et al. 2003 (order {cfg.order}, projection "
+            f"{cfg.projection}, hidden {cfg.hidden}{', direct' if cfg.direct else ''}), our "
+            f"recipe: the thesis's FNN setting not established")
     label = f"smaller: {'; '.join(cut)}" if cut else "full"
     wps = [r["words_per_second"] for r in records]
     run_id = os.path.basename(os.path.normpath(folder.folder))
-    write_result(folder.folder, run_id, f"Feedforward NNLM (Bengio et al. 2003), {cfg.name()}; "
-                 f"{setting}",
-                 res["test"], PUBLISHED, PUBLISHED_SOURCE, label, command,
-                 f"PTB simple-examples ({data.dir})", len(records), round(sched.seconds, 1),
-                 round(float(np.median(wps)), 1) if wps else None, model="fnn",
+    write_result(folder.folder, run_id, what, res["test"], PUBLISHED, PUBLISHED_SOURCE, label,
+                 command, f"PTB simple-examples ({data.dir})", len(records),
+                 round(sched.seconds, 1), round(float(np.median(wps)), 1) if wps else None,
+                 model="fnn",
                  extra={"valid_perplexity": res["valid"], "model_type": "fnn",
                         "config": dataclasses.asdict(cfg),
                         "train_words": train_words, "published_plus_kn5": PUBLISHED_PLUS_KN5,

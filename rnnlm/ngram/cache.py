@@ -25,16 +25,11 @@ import numpy as np
 from rnnrepro.files import InputError
 
 from rnnlm.ngram.mix import SPLITS, em_weights, perplexity, read_probs, write_probs
-from rnnlm.ngram.run import PROBS, read_sentences
-from rnnlm.ptb_text import resolve_data_dir, split_path
+from rnnlm.ngram.run import PROBS
+from rnnlm.ptb_text import resolve_data_dir, scored_words, split_path
 
 PUBLISHED = 125.7
 PUBLISHED_SOURCE = "Mikolov 2012 PhD thesis, Table 4.1 (KN5 + cache 125.7)"
-
-
-def tokens(path):
-    """The scored tokens of a text file: each non-empty line's words, then ``</s>``."""
-    return [w for line in read_sentences(path) for w in line + ["</s>"]]
 
 
 def cache_probs(toks, length):
@@ -55,7 +50,7 @@ def read_base(base, data_dir):
     """{split: (tokens, base probabilities)}; the counts must agree."""
     data = {}
     for split in SPLITS:
-        toks = tokens(split_path(data_dir, split))
+        toks = scored_words(split_path(data_dir, split), "</s>")
         path = os.path.join(base, PROBS.format(split=split))
         if not os.path.isfile(path):
             raise InputError(f"{path}: per-word probability file not found (does {base} hold a "

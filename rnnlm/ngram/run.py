@@ -13,7 +13,7 @@ import numpy as np
 from rnnrepro import runlog, runsafe
 from rnnrepro.results import write_record
 
-from rnnlm.ptb_text import resolve_data_dir, split_path
+from rnnlm.ptb_text import read_sentences, resolve_data_dir, split_path
 
 # Mikolov 2012 PhD thesis, Table 4.1 (PTB test perplexity)
 PUBLISHED = {("kn", 5): 141.2, ("kn", 3): 148.3, ("gt", 5): 162.3, ("gt", 3): 165.2}
@@ -26,13 +26,6 @@ PROBS = "{split}.probs.txt"
 def _say(msg, quiet):
     if not quiet:
         print(msg, flush=True)
-
-
-def read_sentences(path, limit=None):
-    """The non-empty lines of a PTB file as word lists (SRILM skips empty lines)."""
-    from rnnlm.ptb_text import _read_text
-    lines = [ln.split() for ln in _read_text(path).split("\n") if ln.split()]
-    return lines[:limit] if limit else lines
 
 
 def min_count_text(mins):

@@ -80,6 +80,29 @@ class Schedule:
     done: bool = False
     seconds: float = 0.0
 
+    def end_epoch(self, logp, min_improvement):
+        """trainNet after epoch ``iter``'s validation log-probability ``logp``: True when the
+        epoch is rejected (``logp < llogp``: the caller does ``restoreWeights``, else
+        ``saveWeights``). Once ``logp * min_improvement < llogp`` alpha is halved after every
+        epoch, and the second time that happens training stops (``done``; trainNet's
+        ``break`` leaves alpha, llogp and iter as they are). Original: ``llogp`` takes this
+        epoch's ``logp`` even when the epoch was rejected, so the next one is judged against
+        the rejected value, not the best. (Also ``rnnlm fnn``'s schedule.)"""
+        rejected = logp < self.llogp
+        # rnnlmlib.h declares ``float min_improvement``: the comparison uses 1.003 rounded to
+        # float32 (1.00300002098...), reproduced here.
+        if logp * float(np.float32(min_improvement)) < self.llogp:
+            if self.alpha_divide == 0:
+                self.alpha_divide = 1
+            else:
+                self.done = True
+                return rejected
+        if self.alpha_divide:
+            self.alpha /= 2
+        self.llogp = logp
+        self.iter += 1
+        return rejected
+
 
 class ToolkitData(NamedTuple):
     """The PTB folder and what ``toolkit_data`` reads from it."""
@@ -116,11 +139,10 @@ def train_class_rnn(config, data_dir=None, out=None, resume=False, overwrite=Fal
 
 
 def train_net(folder, config, data, command=None, quiet=False):
-    """``trainNet``: after every epoch the validation log-probability ``logp``; if worse than
-    the last one (``llogp``) the epoch's weights are rejected (``restoreWeights``); once
-    ``logp * min_improvement < llogp`` alpha is halved every epoch, and the second time it
-    happens training stops. ``config.max_epochs`` cuts the run short (labelled as such).
-    Returns the model, the schedule and the checkpoint's state."""
+    """``trainNet``: after every epoch the validation log-probability ``logp`` and
+    ``Schedule.end_epoch`` (the epoch's weights kept or rejected, alpha halved, the stop);
+    ``config.max_epochs`` cuts the run short (labelled as such). Returns the model, the
+    schedule and the checkpoint's state."""
     model, backup, sched, state = init_net(folder, config, data, command, quiet)
     ids = data.ids
     while not sched.done:
@@ -137,35 +159,22 @@ def train_net(folder, config, data, command=None, quiet=False):
         runsafe.check_finite("the validation log-probability", logp, sched.iter + 1)
         runsafe.check_finite("parameter", dict(model.arrays()), sched.iter + 1)
         sched.seconds += sec + vsec
-        rejected = logp < sched.llogp
+        epoch = sched.iter + 1
+        rejected = sched.end_epoch(logp, config.min_improvement)   # alpha, llogp, iter
         if rejected:
             restore_weights(model, backup)
         else:
             backup = save_weights(model)
-        # rnnlmlib.h declares ``float min_improvement``: the comparison uses 1.003 rounded to
-        # float32 (1.00300002098...), reproduced here.
-        if logp * float(np.float32(config.min_improvement)) < sched.llogp:
-            if sched.alpha_divide == 0:
-                sched.alpha_divide = 1
-            else:
-                sched.done = True
-        rec = {"epoch": sched.iter + 1, "alpha": alpha,
+        rec = {"epoch": epoch, "alpha": alpha,
                "train_perplexity": 10 ** (-tlogp / tn), "valid_perplexity": 10 ** (-logp / vn),
                "valid_entropy_bits": -logp / math.log10(2) / vn, "rejected": rejected,
                "train_seconds": round(sec, 2), "valid_seconds": round(vsec, 2),
                "words_per_second": round(len(ids["train"]) / sec, 1), "kernel": model.kernel,
                "peak_rss_mb": round(runlog.peak_rss_mb(), 1)}
         folder.log.write(rec)
-        _say(f"Iter: {sched.iter:3d}  Alpha: {alpha:.6f}  TRAIN ppl: {rec['train_perplexity']:.2f}"
+        _say(f"Iter: {epoch - 1:3d}  Alpha: {alpha:.6f}  TRAIN ppl: {rec['train_perplexity']:.2f}"
              f"  VALID ppl: {rec['valid_perplexity']:.2f}{'  (rejected)' if rejected else ''}"
              f"  ({rec['words_per_second']:.0f} w/s)", quiet)
-        if sched.done:
-            save_net(folder, model, backup, sched, state)
-            break
-        if sched.alpha_divide:
-            sched.alpha = alpha / 2
-        sched.llogp = logp
-        sched.iter += 1
         save_net(folder, model, backup, sched, state)
     return model, sched, state
 
