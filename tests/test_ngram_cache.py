@@ -152,3 +152,26 @@ def test_bad_base_or_out_is_one_line_and_writes_nothing(data, tmp_path, capsys):
     assert _run(capsys, "cache", base, "--data-dir", d, "--out", out)[0] == 0
     status, text, err = _run(capsys, "cache", base, "--data-dir", d, "--out", out)
     assert status == 2 and "--overwrite" in err
+
+
+def test_the_base_of_an_overwrite_killed_past_all_cleanup_is_read_whole(data, tmp_path,
+                                                                        capsys):
+    """(SIGKILL during an --overwrite of the base) the cache read the killed run's first
+    lines as the base's probabilities."""
+    import shutil
+    from helpers import snapshot
+    from rnnrepro import runsafe
+    d, base = data
+    copy = tmp_path / "base"
+    shutil.copytree(base, copy)
+    before = snapshot(copy)
+    assert _run(capsys, "cache", copy, "--data-dir", d, "--out", tmp_path / "a")[0] == 0
+    (copy / runsafe.ASIDE).mkdir()
+    for name in ("run.json", "valid.probs.txt", "test.probs.txt"):
+        os.replace(copy / name, copy / runsafe.ASIDE / name)
+    (copy / "valid.probs.txt").write_text("0.5\n0.25\n")   # the killed run's first lines
+    status, text, err = _run(capsys, "cache", copy, "--data-dir", d, "--out", tmp_path / "b")
+    assert status == 0 and "the run it replaced is restored" in err, err
+    assert snapshot(copy) == before
+    assert (tmp_path / "a" / "test.probs.txt").read_bytes() == \
+        (tmp_path / "b" / "test.probs.txt").read_bytes()

@@ -48,6 +48,8 @@ def cache_probs(toks, length):
 
 def read_base(base, data_dir):
     """{split: (tokens, base probabilities)}; the counts must agree."""
+    from rnnrepro.runsafe import recover
+    recover(base)   # a killed --overwrite in the folder: its old run first
     data = {}
     for split in SPLITS:
         toks = scored_words(split_path(data_dir, split), "</s>")
