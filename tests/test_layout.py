@@ -157,3 +157,21 @@ def test_rnnlm_keeps_no_old_module_names():
             importlib.import_module(old)
     assert not hasattr(rnnlm, "RNNTheano")
 
+
+
+def test_test_files_import_nothing_from_one_another():
+    """Shared fixtures live in conftest.py, shared helpers in helpers.py: a test file that
+    imports another couples them (a rename there breaks it, and a fixture imported by name
+    shadows conftest's)."""
+    here = os.path.join(ROOT, "tests")
+    found = []
+    for n in sorted(os.listdir(here)):
+        if n.startswith("test_") and n.endswith(".py"):
+            with open(os.path.join(here, n)) as f:
+                tree = ast.parse(f.read(), n)
+            for node in ast.walk(tree):
+                names = [a.name for a in node.names] if isinstance(node, ast.Import) else \
+                    [node.module or ""] if isinstance(node, ast.ImportFrom) else []
+                found += [f"{n}: {m}" for m in names
+                          if m.split(".")[-1].startswith("test_") or m.startswith("tests.")]
+    assert found == []

@@ -14,13 +14,7 @@ from rnnlm.ngram.mix import write_mix_run
 from helpers import toy_class_rnn, write_ptb_corpus
 
 
-@pytest.fixture(autouse=True)
-def _keep_floatx():
-    """``rnnlm ptb-rnnlm`` sets the engine's floatX (float64) in this process: restored."""
-    from rnnrepro import engine
-    old = engine.floatx()
-    yield
-    engine.set_floatx(old)
+pytestmark = pytest.mark.usefixtures("keep_floatx")   # rnnlm ptb-rnnlm sets float64
 
 
 def _last_logp(m, words):
