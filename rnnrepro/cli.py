@@ -19,7 +19,7 @@ from .checkpoint import CheckpointError
 from .download import DownloadError
 from .files import InputError, naming
 from .parallel import BackendError
-from .runsafe import RunError
+from .runsafe import RunError, interrupt_in
 from .settings import EngineError, LinkerError, check_environment
 
 # expected failures, printed as their one-line message (OSError, MemoryError and
@@ -96,9 +96,10 @@ def _run(prog, fn, args, input_errors):
         sys.stdout.flush()   # lines still buffered meet a closed pipe here, not at exit
         return status
     except KeyboardInterrupt as exc:   # Ctrl-C, or SIGTERM (runsafe.Terminated)
-        print(f"{prog}: {exc or 'interrupted'}", file=sys.stderr)
-        return 128 + getattr(exc, "signum", 2)
+        return _interrupted(prog, exc)
     except Exception as exc:  # noqa: BLE001 - sorted into expected (one line) and bugs
+        if interrupt_in(exc) is not None:   # raised inside compiled code: wrapped
+            return _interrupted(prog, interrupt_in(exc))
         if isinstance(exc, BrokenPipeError) and stdout_reader_gone():
             return _quiet_broken_pipe()
         line = error_line(exc, input_errors)
@@ -111,6 +112,11 @@ def _run(prog, fn, args, input_errors):
         print(f"{prog}: internal error (a bug, not your input): please report it with the "
               f"command line and the traceback above", file=sys.stderr)
         return 1
+
+
+def _interrupted(prog, exc):
+    print(f"{prog}: {exc or 'interrupted'}", file=sys.stderr)
+    return 128 + getattr(exc, "signum", 2)
 
 
 SIGPIPE_STATUS = 141   # what a shell reports for a command ended by SIGPIPE (128 + 13)

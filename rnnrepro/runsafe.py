@@ -356,6 +356,19 @@ class Terminated(KeyboardInterrupt):
 UNWOUND = (signal.SIGTERM, signal.SIGHUP)  # the signals that end a command as Ctrl-C does
 
 
+def interrupt_in(exc):
+    """The Ctrl-C or ``Terminated`` behind ``exc``, if any: a signal whose handler raised
+    inside compiled code (a Numba-linked graph) reaches Python wrapped in ``SystemError``s
+    ("returned a result with an exception set"), the interrupt at the root of the chain."""
+    seen = set()
+    while exc is not None and id(exc) not in seen:
+        if isinstance(exc, KeyboardInterrupt):
+            return exc
+        seen.add(id(exc))
+        exc = exc.__cause__ or exc.__context__
+    return None
+
+
 def _raise_terminated(signum, frame):
     for s in UNWOUND:   # the cleanup is not cut short by another
         signal.signal(s, signal.SIG_IGN)
@@ -476,8 +489,11 @@ def _claim(folder, resume, overwrite, markers, say):
             yield folder
         except BaseException as exc:
             failed = True
+            interrupt = interrupt_in(exc)
             if _PENDING.pop(key, None) is not None and _restore_aside(folder, markers):
-                _note(exc, f" (the run it was to replace in {folder} is restored)")
+                _note(interrupt or exc, f" (the run it was to replace in {folder} is restored)")
+            if interrupt is not None and interrupt is not exc:
+                raise interrupt from None   # unwrapped: the command ends as interrupted
             raise
         _finish_overwrite(folder)   # finished without writing a checkpoint
     finally:

@@ -522,3 +522,30 @@ def test_unwritable_corpus_cache_is_a_warning_not_the_end(tmp_path, capsys, monk
     out = capsys.readouterr()
     assert "No space left on device" in out.out + out.err and "Traceback" not in out.err
     assert (tmp_path / "run" / "checkpoint.npz").exists() and os.listdir(cache) == []
+
+
+def _wrapped_terminated():
+    """What a SIGTERM raised inside a Numba-compiled graph reaches Python as."""
+    try:
+        try:
+            raise runsafe.Terminated()
+        except runsafe.Terminated as t:
+            raise SystemError("<function _numba_unpickle> returned a result with an "
+                              "exception set") from t
+    except SystemError as s:
+        raise SystemError("CPUDispatcher(...) returned a result with an exception set") from s
+
+
+def test_a_signal_inside_compiled_code_ends_the_command_as_interrupted(tmp_path, capsys):
+    """SIGTERM to a run on the Numba linker (an SCRN run here) arrived wrapped in SystemError:
+    'internal error (a bug)', a traceback, status 1, and an --overwrite's note lost."""
+    assert cli.run_command("rnnlm", lambda a: _wrapped_terminated(), None) == 143
+    err = capsys.readouterr().err
+    assert err == "rnnlm: terminated (SIGTERM)\n"
+    folder = tmp_path / "run"
+    before = _old_run(folder)
+    with pytest.raises(runsafe.Terminated, match="is restored"):
+        with runsafe.claim(str(folder), overwrite=True):
+            (folder / "log.jsonl").write_text("new log")
+            _wrapped_terminated()
+    assert snapshot(folder) == before
