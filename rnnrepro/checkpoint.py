@@ -109,15 +109,21 @@ class _Guarded:
         pass  # the caller closes the real file
 
 
-def _os_error(exc):
-    """The OSError behind ``exc`` (zipfile turns ENOSPC into 'seek of closed file')."""
+def in_chain(exc, kind):
+    """The first exception of type ``kind`` in ``exc``'s chain (itself, then what it was
+    raised during or from), or None."""
     seen = set()
     while exc is not None and id(exc) not in seen:
-        if isinstance(exc, OSError):
+        if isinstance(exc, kind):
             return exc
         seen.add(id(exc))
         exc = exc.__context__ or exc.__cause__
     return None
+
+
+def _os_error(exc):
+    """The OSError behind ``exc`` (zipfile turns ENOSPC into 'seek of closed file')."""
+    return in_chain(exc, OSError)
 
 
 def _reason(exc):

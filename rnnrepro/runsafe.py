@@ -360,13 +360,7 @@ def interrupt_in(exc):
     """The Ctrl-C or ``Terminated`` behind ``exc``, if any: a signal whose handler raised
     inside compiled code (a Numba-linked graph) reaches Python wrapped in ``SystemError``s
     ("returned a result with an exception set"), the interrupt at the root of the chain."""
-    seen = set()
-    while exc is not None and id(exc) not in seen:
-        if isinstance(exc, KeyboardInterrupt):
-            return exc
-        seen.add(id(exc))
-        exc = exc.__cause__ or exc.__context__
-    return None
+    return checkpoint.in_chain(exc, KeyboardInterrupt)
 
 
 def _raise_terminated(signum, frame):
