@@ -393,10 +393,20 @@ def add_subcommands(subparsers):
                    help="keep n-grams of order N only with count >= K (SRILM -gtNmin K); "
                         "SRILM's defaults: 1 for orders 1-2, 2 above. The toolkit's PTB "
                         "recipe: 3=1 4=1 (5-grams keep 2); no cutoffs: 3=1 4=1 5=1")
-    p.add_argument("--discount", choices=("kn", "gt"), default="kn",
+    p.add_argument("--discount", choices=("kn", "gt"), default=None,
                    help="kn: interpolated modified Kneser-Ney (-kndiscount -interpolate, "
                         "default); gt: Good-Turing with Katz back-off (ngram-count's default; "
                         "-gt1max 1, -gtNmax 7)")
+    p.add_argument("--maxent", action="store_true",
+                   help="a maximum-entropy n-gram instead (SRILM -maxent): every n-gram of "
+                        "the training text a feature, l1 + l2 regularised, exactly normalised")
+    p.add_argument("--maxent-alpha", type=float, default=None, metavar="A",
+                   help="l1 regularisation constant (-maxent-alpha; default 0.5)")
+    p.add_argument("--maxent-sigma2", type=float, default=None, metavar="S",
+                   help="l2 regularisation constant, a variance (-maxent-sigma2; default 6)")
+    p.add_argument("--maxent-iterations", type=positive_int, default=2000, metavar="N",
+                   help="at most N L-BFGS-B iterations for the maximum-entropy estimate "
+                        "(default 2000; the record says whether it converged)")
     p.add_argument("--arpa", default=None, metavar="FILE", help="also write the ARPA model")
     p.add_argument("--data-dir", default=None,
                    help="folder with ptb.{train,valid,test}.txt, or the data folder holding ptb/ "
@@ -569,8 +579,21 @@ def _min_counts(items):
 
 def cmd_ngram(args):
     from rnnlm.ngram import run
-    config = run.NgramConfig(order=args.order, smoothing=args.discount,
-                             min_counts=_min_counts(args.min_count))
+    if args.maxent:
+        for given, option in ((args.discount, "--discount"), (args.min_count, "--min-count"),
+                              (args.arpa, "--arpa")):
+            if given:
+                raise OptionError(f"{option}: not for a maximum-entropy model (--maxent keeps "
+                                  f"every n-gram and writes no ARPA file)")
+    else:
+        for given, option in ((args.maxent_alpha, "--maxent-alpha"),
+                              (args.maxent_sigma2, "--maxent-sigma2")):
+            if given is not None:
+                raise OptionError(f"{option}: only with --maxent")
+    config = run.NgramConfig(order=args.order,
+                             smoothing="maxent" if args.maxent else (args.discount or "kn"),
+                             min_counts=_min_counts(args.min_count), alpha=args.maxent_alpha,
+                             sigma2=args.maxent_sigma2, max_iter=args.maxent_iterations)
     kw = dict(data_dir=args.data_dir, out=args.out, arpa=args.arpa)
     if args.dry_run:
         print(run.dry_run(config, **kw))

@@ -138,6 +138,64 @@ def _keys(prev_ids, tokens, pos, j, V):
 PROB_EPSILON = 3e-6   # SRILM's Prob_Epsilon (Prob.h)
 
 
+def count_ngrams(tokens, pos, V, N):
+    """Every n-gram of orders 1..N in a token stream (``stream``): (ids, keys, ctx, word, raw,
+    rep), each a list by order (index ``j-1``; ``None`` at index 0 where order 1 has none):
+    ``ids[j-1]`` the j-gram id at each position (-1: none), ``keys`` the sorted keys (prefix
+    (j-1)-gram id * V + word), ``ctx`` the prefix (j-1)-gram id, ``word`` the last word,
+    ``raw`` the counts, ``rep`` one position where each ends."""
+    ids = [tokens.copy()]          # unigram id = word id
+    keys, ctx, word, raw, rep = [None], [None], [None], [], []
+    raw.append(np.bincount(tokens, minlength=V).astype(np.int64))
+    first = np.full(V, -1, dtype=np.int64)
+    first[tokens[::-1]] = np.arange(len(tokens) - 1, -1, -1)
+    rep.append(first)
+    for j in range(2, N + 1):
+        key = _keys(ids[-1], tokens, pos, j, V)
+        ok = np.flatnonzero(key >= 0)
+        uniq, fidx, inv, cnt = np.unique(key[ok], return_index=True, return_inverse=True,
+                                         return_counts=True)
+        idj = np.full(len(tokens), -1, dtype=np.int64)
+        idj[ok] = inv.reshape(-1)
+        ids.append(idj)
+        keys.append(uniq)
+        ctx.append(uniq // V)
+        word.append(uniq % V)
+        raw.append(cnt.astype(np.int64))
+        rep.append(ok[fidx])
+    return ids, keys, ctx, word, raw, rep
+
+
+def lookup_ngrams(keys, tokens, pos, V, N):
+    """The ids among ``keys`` (``count_ngrams``) of the n-grams of orders 1..N ending at
+    every position of a token stream, by order; -1 where the n-gram was never counted."""
+    ids = [tokens.copy()]
+    for j in range(2, N + 1):
+        key = _keys(ids[-1], tokens, pos, j, V)
+        kj = keys[j - 1]
+        idx = np.searchsorted(kj, key)
+        idx[idx >= len(kj)] = 0
+        found = (key >= 0) & (len(kj) > 0)
+        found &= kj[idx] == key if len(kj) else False
+        ids.append(np.where(found, idx, -1))
+    return ids
+
+
+def ngram_id(keys, V, words):
+    """id of the n-gram ``words`` (word ids) among ``keys`` (``count_ngrams``), -1 if not
+    counted."""
+    if not words or min(words) < 0:
+        return -1
+    gid = words[0]
+    for j in range(2, len(words) + 1):
+        key = gid * V + words[j - 1]
+        i = int(np.searchsorted(keys[j - 1], key))
+        if i >= len(keys[j - 1]) or keys[j - 1][i] != key:
+            return -1
+        gid = i
+    return gid
+
+
 def _srilm_bow(num, den):
     """Back-off weights from Ngram::computeBOW/computeBOWs: numerator and denominator under
     Prob_Epsilon count as zero; both zero gives 1; a negative numerator, or no denominator
@@ -175,26 +233,8 @@ class KneserNey:
 
     # ------------------------------------------------------------------ counting
     def _count(self, tokens, pos):
-        V, N = len(self.vocab), self.order
-        ids = [tokens.copy()]          # unigram id = word id
-        self.keys, self.ctx, self.word, self.raw, self.rep = [None], [None], [None], [], []
-        self.raw.append(np.bincount(tokens, minlength=V).astype(np.int64))
-        first = np.full(V, -1, dtype=np.int64)
-        first[tokens[::-1]] = np.arange(len(tokens) - 1, -1, -1)
-        self.rep.append(first)
-        for j in range(2, N + 1):
-            key = _keys(ids[-1], tokens, pos, j, V)
-            ok = np.flatnonzero(key >= 0)
-            uniq, fidx, inv, cnt = np.unique(key[ok], return_index=True, return_inverse=True,
-                                             return_counts=True)
-            idj = np.full(len(tokens), -1, dtype=np.int64)
-            idj[ok] = inv.reshape(-1)
-            ids.append(idj)
-            self.keys.append(uniq)
-            self.ctx.append(uniq // V)
-            self.word.append(uniq % V)
-            self.raw.append(cnt.astype(np.int64))
-            self.rep.append(ok[fidx])
+        ids, self.keys, self.ctx, self.word, self.raw, self.rep = count_ngrams(
+            tokens, pos, len(self.vocab), self.order)
         return ids
 
     def _modified_counts(self, ids):
@@ -306,17 +346,7 @@ class KneserNey:
     def lookup_ids(self, tokens, pos):
         """n-gram ids (by order) of every position of a token stream, -1 where the n-gram
         was never counted."""
-        V = len(self.vocab)
-        ids = [tokens.copy()]
-        for j in range(2, self.order + 1):
-            key = _keys(ids[-1], tokens, pos, j, V)
-            keys = self.keys[j - 1]
-            idx = np.searchsorted(keys, key)
-            idx[idx >= len(keys)] = 0
-            found = (key >= 0) & (len(keys) > 0)
-            found &= keys[idx] == key if len(keys) else False
-            ids.append(np.where(found, idx, -1))
-        return ids
+        return lookup_ngrams(self.keys, tokens, pos, len(self.vocab), self.order)
 
     def word_log10probs(self, sentences, where="text"):
         """Per scored token: log10 P (each line's words, then ``</s>``), plus the counts
@@ -357,18 +387,7 @@ class KneserNey:
 
     def _id(self, words):
         """id of the n-gram ``words`` (ids), -1 if not counted."""
-        if not words or min(words) < 0:
-            return -1
-        gid = words[0]
-        V = len(self.vocab)
-        for j in range(2, len(words) + 1):
-            key = gid * V + words[j - 1]
-            keys = self.keys[j - 1]
-            i = int(np.searchsorted(keys, key))
-            if i >= len(keys) or keys[i] != key:
-                return -1
-            gid = i
-        return gid
+        return ngram_id(self.keys, len(self.vocab), words)
 
     def _backoff(self, hist, w):
         if w < 0:

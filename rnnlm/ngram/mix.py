@@ -149,12 +149,13 @@ def _input_record(run):
 
 def _kind(rec):
     """``"kn5"``, ``"rnn"`` (the toolkit RNN without direct connections), ``"dynamic rnn"``
-    (that RNN dynamically evaluated: ``rnnlm ptb-rnnlm-test --dynamic``), ``"me"`` (the
-    toolkit's hidden-0 maximum-entropy 5-gram), ``"fnn"`` (``rnnlm fnn``) or None."""
+    (that RNN dynamically evaluated: ``rnnlm ptb-rnnlm-test --dynamic``), ``"me"`` (a
+    maximum-entropy 5-gram: ``rnnlm ngram --maxent``, or the toolkit's hidden-0 model),
+    ``"fnn"`` (``rnnlm fnn``) or None."""
     if not rec:
         return None
-    if rec.get("smoothing") == "kn" and rec.get("order") == 5:
-        return "kn5"
+    if rec.get("order") == 5 and rec.get("smoothing") in ("kn", "maxent"):
+        return {"kn": "kn5", "maxent": "me"}[rec["smoothing"]]
     if rec.get("model_type") == "fnn":
         return "fnn"
     hyper = rec.get("hyper")
