@@ -35,8 +35,14 @@ context only, ``<unk>`` a word). A test history is cut to its longest suffix see
 as a context (a longer one has no feature). Not reproduced: SRILM's ``-maxent-convert-to-arpa``
 (an ARPA file of the model) and adaptation from a prior model (``-init-lm``).
 
-Not established: that Mikolov's thesis (Table 4.1, "Maximum entropy 5-gram model", 142.1) used
-this estimator; the records say so.
+Read here: SRILM's ``ngram-count.cc``, which hands ``MEModel::estimate`` the raw n-gram counts
+(no ``-gtNmin`` cutoff reaches it: every n-gram is a feature) with ``-maxent-alpha`` (default
+0.5) and ``-maxent-sigma2`` (0 means 6 for estimation). Not read: ``MEModel.cc`` and its
+optimiser; the prior's scale is taken from Chen (2009, "Shrinking exponential language models"),
+whose alpha = 0.5, sigma2 = 6 these defaults are: (alpha / D) |lambda|_1 + |lambda|^2 / (2 sigma2 D)
+added to the mean negative log-likelihood over the D training events, the objective above
+divided by D. Not established: that Mikolov's thesis (Table 4.1, "Maximum entropy 5-gram
+model", 142.1) used this estimator; the records say so.
 """
 import numpy as np
 

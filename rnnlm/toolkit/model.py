@@ -16,7 +16,8 @@ Maxent part (RNNME, ``direct_size > 0``): hashed n-gram features of order 0..dir
 the ``syn_d`` hash) and to the word outputs of the predicted class (second half), learnt jointly.
 With ``hidden=0`` the same loops run with an empty hidden layer: a class-factored
 maximum-entropy n-gram model on the hashed features alone, trained by the same online SGD and
-schedule (the thesis's maximum-entropy row; how the thesis trained its own is not established).
+schedule (a second model for the thesis's maximum-entropy row; SRILM's ``-maxent``, which
+matches that row, is ``rnnlm.ngram.maxent``).
 
 Learning (``learnNet``): per-word online SGD of the output weights and ``syn_d`` with error
 ``onehot - p``; hidden errors clipped to +-``gradient_cutoff``; every ``bptt_block`` words the
