@@ -404,7 +404,7 @@ def add_subcommands(subparsers):
                    help="l1 regularisation constant (-maxent-alpha; default 0.5)")
     p.add_argument("--maxent-sigma2", type=float, default=None, metavar="S",
                    help="l2 regularisation constant, a variance (-maxent-sigma2; default 6)")
-    p.add_argument("--maxent-iterations", type=positive_int, default=2000, metavar="N",
+    p.add_argument("--maxent-iterations", type=positive_int, default=None, metavar="N",
                    help="at most N L-BFGS-B iterations for the maximum-entropy estimate "
                         "(default 2000; the record says whether it converged)")
     p.add_argument("--arpa", default=None, metavar="FILE", help="also write the ARPA model")
@@ -587,13 +587,15 @@ def cmd_ngram(args):
                                   f"every n-gram and writes no ARPA file)")
     else:
         for given, option in ((args.maxent_alpha, "--maxent-alpha"),
-                              (args.maxent_sigma2, "--maxent-sigma2")):
+                              (args.maxent_sigma2, "--maxent-sigma2"),
+                              (args.maxent_iterations, "--maxent-iterations")):
             if given is not None:
                 raise OptionError(f"{option}: only with --maxent")
     config = run.NgramConfig(order=args.order,
                              smoothing="maxent" if args.maxent else (args.discount or "kn"),
                              min_counts=_min_counts(args.min_count), alpha=args.maxent_alpha,
-                             sigma2=args.maxent_sigma2, max_iter=args.maxent_iterations)
+                             sigma2=args.maxent_sigma2,
+                             max_iter=args.maxent_iterations or run.NgramConfig.max_iter)
     kw = dict(data_dir=args.data_dir, out=args.out, arpa=args.arpa)
     if args.dry_run:
         print(run.dry_run(config, **kw))

@@ -228,6 +228,15 @@ def markov_corpus(n, seed, vocab=120, min_len=2, max_len=9):
     return out
 
 
+def write_markov_ptb(folder, sizes, vocab=120):
+    """``ptb.{train,valid,test}.txt`` in ``folder`` from ``markov_corpus`` (seeds 1, 5, 6),
+    ``sizes[split]`` lines each; returns ``folder``."""
+    for split, seed in (("train", 1), ("valid", 5), ("test", 6)):
+        (folder / f"ptb.{split}.txt").write_text(
+            "".join(f" {' '.join(s)} \n" for s in markov_corpus(sizes[split], seed, vocab=vocab)))
+    return folder
+
+
 def tiny_corpus(n_sentences=12, vocabulary_size=30):
     """A wildml corpus (``rnnlm.wildml.data.build_corpus``) of ``n_sentences`` random
     sentences of 3 to 7 words drawn from 13."""

@@ -11,7 +11,7 @@ from rnnlm.cli import main
 from rnnlm.ngram.kn import ngram_id
 from rnnlm.ngram.maxent import MaxEnt
 
-from helpers import markov_corpus
+from helpers import markov_corpus, write_markov_ptb
 
 TRAIN = markov_corpus(40, 3, vocab=7, max_len=6)
 HELD_OUT = markov_corpus(15, 4, vocab=9, max_len=7)    # unseen contexts, and two OOVs
@@ -144,11 +144,8 @@ def test_a_stronger_prior_fits_the_training_text_less_closely():
 
 @pytest.fixture(scope="module")
 def data(tmp_path_factory):
-    d = tmp_path_factory.mktemp("ptb")
-    for split, n, seed in (("train", 200, 1), ("valid", 30, 5), ("test", 30, 6)):
-        (d / f"ptb.{split}.txt").write_text("".join(f" {' '.join(s)} \n"
-                                                    for s in markov_corpus(n, seed, vocab=30)))
-    return d
+    return write_markov_ptb(tmp_path_factory.mktemp("ptb"), dict(train=200, valid=30, test=30),
+                            vocab=30)
 
 
 def _run(capsys, *argv):
@@ -179,6 +176,7 @@ def test_the_maxent_command_records_what_the_library_computes(data, tmp_path, ca
     (["--maxent", "--min-count", "3=1"], "--min-count: not for a maximum-entropy model"),
     (["--maxent", "--arpa", "x.arpa"], "--arpa: not for a maximum-entropy model"),
     (["--maxent-sigma2", "3"], "--maxent-sigma2: only with --maxent"),
+    (["--maxent-iterations", "5"], "--maxent-iterations: only with --maxent"),
 ])
 def test_options_that_do_not_apply_to_maxent_are_refused(data, tmp_path, capsys, argv, needle):
     status, _, err = _run(capsys, "ngram", *argv, "--data-dir", data, "--out", tmp_path / "r")
@@ -191,3 +189,11 @@ def test_maxent_dry_run_writes_nothing(data, tmp_path, capsys):
                            "--out", tmp_path / "dry", "--dry-run")
     assert status == 0 and "nothing written" in text and "Maximum entropy 2-gram" in text
     assert not (tmp_path / "dry").exists()
+
+
+def test_a_maxent_config_refuses_cutoffs():
+    from rnnlm.ngram.run import NgramConfig
+    from rnnrepro.files import InputError
+    assert NgramConfig(order=3, smoothing="maxent").cutoffs() == [1, 1, 1]
+    with pytest.raises(InputError, match="keeps every n-gram"):
+        NgramConfig(order=3, smoothing="maxent", min_counts={3: 2}).cutoffs()

@@ -11,7 +11,7 @@ from rnnlm.cli import main
 from rnnlm.ngram.mix import em_weights, mix_runs, perplexity, read_probs, write_probs
 from rnnrepro.files import InputError
 
-from helpers import markov_corpus as _corpus
+from helpers import write_markov_ptb
 
 
 def _loglik(lam, probs):
@@ -68,11 +68,7 @@ def test_write_read_round_trip(tmp_path):
 # ---------------------------------------------------------------------- commands end to end
 @pytest.fixture(scope="module")
 def data(tmp_path_factory):
-    d = tmp_path_factory.mktemp("ptb")
-    for split, n, seed in (("train", 500, 1), ("valid", 60, 5), ("test", 60, 6)):
-        (d / f"ptb.{split}.txt").write_text("".join(f" {' '.join(s)} \n"
-                                                    for s in _corpus(n, seed)))
-    return d
+    return write_markov_ptb(tmp_path_factory.mktemp("ptb"), dict(train=500, valid=60, test=60))
 
 
 def _run(capsys, *argv):

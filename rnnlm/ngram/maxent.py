@@ -52,16 +52,17 @@ from rnnrepro.runsafe import RunError
 from rnnlm.ngram.kn import Vocabulary, count_ngrams, lookup_ngrams, ngram_id, stream
 
 ALPHA, SIGMA2 = 0.5, 6.0     # ngram-count's defaults for -maxent-alpha, -maxent-sigma2
+GTOL = 1e-4                  # L-BFGS-B stops once no gradient entry (total objective) exceeds it
 
 
 class MaxEnt:
     """An estimated maximum-entropy n-gram model: per order ``i`` (index ``i-1``) the n-gram
     features (``count_ngrams``'s keys) and their weights ``lam[i-1]``. ``alpha`` / ``sigma2``
-    as SRILM's; ``sigma2=None`` drops the l2 term, ``alpha=0`` the l1 term. ``max_iter`` and
-    ``gtol`` bound L-BFGS-B; ``say`` gets a line per ``report`` iterations."""
+    as SRILM's; ``sigma2=None`` drops the l2 term, ``alpha=0`` the l1 term. ``max_iter`` bounds
+    L-BFGS-B's iterations; ``say`` gets a line every ``report`` evaluations of the objective."""
 
     def __init__(self, sentences, order=5, alpha=ALPHA, sigma2=SIGMA2, name="training text",
-                 max_iter=2000, gtol=1e-4, say=None, report=50):
+                 max_iter=2000, say=None, report=50):
         if order < 1:
             raise InputError(f"order {order}: must be at least 1")
         if alpha < 0 or (sigma2 is not None and sigma2 <= 0):
@@ -72,10 +73,8 @@ class MaxEnt:
         tokens, pos = stream(sentences, self.vocab, name)
         if len(tokens) == 0:
             raise InputError(f"{name}: no sentences")
-        self.sentences = len(sentences)
         self._structure(tokens, pos)
-        self.lam = [np.zeros(n) for n in self.sizes]
-        self._fit(max_iter, gtol, say, report)
+        self._fit(max_iter, say, report)
 
     # ------------------------------------------------------------------ structure
     def _structure(self, tokens, pos):
@@ -165,7 +164,7 @@ class MaxEnt:
     def _split(self, flat):
         return np.split(flat, np.cumsum(self.sizes)[:-1])
 
-    def _fit(self, max_iter, gtol, say, report, maxcor=10):
+    def _fit(self, max_iter, say, report):
         from scipy.optimize import minimize
         n = sum(self.sizes)
         a, inv_s2 = self.alpha, (0.0 if self.sigma2 is None else 1.0 / self.sigma2)
@@ -195,8 +194,8 @@ class MaxEnt:
         x0[n:n + len(uni)] = np.maximum(-uni, 0.0)
         res = minimize(f, x0, jac=True, method="L-BFGS-B",
                        bounds=[(0.0, None)] * (2 * n),
-                       options=dict(maxiter=max_iter, maxfun=2 * max_iter, gtol=gtol / D,
-                                    ftol=1e-12, maxcor=maxcor))
+                       options=dict(maxiter=max_iter, maxfun=2 * max_iter, gtol=GTOL / D,
+                                    ftol=1e-12, maxcor=10))
         lam = res.x[:n] - res.x[n:]
         if not np.all(np.isfinite(lam)):
             raise RunError("maxent estimation: the weights are not finite")
@@ -204,7 +203,7 @@ class MaxEnt:
         self.fit = {"iterations": int(res.nit), "evaluations": int(res.nfev),
                     "converged": bool(res.success), "message": str(res.message),
                     "objective_per_event": float(res.fun),
-                    "nonzero_weights": int(np.count_nonzero(lam)), "weights": n}
+                    "nonzero_weights": int(np.count_nonzero(lam)), "weights": n - 1}   # <s>: none
         self._final = self._normalisers(self._scores(self.lam)[1])
 
     # ------------------------------------------------------------------ scoring

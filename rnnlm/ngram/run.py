@@ -4,14 +4,14 @@
 ``kn.KneserNey.word_log10probs``: each line's words then ``</s>``; what ``rnnlm mix`` and the
 toolkit's ``-lm-prob`` read) and, if asked, the ARPA file.
 """
-import dataclasses
 import os
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
 from rnnrepro import runlog, runsafe
+from rnnrepro.files import InputError
 from rnnrepro.results import write_record
 
 from rnnlm.ptb_text import read_sentences, resolve_data_dir, split_path
@@ -38,8 +38,6 @@ def min_count_text(mins):
     return " ".join(f"-gt{i}min {k}" for i, k in enumerate(mins, 1))
 
 
-
-
 @dataclass(frozen=True)
 class NgramConfig:
     """What ``ngram-count`` is asked for: the order, the smoothing (``kn``: ``-kndiscount
@@ -57,6 +55,8 @@ class NgramConfig:
     def cutoffs(self):
         from rnnlm.ngram.kn import srilm_min_counts
         if self.smoothing == "maxent":
+            if self.min_counts:
+                raise InputError("minimum counts: a maximum-entropy model keeps every n-gram")
             return [1] * self.order
         return srilm_min_counts(self.order, self.min_counts)
 
@@ -208,7 +208,7 @@ def dry_run(config, data_dir=None, out=None, arpa=None, sentences=2000):
     train = read_sentences(train_path, sentences)
     full = config
     if config.smoothing == "maxent":     # a glimpse, not an estimate
-        config = dataclasses.replace(config, max_iter=min(config.max_iter, 50))
+        config = replace(config, max_iter=min(config.max_iter, 50))
     model = estimate(config, train, train_path)
     ppl, r = model.perplexity(read_sentences(split_path(data_dir, "valid"), sentences // 10))
     out = out or config.default_out()
